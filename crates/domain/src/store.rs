@@ -1,0 +1,184 @@
+//! The storage port. Each method is something the sales team's system does; the SQLite and
+//! PostgreSQL adapters implement it with the same behaviour, checked by one test suite.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ids::*;
+use crate::process::ProcessDefinition;
+use crate::records::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    /// Editable.
+    Draft,
+    /// Immutable; deals run on it.
+    Published,
+}
+
+impl VersionStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VersionStatus::Draft => "draft",
+            VersionStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(VersionStatus::Draft),
+            "published" => Some(VersionStatus::Published),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProcessVersion {
+    pub process_id: ProcessId,
+    pub version: i32,
+    pub status: VersionStatus,
+    pub definition: ProcessDefinition,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProcessSummary {
+    pub id: ProcessId,
+    pub key: String,
+    pub name: String,
+    pub locale: String,
+    pub latest_version: i32,
+    /// The newest published version, if any.
+    pub published_version: Option<i32>,
+}
+
+/// A deal as lists and boards show it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DealSummary {
+    pub id: DealId,
+    pub title: String,
+    pub account_id: AccountId,
+    pub account_name: String,
+    pub owner_id: UserId,
+    pub process_id: ProcessId,
+    pub process_version: i32,
+    pub current_node: String,
+    pub amount: Option<crate::currency::Money>,
+    pub expected_close_date: Option<chrono::NaiveDate>,
+    pub probability: u8,
+    pub status: DealStatus,
+    pub stage_entered_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// What converting a lead produced.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Conversion {
+    pub lead: Lead,
+    pub account: Account,
+    pub contact: Contact,
+    pub deal: Deal,
+    pub account_created: bool,
+    pub contact_created: bool,
+}
+
+/// History written in bulk (demo data, imports): rows with their ids already assigned.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryBatch {
+    pub accounts: Vec<Account>,
+    pub contacts: Vec<Contact>,
+    pub leads: Vec<Lead>,
+    pub deals: Vec<Deal>,
+    /// Steps ticked per deal: (deal, stage, step, when).
+    pub steps: Vec<(DealId, String, String, DateTime<Utc>)>,
+    pub events: Vec<DealEvent>,
+}
+
+/// The highest id in use per table, so that bulk writers can assign the next ones.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MaxIds {
+    pub account: i64,
+    pub contact: i64,
+    pub lead: i64,
+    pub deal: i64,
+    pub event: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Migration versions applied, in order.
+    async fn applied_migrations(&self) -> Result<Vec<i64>>;
+
+    // Users and API tokens.
+    async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User>;
+    async fn user(&self, id: UserId) -> Result<User>;
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn create_api_token(&self, user: UserId, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()>;
+    /// The active user a live token belongs to.
+    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+
+    // Processes.
+    /// Creates a process with `definition` as its version 1 draft.
+    async fn create_process(&self, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    async fn list_processes(&self) -> Result<Vec<ProcessSummary>>;
+    async fn process_versions(&self, id: ProcessId) -> Result<Vec<ProcessVersion>>;
+    /// A version; published versions come from an in-memory cache, as they never change.
+    async fn process_version(&self, id: ProcessId, version: i32) -> Result<Arc<ProcessVersion>>;
+    async fn latest_published(&self, id: ProcessId) -> Result<Arc<ProcessVersion>>;
+    /// Replaces the definition of a draft; a published version is refused.
+    async fn save_draft(&self, id: ProcessId, version: i32, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    /// Starts the next version as a draft.
+    async fn new_draft(&self, id: ProcessId, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    /// Validates and freezes a draft.
+    async fn publish(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion>;
+
+    // Accounts and contacts.
+    async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account>;
+    async fn account(&self, id: AccountId) -> Result<Account>;
+    async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account>;
+    async fn list_accounts(&self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>>;
+    async fn create_contact(&self, new: &NewContact, owner: UserId, now: DateTime<Utc>) -> Result<Contact>;
+    async fn contact(&self, id: ContactId) -> Result<Contact>;
+    async fn update_contact(&self, id: ContactId, patch: &ContactPatch, now: DateTime<Utc>) -> Result<Contact>;
+    async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>>;
+
+    // Leads.
+    async fn create_lead(&self, new: &NewLead, owner: UserId, now: DateTime<Utc>) -> Result<Lead>;
+    async fn lead(&self, id: LeadId) -> Result<Lead>;
+    async fn update_lead(&self, id: LeadId, patch: &LeadPatch, now: DateTime<Utc>) -> Result<Lead>;
+    async fn set_lead_status(&self, id: LeadId, to: LeadStatus, q: &Qualification, now: DateTime<Utc>) -> Result<Lead>;
+    async fn list_leads(&self, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>>;
+    /// Leads, contacts and accounts that share a normalised email, phone or company name.
+    async fn find_duplicates(&self, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>>;
+    /// Account (created or matched), contact and deal from a qualified lead, in one transaction.
+    async fn convert_lead(&self, id: LeadId, req: &ConvertLead, actor: &Actor, now: DateTime<Utc>) -> Result<Conversion>;
+
+    // Deals and their event log.
+    async fn create_deal(&self, new: &NewDeal, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
+    async fn deal(&self, id: DealId) -> Result<Deal>;
+    async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>>;
+    async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
+    /// Gate check and event append, or nothing at all.
+    async fn move_deal(&self, id: DealId, req: &MoveRequest, actor: &Actor, now: DateTime<Utc>) -> Result<(Deal, DealEvent)>;
+    async fn toggle_step(&self, id: DealId, toggle: &StepToggle, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
+    async fn deal_events(&self, id: DealId) -> Result<Vec<DealEvent>>;
+
+    // Bulk history.
+    async fn max_ids(&self) -> Result<MaxIds>;
+    /// Writes a batch of history with preassigned ids in one transaction.
+    async fn import_history(&self, batch: &HistoryBatch) -> Result<()>;
+    /// Brings id sequences and statistics up to date after bulk writes.
+    async fn finish_import(&self) -> Result<()>;
+}

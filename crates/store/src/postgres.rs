@@ -1,0 +1,44 @@
+//! PostgreSQL: a connection pool; row-level locking comes from the version-checked UPDATEs.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    read: Pool<Postgres>,
+    write: Pool<Postgres>,
+    cache: RwLock<HashMap<(i64, i32), Arc<ProcessVersion>>>,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .db()?;
+        Ok(Self { read: pool.clone(), write: pool, cache: RwLock::new(HashMap::new()) })
+    }
+
+    async fn after_bulk_write(&self) -> Result<()> {
+        for table in ["accounts", "contacts", "leads", "deals", "deal_events", "users", "processes", "api_tokens"] {
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            ))
+            .execute(&self.write)
+            .await
+            .db()?;
+        }
+        sqlx::query("ANALYZE").execute(&self.write).await.db()?;
+        Ok(())
+    }
+}
+
+store_impl!(PgStore, Postgres, sqlx::PgConnection, "postgres");
