@@ -1,1 +1,116 @@
-fn main() {}
+//! The `salesflow` binary: wires the store, the web layer and the demo generator together.
+//! With no arguments it serves on 127.0.0.1:8080, filling an empty database with demo data.
+
+mod cli;
+mod seed;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use salesflow_domain::clock::{Clock, SystemClock};
+use salesflow_domain::records::NewUser;
+use salesflow_domain::store::Store;
+
+use cli::{Cli, Command, ProcessCommand, TokenCommand, UserCommand};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "salesflow=info,warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve(cli::Serve::default())) {
+        Command::Process { command: ProcessCommand::Validate { file } } => validate_file(&file),
+        Command::Serve(args) => {
+            let store = open(&cli.database_url).await?;
+            if args.demo_if_empty && store.list_users().await?.is_empty() {
+                println!("The database is empty: adding demo data (both languages)…");
+                let report = seed::demo(&store, 400, 42, false).await?;
+                report.print();
+            }
+            serve(store, &args.addr).await
+        }
+        Command::Migrate => {
+            let store = open(&cli.database_url).await?;
+            println!("migrations applied: {:?}", store.applied_migrations().await?);
+            Ok(())
+        }
+        Command::Demo { deals, seed: s } => {
+            let store = open(&cli.database_url).await?;
+            let report = seed::demo(&store, deals, s, true).await?;
+            report.print();
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { name, email, role, locale, time_zone } } => {
+            let store = open(&cli.database_url).await?;
+            let role = salesflow_domain::records::Role::parse(&role)
+                .with_context(|| format!("role must be admin, manager, rep or viewer, not `{role}`"))?;
+            let user = store.create_user(&NewUser { name, email, locale, time_zone, role }, SystemClock.now()).await?;
+            let token = seed::issue_token(&store, &user, "cli").await?;
+            println!("user {} <{}> created as {}", user.id, user.email, role.as_str());
+            println!("API token (shown once): {token}");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { email, label } } => {
+            let store = open(&cli.database_url).await?;
+            let user = store.user_by_email(&email).await?.with_context(|| format!("no user with email {email}"))?;
+            let token = seed::issue_token(&store, &user, &label).await?;
+            println!("API token for {} (shown once): {token}", user.email);
+            Ok(())
+        }
+    }
+}
+
+async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let store = salesflow_store::connect(url).await.with_context(|| format!("opening {}", redact(url)))?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("salesflow ({}) is serving on http://{local}", store.backend());
+    println!("  API docs:  http://{local}/api/docs");
+    println!("  OpenAPI:   http://{local}/api/openapi.json");
+    let state = salesflow_web::AppState { store, clock: Arc::new(SystemClock) };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    salesflow_web::serve(listener, state, shutdown).await?;
+    Ok(())
+}
+
+fn validate_file(file: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let def: salesflow_domain::process::ProcessDefinition = match serde_json::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{}: not a process definition: {e}", file.display());
+            std::process::exit(2);
+        }
+    };
+    let issues = def.validate();
+    if issues.is_empty() {
+        println!("{}: `{}` is valid ({} nodes, {} edges)", file.display(), def.key, def.nodes.len(), def.edges.len());
+        Ok(())
+    } else {
+        for i in &issues {
+            let at = i.node.as_ref().map(|n| format!("node {n}")).or(i.edge.as_ref().map(|e| format!("edge {e}")));
+            eprintln!("{}: {}{}", file.display(), at.map(|a| format!("{a}: ")).unwrap_or_default(), i.message);
+        }
+        eprintln!("{} problem(s)", issues.len());
+        std::process::exit(1);
+    }
+}

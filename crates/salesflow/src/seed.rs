@@ -1,0 +1,104 @@
+//! Demo data: users, the shipped process templates (published), and generated history.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use salesflow_domain::clock::{Clock, SystemClock};
+use salesflow_domain::records::User;
+use salesflow_domain::store::{ProcessVersion, Store};
+use salesflow_domain::templates;
+
+pub struct Report {
+    pub admin: Option<(User, String)>,
+    pub deals: u64,
+    pub events: u64,
+    pub seconds: f64,
+}
+
+impl Report {
+    pub fn print(&self) {
+        println!(
+            "demo data: {} deals, {} events in {:.1}s ({:.0} events/s)",
+            self.deals,
+            self.events,
+            self.seconds,
+            self.events as f64 / self.seconds.max(0.001)
+        );
+        if let Some((admin, token)) = &self.admin {
+            println!("admin: {} <{}>", admin.name, admin.email);
+            println!("admin API token (shown once): {token}");
+        }
+    }
+}
+
+pub async fn issue_token(store: &Arc<dyn Store>, user: &User, label: &str) -> Result<String> {
+    let token = salesflow_web::auth::new_token();
+    store.create_api_token(user.id, &salesflow_web::auth::token_hash(&token), label, SystemClock.now()).await?;
+    Ok(token)
+}
+
+/// Published versions of every shipped template, creating and publishing them when missing.
+async fn template_processes(store: &Arc<dyn Store>) -> Result<Vec<Arc<ProcessVersion>>> {
+    let now = SystemClock.now();
+    let existing = store.list_processes().await?;
+    let mut out = Vec::new();
+    for def in templates::all() {
+        let id = match existing.iter().find(|p| p.key == def.key) {
+            Some(p) if p.published_version.is_some() => p.id,
+            Some(p) => store.publish(p.id, p.latest_version, now).await?.process_id,
+            None => {
+                let v = store.create_process(&def, now).await?;
+                store.publish(v.process_id, v.version, now).await?.process_id
+            }
+        };
+        out.push(store.latest_published(id).await?);
+    }
+    Ok(out)
+}
+
+/// Fills the store with `deals` deals of history. Users are created only when there are none.
+pub async fn demo(store: &Arc<dyn Store>, deals: u64, seed: u64, progress: bool) -> Result<Report> {
+    let started = Instant::now();
+    let now = SystemClock.now();
+    let mut users = store.list_users().await?;
+    let mut admin = None;
+    if users.is_empty() {
+        for u in salesflow_demo::demo_users() {
+            users.push(store.create_user(&u, now).await?);
+        }
+        let token = issue_token(store, &users[0], "demo").await?;
+        admin = Some((users[0].clone(), token));
+    }
+    let processes = template_processes(store).await?;
+    let world = salesflow_demo::World { users, processes, start: store.max_ids().await?, now, months: 12 };
+    let mut generator = salesflow_demo::Generator::new(world, deals, seed);
+    let bar = if progress { ProgressBar::new(deals) } else { ProgressBar::hidden() };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} deals ({per_sec}, eta {eta}) {msg}")
+            .expect("static template"),
+    );
+    // Generation (CPU) overlaps with writing (database): a bounded channel keeps one batch ahead.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let producer = tokio::task::spawn_blocking(move || {
+        while let Some(batch) = generator.next_batch(5_000) {
+            if tx.blocking_send(batch).is_err() {
+                break;
+            }
+        }
+        generator.events_done()
+    });
+    let mut written = 0u64;
+    while let Some(batch) = rx.recv().await {
+        store.import_history(&batch).await?;
+        written += batch.deals.len() as u64;
+        bar.set_position(written);
+        bar.set_message(format!("{} events", batch.events.last().map(|e| e.id).unwrap_or(0)));
+    }
+    let events = producer.await?;
+    bar.set_message("finishing (indexes, statistics)…");
+    store.finish_import().await?;
+    bar.finish_and_clear();
+    Ok(Report { admin, deals: written, events, seconds: started.elapsed().as_secs_f64() })
+}
