@@ -1,7 +1,7 @@
 //! A stage move, decided without I/O: the store loads the deal and its process version,
 //! asks `plan_move`, and writes what it returns in one transaction.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::json;
 
@@ -20,7 +20,8 @@ pub fn occurred_at(
     last_event_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, Error> {
-    let at = requested.unwrap_or(now);
+    // Microseconds: the precision both databases keep.
+    let at = requested.unwrap_or(now).trunc_subsecs(6);
     if at > now + Duration::seconds(CLOCK_SKEW) {
         return Err(Error::invalid("occurred_at", format!("{at} is in the future")));
     }

@@ -156,12 +156,14 @@ macro_rules! store_impl {
                 Self::user_exists(conn, owner, "owner_id").await?;
                 Self::contacts_exist(conn, &new.contact_ids).await?;
                 let at = plan.event.occurred_at;
+                // SQLite's RETURNING takes bare column names only.
+                let returning = DEAL_COLS.split(", ").map(|c| c.trim().trim_start_matches("d.")).collect::<Vec<_>>().join(", ");
                 let row: DealRow = sqlx::query_as(&format!(
-                    "INSERT INTO deals AS d (title, account_id, owner_id, process_id, process_version, current_node, amount_minor, \
+                    "INSERT INTO deals (title, account_id, owner_id, process_id, process_version, current_node, amount_minor, \
                      currency, expected_close_date, probability, probability_overridden, status, lost_reason, needs_summary, \
                      channel, lead_id, version, last_event_seq, last_event_at, stage_entered_at, created_at, updated_at, closed_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', NULL, $12, $13, $14, 1, 1, $15, $15, $15, $16, NULL) \
-                     RETURNING {DEAL_COLS}"
+                     RETURNING {returning}"
                 ))
                 .bind(new.title.trim())
                 .bind(new.account_id.0)

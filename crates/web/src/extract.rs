@@ -17,13 +17,8 @@ fn json_problem(path: String, message: String, syntax: bool) -> ApiError {
     if syntax {
         return ApiError::bad_request(format!("the body is not valid JSON: {message}"));
     }
-    // serde reports an unknown field at its parent's path; name the field itself.
-    let field = match message.strip_prefix("unknown field `").and_then(|m| m.split_once('`')) {
-        Some((name, _)) if path == "." => name.to_string(),
-        Some((name, _)) => format!("{path}.{name}"),
-        None if path == "." => "body".to_string(),
-        None => path,
-    };
+    // The path already ends with the unknown field's name when that is the problem.
+    let field = if path == "." { "body".to_string() } else { path };
     let message = message.split(" at line ").next().unwrap_or(&message).to_string();
     ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, message)
 }
@@ -74,10 +69,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
             let path = e.path().to_string();
             let message = e.inner().to_string();
-            let field = match message.strip_prefix("unknown field `").and_then(|m| m.split_once('`')) {
-                Some((name, _)) => name.to_string(),
-                None => path,
-            };
+            let field = if path == "." { "query".to_string() } else { path };
             ApiError::field(StatusCode::BAD_REQUEST, field, message)
         })
     }
