@@ -132,8 +132,7 @@ pub fn plan_patch(
         }
     }
     if let Some(contacts) = &patch.contact_ids {
-        let mut c = contacts.clone();
-        c.dedup();
+        let c = crate::records::unique(contacts);
         if c != deal.contact_ids {
             next.contact_ids = c.clone();
             other.insert("contact_ids".into(), json!({ "old": deal.contact_ids, "new": c }));

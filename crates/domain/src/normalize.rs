@@ -1,5 +1,11 @@
 //! Normal forms for duplicate detection: the same person typed twice should compare equal.
 
+/// What text search matches against: the parts lower-cased with Unicode rules (SQL `lower()`
+/// folds only ASCII on both backends), so "ärztekammer" finds "Ärztekammer".
+pub fn search_text(parts: &[Option<&str>]) -> String {
+    parts.iter().flatten().map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 /// Lower-cased, trimmed email; `None` when it is not an address.
 pub fn email(raw: &str) -> Option<String> {
     let e = raw.trim().to_lowercase();

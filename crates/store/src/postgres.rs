@@ -30,7 +30,7 @@ impl PgStore {
     async fn after_bulk_write(&self) -> Result<()> {
         for table in ["accounts", "contacts", "leads", "deals", "deal_events", "users", "processes", "api_tokens"] {
             sqlx::query(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             ))
             .execute(&self.write)
             .await

@@ -216,7 +216,7 @@ pub struct DealRow {
     owner_id: i64,
     process_id: i64,
     process_version: i32,
-    current_node: String,
+    pub current_node: String,
     amount_minor: Option<i64>,
     currency: Option<String>,
     expected_close_date: Option<NaiveDate>,

@@ -30,6 +30,7 @@ macro_rules! store_impl {
         const BULK_ROWS: usize = 1000;
 
         fn like_pattern(text: &str) -> String {
+            // Matched against `search_text`, which is lower-cased the same way in Rust.
             let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             format!("%{escaped}%")
         }
@@ -72,6 +73,23 @@ macro_rules! store_impl {
             /// The deal, its contacts and the ticked steps of its current stage, plus the
             /// sequence number and business time of its last event.
             async fn load_deal(conn: &mut $Conn, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)> {
+                // The row, its contacts and its steps are three reads; a write landing between
+                // them would mix two versions. Every write bumps `version`, so re-check it.
+                for _ in 0..5 {
+                    let loaded = Self::load_deal_once(conn, id).await?;
+                    let now: Option<(i64,)> = sqlx::query_as("SELECT version FROM deals WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .db()?;
+                    if now.map(|(v,)| v) == Some(loaded.0.version) {
+                        return Ok(loaded);
+                    }
+                }
+                Err(Error::Conflict(format!("deal {id} is changing too fast to read; try again")))
+            }
+
+            async fn load_deal_once(conn: &mut $Conn, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)> {
                 let row: Option<DealRow> = sqlx::query_as(&format!("SELECT {DEAL_COLS} FROM deals d WHERE d.id = $1"))
                     .bind(id.0)
                     .fetch_optional(&mut *conn)
@@ -84,14 +102,13 @@ macro_rules! store_impl {
                         .fetch_all(&mut *conn)
                         .await
                         .db()?;
-                let steps: Vec<(String,)> = sqlx::query_as(
-                    "SELECT s.step_id FROM deal_steps s JOIN deals d ON d.id = s.deal_id AND d.current_node = s.node_id \
-                     WHERE s.deal_id = $1 ORDER BY s.done_at, s.step_id",
-                )
-                .bind(id.0)
-                .fetch_all(&mut *conn)
-                .await
-                .db()?;
+                let steps: Vec<(String,)> =
+                    sqlx::query_as("SELECT step_id FROM deal_steps WHERE deal_id = $1 AND node_id = $2 ORDER BY done_at, step_id")
+                        .bind(id.0)
+                        .bind(&row.current_node)
+                        .fetch_all(&mut *conn)
+                        .await
+                        .db()?;
                 let (seq, at) = (row.last_event_seq, row.last_event_at);
                 let deal = row.into_deal(
                     contacts.into_iter().map(|(c,)| ContactId(c)).collect(),
@@ -159,10 +176,10 @@ macro_rules! store_impl {
                 // SQLite's RETURNING takes bare column names only.
                 let returning = DEAL_COLS.split(", ").map(|c| c.trim().trim_start_matches("d.")).collect::<Vec<_>>().join(", ");
                 let row: DealRow = sqlx::query_as(&format!(
-                    "INSERT INTO deals (title, account_id, owner_id, process_id, process_version, current_node, amount_minor, \
+                    "INSERT INTO deals (title, search_text, account_id, owner_id, process_id, process_version, current_node, amount_minor, \
                      currency, expected_close_date, probability, probability_overridden, status, lost_reason, needs_summary, \
                      channel, lead_id, version, last_event_seq, last_event_at, stage_entered_at, created_at, updated_at, closed_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', NULL, $12, $13, $14, 1, 1, $15, $15, $15, $16, NULL) \
+                     VALUES ($1, $17, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', NULL, $12, $13, $14, 1, 1, $15, $15, $15, $16, NULL) \
                      RETURNING {returning}"
                 ))
                 .bind(new.title.trim())
@@ -181,11 +198,11 @@ macro_rules! store_impl {
                 .bind(lead.map(|l| l.0))
                 .bind(at)
                 .bind(now)
+                .bind(normalize::search_text(&[Some(&new.title)]))
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
-                let mut contacts = new.contact_ids.clone();
-                contacts.dedup();
+                let contacts = unique(&new.contact_ids);
                 let deal = row.into_deal(contacts.clone(), Vec::new())?;
                 Self::replace_contacts(conn, deal.id, &contacts).await?;
                 Self::insert_event(conn, &deal, 1, &plan.event, actor, now).await?;
@@ -223,8 +240,8 @@ macro_rules! store_impl {
                 new.validate()?;
                 Self::user_exists(conn, owner, "owner_id").await?;
                 let row: AccountRow = sqlx::query_as(&format!(
-                    "INSERT INTO accounts (name, name_key, industry, region, website, owner_id, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {ACCOUNT_COLS}"
+                    "INSERT INTO accounts (name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at) \
+                     VALUES ($1, $2, $8, $3, $4, $5, $6, 1, $7, $7) RETURNING {ACCOUNT_COLS}"
                 ))
                 .bind(new.name.trim())
                 .bind(normalize::company(&new.name))
@@ -233,6 +250,7 @@ macro_rules! store_impl {
                 .bind(new.website.trim())
                 .bind(owner.0)
                 .bind(now)
+                .bind(normalize::search_text(&[Some(&new.name)]))
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
@@ -245,13 +263,13 @@ macro_rules! store_impl {
                 if let Some(a) = new.account_id {
                     Self::row_exists(conn, "accounts", a.0, "account_id", "account").await?;
                 }
-                let blank = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-                let email = blank(&new.email);
-                let phone = blank(&new.phone);
+                let email = trimmed(new.email.as_deref());
+                let phone = trimmed(new.phone.as_deref());
                 let row: ContactRow = sqlx::query_as(&format!(
-                    "INSERT INTO contacts (account_id, name, title, email, email_key, phone, phone_key, wechat_id, preferred_channel, \
-                     consent_email, consent_sms, consent_phone, consent_wechat, owner_id, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING {CONTACT_COLS}"
+                    "INSERT INTO contacts (account_id, name, title, email, email_key, phone, phone_key, search_text, wechat_id, \
+                     preferred_channel, consent_email, consent_sms, consent_phone, consent_wechat, owner_id, version, created_at, \
+                     updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING {CONTACT_COLS}"
                 ))
                 .bind(new.account_id.map(|a| a.0))
                 .bind(new.name.trim())
@@ -260,7 +278,7 @@ macro_rules! store_impl {
                 .bind(email.as_deref().and_then(normalize::email))
                 .bind(&phone)
                 .bind(phone.as_deref().and_then(normalize::phone))
-                .bind(blank(&new.wechat_id))
+                .bind(trimmed(new.wechat_id.as_deref()))
                 .bind(new.preferred_channel.map(|p| p.as_str()))
                 .bind(new.consent.email)
                 .bind(new.consent.sms)
@@ -268,6 +286,7 @@ macro_rules! store_impl {
                 .bind(new.consent.wechat)
                 .bind(owner.0)
                 .bind(now)
+                .bind(normalize::search_text(&[Some(&new.name), email.as_deref()]))
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
@@ -299,6 +318,7 @@ macro_rules! store_impl {
                 s.push_unseparated("(");
                 s.push_bind(d.id.0)
                     .push_bind(&d.title)
+                    .push_bind(normalize::search_text(&[Some(&d.title)]))
                     .push_bind(d.account_id.0)
                     .push_bind(d.owner_id.0)
                     .push_bind(d.process_id.0)
@@ -405,6 +425,7 @@ macro_rules! store_impl {
             }
 
             async fn create_api_token(&self, user: UserId, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()> {
+                Self::row_exists(&mut *self.write.acquire().await.db()?, "users", user.0, "user_id", "user").await?;
                 sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4)")
                     .bind(user.0)
                     .bind(token_hash)
@@ -635,7 +656,7 @@ macro_rules! store_impl {
                 }
                 let name = patch.name.as_deref().map(str::trim).unwrap_or(&cur.name).to_string();
                 let row: Option<AccountRow> = sqlx::query_as(&format!(
-                    "UPDATE accounts SET name = $1, name_key = $2, industry = $3, region = $4, website = $5, owner_id = $6, \
+                    "UPDATE accounts SET name = $1, name_key = $2, search_text = $10, industry = $3, region = $4, website = $5, owner_id = $6, \
                      version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9 RETURNING {ACCOUNT_COLS}"
                 ))
                 .bind(&name)
@@ -647,6 +668,7 @@ macro_rules! store_impl {
                 .bind(now)
                 .bind(id.0)
                 .bind(patch.version)
+                .bind(normalize::search_text(&[Some(&name)]))
                 .fetch_optional(&mut *tx)
                 .await
                 .db()?;
@@ -661,7 +683,7 @@ macro_rules! store_impl {
                     q.push(" AND owner_id = ").push_bind(o.0);
                 }
                 if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                    q.push(" AND lower(name) LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
+                    q.push(" AND search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
                 }
                 if let Some(after) = page.after {
                     q.push(" AND id < ").push_bind(after);
@@ -692,23 +714,24 @@ macro_rules! store_impl {
                 if let Some(Some(a)) = patch.account_id {
                     Self::row_exists(&mut tx, "accounts", a.0, "account_id", "account").await?;
                 }
-                let email = patch.email.clone().unwrap_or(cur.email.clone()).filter(|s| !s.trim().is_empty());
-                let phone = patch.phone.clone().unwrap_or(cur.phone.clone()).filter(|s| !s.trim().is_empty());
+                let email = trimmed(patch.email.clone().unwrap_or(cur.email.clone()).as_deref());
+                let phone = trimmed(patch.phone.clone().unwrap_or(cur.phone.clone()).as_deref());
                 let consent = patch.consent.unwrap_or(cur.consent);
+                let name = patch.name.as_deref().unwrap_or(&cur.name).trim().to_string();
                 let row: Option<ContactRow> = sqlx::query_as(&format!(
                     "UPDATE contacts SET account_id = $1, name = $2, title = $3, email = $4, email_key = $5, phone = $6, \
                      phone_key = $7, wechat_id = $8, preferred_channel = $9, consent_email = $10, consent_sms = $11, \
-                     consent_phone = $12, consent_wechat = $13, owner_id = $14, version = version + 1, updated_at = $15 \
-                     WHERE id = $16 AND version = $17 RETURNING {CONTACT_COLS}"
+                     consent_phone = $12, consent_wechat = $13, owner_id = $14, version = version + 1, updated_at = $15, \
+                     search_text = $18 WHERE id = $16 AND version = $17 RETURNING {CONTACT_COLS}"
                 ))
                 .bind(patch.account_id.unwrap_or(cur.account_id).map(|a| a.0))
-                .bind(patch.name.as_deref().unwrap_or(&cur.name).trim())
+                .bind(&name)
                 .bind(patch.title.as_deref().unwrap_or(&cur.title).trim())
                 .bind(&email)
                 .bind(email.as_deref().and_then(normalize::email))
                 .bind(&phone)
                 .bind(phone.as_deref().and_then(normalize::phone))
-                .bind(patch.wechat_id.clone().unwrap_or(cur.wechat_id.clone()))
+                .bind(trimmed(patch.wechat_id.clone().unwrap_or(cur.wechat_id.clone()).as_deref()))
                 .bind(patch.preferred_channel.unwrap_or(cur.preferred_channel).map(|p| p.as_str()))
                 .bind(consent.email)
                 .bind(consent.sms)
@@ -718,6 +741,7 @@ macro_rules! store_impl {
                 .bind(now)
                 .bind(id.0)
                 .bind(patch.version)
+                .bind(normalize::search_text(&[Some(&name), email.as_deref()]))
                 .fetch_optional(&mut *tx)
                 .await
                 .db()?;
@@ -735,9 +759,7 @@ macro_rules! store_impl {
                     q.push(" AND account_id = ").push_bind(a.0);
                 }
                 if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                    let p = like_pattern(t);
-                    q.push(" AND (lower(name) LIKE ").push_bind(p.clone()).push(" ESCAPE '\\' OR email_key LIKE ");
-                    q.push_bind(p).push(" ESCAPE '\\')");
+                    q.push(" AND search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
                 }
                 if let Some(after) = page.after {
                     q.push(" AND id < ").push_bind(after);
@@ -752,12 +774,11 @@ macro_rules! store_impl {
                 new.validate()?;
                 let mut conn = self.write.acquire().await.db()?;
                 Self::user_exists(&mut conn, owner, "owner_id").await?;
-                let blank = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-                let (email, phone) = (blank(&new.email), blank(&new.phone));
+                let (email, phone) = (trimmed(new.email.as_deref()), trimmed(new.phone.as_deref()));
                 let row: LeadRow = sqlx::query_as(&format!(
-                    "INSERT INTO leads (name, company, company_key, email, email_key, phone, phone_key, channel, status, \
-                     disqualify_reason, owner_id, notes, converted_deal_id, version, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'new', NULL, $9, $10, NULL, 1, $11, $11) RETURNING {LEAD_COLS}"
+                    "INSERT INTO leads (name, company, company_key, email, email_key, phone, phone_key, search_text, channel, \
+                     status, disqualify_reason, owner_id, notes, converted_deal_id, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $12, $8, 'new', NULL, $9, $10, NULL, 1, $11, $11) RETURNING {LEAD_COLS}"
                 ))
                 .bind(new.name.trim())
                 .bind(new.company.trim())
@@ -770,6 +791,7 @@ macro_rules! store_impl {
                 .bind(owner.0)
                 .bind(&new.notes)
                 .bind(now)
+                .bind(normalize::search_text(&[Some(&new.name), Some(&new.company), email.as_deref()]))
                 .fetch_one(&mut *conn)
                 .await
                 .db()?;
@@ -790,14 +812,15 @@ macro_rules! store_impl {
                     Self::user_exists(&mut tx, owner, "owner_id").await?;
                 }
                 let company = patch.company.as_deref().unwrap_or(&cur.company).trim().to_string();
-                let email = patch.email.clone().unwrap_or(cur.email.clone()).filter(|s| !s.trim().is_empty());
-                let phone = patch.phone.clone().unwrap_or(cur.phone.clone()).filter(|s| !s.trim().is_empty());
+                let name = patch.name.as_deref().unwrap_or(&cur.name).trim().to_string();
+                let email = trimmed(patch.email.clone().unwrap_or(cur.email.clone()).as_deref());
+                let phone = trimmed(patch.phone.clone().unwrap_or(cur.phone.clone()).as_deref());
                 let row: Option<LeadRow> = sqlx::query_as(&format!(
                     "UPDATE leads SET name = $1, company = $2, company_key = $3, email = $4, email_key = $5, phone = $6, \
-                     phone_key = $7, channel = $8, owner_id = $9, notes = $10, version = version + 1, updated_at = $11 \
-                     WHERE id = $12 AND version = $13 RETURNING {LEAD_COLS}"
+                     phone_key = $7, channel = $8, owner_id = $9, notes = $10, version = version + 1, updated_at = $11, \
+                     search_text = $14 WHERE id = $12 AND version = $13 RETURNING {LEAD_COLS}"
                 ))
-                .bind(patch.name.as_deref().unwrap_or(&cur.name).trim())
+                .bind(&name)
                 .bind(&company)
                 .bind(normalize::company(&company))
                 .bind(&email)
@@ -810,6 +833,7 @@ macro_rules! store_impl {
                 .bind(now)
                 .bind(id.0)
                 .bind(patch.version)
+                .bind(normalize::search_text(&[Some(&name), Some(&company), email.as_deref()]))
                 .fetch_optional(&mut *tx)
                 .await
                 .db()?;
@@ -865,9 +889,7 @@ macro_rules! store_impl {
                     q.push(" AND channel = ").push_bind(c.as_str());
                 }
                 if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                    let p = like_pattern(t);
-                    q.push(" AND (lower(name) LIKE ").push_bind(p.clone()).push(" ESCAPE '\\' OR lower(company) LIKE ");
-                    q.push_bind(p.clone()).push(" ESCAPE '\\' OR email_key LIKE ").push_bind(p).push(" ESCAPE '\\')");
+                    q.push(" AND search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
                 }
                 if let Some(after) = page.after {
                     q.push(" AND id < ").push_bind(after);
@@ -1060,7 +1082,7 @@ macro_rules! store_impl {
                     q.push(" AND d.account_id = ").push_bind(a.0);
                 }
                 if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-                    q.push(" AND lower(d.title) LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
+                    q.push(" AND d.search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
                 }
                 if let Some(after) = page.after {
                     q.push(" AND d.id < ").push_bind(after);
@@ -1089,7 +1111,7 @@ macro_rules! store_impl {
                 }
                 let at = events[0].occurred_at;
                 let done = sqlx::query(
-                    "UPDATE deals SET title = $1, amount_minor = $2, currency = $3, expected_close_date = $4, probability = $5, \
+                    "UPDATE deals SET title = $1, search_text = $14, amount_minor = $2, currency = $3, expected_close_date = $4, probability = $5, \
                      probability_overridden = $6, owner_id = $7, needs_summary = $8, version = version + 1, \
                      last_event_seq = $9, last_event_at = $10, updated_at = $11 WHERE id = $12 AND version = $13",
                 )
@@ -1106,6 +1128,7 @@ macro_rules! store_impl {
                 .bind(now)
                 .bind(id.0)
                 .bind(deal.version)
+                .bind(normalize::search_text(&[Some(&next.title)]))
                 .execute(&mut *tx)
                 .await
                 .db()?;
@@ -1257,12 +1280,13 @@ macro_rules! store_impl {
                 let mut tx = self.write.begin().await.db()?;
                 for chunk in batch.accounts.chunks(BULK_ROWS) {
                     let mut q: QueryBuilder<$Db> = QueryBuilder::new(
-                        "INSERT INTO accounts (id, name, name_key, industry, region, website, owner_id, version, created_at, updated_at) ",
+                        "INSERT INTO accounts (id, name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at) ",
                     );
                     q.push_values(chunk, |mut b, a| {
                         b.push_bind(a.id.0)
                             .push_bind(&a.name)
                             .push_bind(normalize::company(&a.name))
+                            .push_bind(normalize::search_text(&[Some(&a.name)]))
                             .push_bind(&a.industry)
                             .push_bind(&a.region)
                             .push_bind(&a.website)
@@ -1275,7 +1299,7 @@ macro_rules! store_impl {
                 }
                 for chunk in batch.contacts.chunks(BULK_ROWS) {
                     let mut q: QueryBuilder<$Db> = QueryBuilder::new(
-                        "INSERT INTO contacts (id, account_id, name, title, email, email_key, phone, phone_key, wechat_id, \
+                        "INSERT INTO contacts (id, account_id, name, title, email, email_key, phone, phone_key, search_text, wechat_id, \
                          preferred_channel, consent_email, consent_sms, consent_phone, consent_wechat, owner_id, version, \
                          created_at, updated_at) ",
                     );
@@ -1288,6 +1312,7 @@ macro_rules! store_impl {
                             .push_bind(c.email.as_deref().and_then(normalize::email))
                             .push_bind(&c.phone)
                             .push_bind(c.phone.as_deref().and_then(normalize::phone))
+                            .push_bind(normalize::search_text(&[Some(&c.name), c.email.as_deref()]))
                             .push_bind(&c.wechat_id)
                             .push_bind(c.preferred_channel.map(|p| p.as_str()))
                             .push_bind(c.consent.email)
@@ -1303,7 +1328,7 @@ macro_rules! store_impl {
                 }
                 for chunk in batch.leads.chunks(BULK_ROWS) {
                     let mut q: QueryBuilder<$Db> = QueryBuilder::new(
-                        "INSERT INTO leads (id, name, company, company_key, email, email_key, phone, phone_key, channel, status, \
+                        "INSERT INTO leads (id, name, company, company_key, email, email_key, phone, phone_key, search_text, channel, status, \
                          disqualify_reason, owner_id, notes, converted_deal_id, version, created_at, updated_at) ",
                     );
                     q.push_values(chunk, |mut b, l| {
@@ -1315,6 +1340,7 @@ macro_rules! store_impl {
                             .push_bind(l.email.as_deref().and_then(normalize::email))
                             .push_bind(&l.phone)
                             .push_bind(l.phone.as_deref().and_then(normalize::phone))
+                            .push_bind(normalize::search_text(&[Some(&l.name), Some(&l.company), l.email.as_deref()]))
                             .push_bind(l.channel.as_str())
                             .push_bind(l.status.as_str())
                             .push_bind(&l.disqualify_reason)
@@ -1337,7 +1363,7 @@ macro_rules! store_impl {
                 }
                 for chunk in batch.deals.chunks(BULK_ROWS) {
                     let mut q: QueryBuilder<$Db> = QueryBuilder::new(
-                        "INSERT INTO deals (id, title, account_id, owner_id, process_id, process_version, current_node, \
+                        "INSERT INTO deals (id, title, search_text, account_id, owner_id, process_id, process_version, current_node, \
                          amount_minor, currency, expected_close_date, probability, probability_overridden, status, lost_reason, \
                          needs_summary, channel, lead_id, version, last_event_seq, last_event_at, stage_entered_at, created_at, \
                          updated_at, closed_at) VALUES ",

@@ -12,7 +12,6 @@
 //! process holds, i.e. for this process to be gone however it ended (even `SIGKILL`).
 
 use std::fs;
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -283,6 +282,22 @@ impl TempPostgres {
         &self.data
     }
 
+    /// The temporary directory holding the data directory, socket and log; removed on stop.
+    pub fn dir(&self) -> &Path {
+        &self.base
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The postmaster's process id while it runs (from `postmaster.pid`).
+    pub fn postmaster_pid(&self) -> Option<i32> {
+        let pid_file = fs::read_to_string(self.data.join("postmaster.pid")).ok()?;
+        pid_file.lines().next()?.trim().parse().ok()
+    }
+
     /// The `postgres` maintenance database.
     pub fn url(&self) -> String {
         self.database_url("postgres")
@@ -331,9 +346,7 @@ impl TempPostgres {
         let _ = fs::remove_dir_all(&self.base);
         // Nothing left for the watchdog; closing its pipe lets it exit.
         if let Ok(mut w) = self.watchdog.lock() {
-            if let Some(mut stdin) = w.take() {
-                let _ = stdin.flush();
-            }
+            drop(w.take());
         }
     }
 }
@@ -381,4 +394,16 @@ pub fn shared_postgres() -> Option<&'static TempPostgres> {
 pub fn fresh_postgres_url() -> Option<String> {
     let pg = shared_postgres()?;
     Some(pg.fresh_database().unwrap_or_else(|e| panic!("cannot create a test database:\n{e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_order_numerically() {
+        let mut v = vec![version_key("9.6"), version_key("15"), version_key("16"), version_key("10")];
+        v.sort();
+        assert_eq!(v, vec![vec![9, 6], vec![10], vec![15], vec![16]]);
+    }
 }

@@ -61,6 +61,9 @@ impl AccountPatch {
         let mut p = Problems::default();
         if let Some(n) = &self.name {
             p.text("name", n, true, NAME_MAX);
+            if crate::normalize::company(n).is_none() && !n.trim().is_empty() {
+                p.push("name", "needs at least one letter or digit");
+            }
         }
         p.opt_text("industry", self.industry.as_deref(), NAME_MAX);
         p.opt_text("region", self.region.as_deref(), NAME_MAX);

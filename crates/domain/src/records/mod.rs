@@ -19,6 +19,17 @@ pub use user::*;
 
 use crate::error::FieldError;
 
+/// The items in their first-seen order, each once.
+pub fn unique<T: Copy + Eq + std::hash::Hash>(items: &[T]) -> Vec<T> {
+    let mut seen = std::collections::HashSet::new();
+    items.iter().copied().filter(|i| seen.insert(*i)).collect()
+}
+
+/// Trimmed text, or `None` when nothing is left.
+pub fn trimmed(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+}
+
 /// Collects field problems so that a caller hears about all of them at once.
 #[derive(Default)]
 pub(crate) struct Problems(pub Vec<FieldError>);

@@ -1,0 +1,89 @@
+//! The binary as an operator uses it: validate files, generate demo data, serve.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use salesflow_domain::clock::{Clock, SystemClock};
+use salesflow_domain::records::{NewAccount, Role};
+
+fn salesflow() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_salesflow"))
+}
+
+fn templates_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domain/templates")
+}
+
+#[test]
+fn process_validate_accepts_templates_and_names_problems() {
+    for entry in std::fs::read_dir(templates_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let out = salesflow().args(["process", "validate"]).arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
+    }
+    let mut def: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(templates_dir().join("seed-five-stage.en.json")).unwrap()).unwrap();
+    def["edges"].as_array_mut().unwrap().push(serde_json::json!({ "id": "zombie", "from": "won", "to": "signing", "label": "again" }));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, def.to_string()).unwrap();
+    let out = salesflow().args(["process", "validate"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("edge zombie") && err.contains("terminal"), "{err}");
+    std::fs::write(&file, "{ not json").unwrap();
+    let out = salesflow().args(["process", "validate"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn demo_then_serve_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let out = salesflow().args(["demo", "--deals", "300", "--seed", "3"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = stdout.lines().find_map(|l| l.split("(shown once): ").nth(1)).expect("a token is printed").trim().to_string();
+
+    let mut server = salesflow()
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(server.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+    let http = reqwest::Client::new();
+    let deals: serde_json::Value = http
+        .get(format!("{base}/api/v1/deals?status=open&limit=10"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.kill().unwrap();
+    assert_eq!(deals["items"].as_array().unwrap().len(), 10, "{deals}");
+}
+
+#[tokio::test]
+async fn demo_on_postgres_leaves_sequences_ready() {
+    let Some(url) = salesflow_testkit::fresh_postgres_url() else { return };
+    let out = salesflow().args(["demo", "--deals", "200", "--seed", "5"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let store = salesflow_store::connect(&url).await.unwrap();
+    let before = store.max_ids().await.unwrap();
+    assert!(before.deal >= 200 && before.event > before.deal);
+    let owner = store.list_users().await.unwrap().into_iter().find(|u| u.role == Role::Rep).unwrap();
+    let account = NewAccount {
+        name: "Contoso".into(),
+        industry: String::new(),
+        region: String::new(),
+        website: String::new(),
+        owner_id: None,
+    };
+    let created = store.create_account(&account, owner.id, SystemClock.now()).await.unwrap();
+    assert!(created.id.0 > before.account, "new ids continue after imported ones");
+}

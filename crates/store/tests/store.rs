@@ -1,0 +1,1520 @@
+//! The behaviour suite of the `Store` port, run against every backend `stores()` yields:
+//! SQLite always, PostgreSQL whenever its binaries are installed (and necessarily when
+//! `SALESFLOW_REQUIRE_POSTGRES=1`). Every test loops over the backends and labels its
+//! assertions with the backend's name, so a failure says which database disagrees.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use salesflow_domain::Error;
+use salesflow_domain::currency::{Currency, Money};
+use salesflow_domain::error::Result;
+use salesflow_domain::gate::GateReport;
+use salesflow_domain::ids::*;
+use salesflow_domain::process::{Gate, NodeKind};
+use salesflow_domain::records::*;
+use salesflow_domain::store::{HistoryBatch, Store, VersionStatus};
+use salesflow_testkit::{TestStore, at, seed_five_stage, seed_user, stores};
+use serde_json::json;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// One backend with a user and the published seed process.
+struct Fx {
+    ts: TestStore,
+    actor: Actor,
+    process: ProcessId,
+}
+
+impl Fx {
+    fn s(&self) -> &dyn Store {
+        &*self.ts.store
+    }
+    fn b(&self) -> &str {
+        &self.ts.name
+    }
+}
+
+async fn fixtures() -> Vec<Fx> {
+    let mut out = Vec::new();
+    for ts in stores().await {
+        let actor = seed_user(&*ts.store, Role::Rep).await;
+        let process = seed_five_stage(&*ts.store).await;
+        out.push(Fx { ts, actor, process });
+    }
+    out
+}
+
+#[track_caller]
+fn invalid<T: Debug>(b: &str, r: Result<T>, field: &str) -> Vec<salesflow_domain::FieldError> {
+    match r {
+        Err(Error::Invalid(errs)) => {
+            assert!(errs.iter().any(|e| e.field == field), "[{b}] expected Invalid naming `{field}`, got {errs:?}");
+            errs
+        }
+        other => panic!("[{b}] expected Invalid naming `{field}`, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn conflict<T: Debug>(b: &str, r: Result<T>) {
+    match r {
+        Err(Error::Conflict(_)) => {}
+        other => panic!("[{b}] expected Conflict, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn not_found<T: Debug>(b: &str, r: Result<T>) {
+    match r {
+        Err(Error::NotFound { .. }) => {}
+        other => panic!("[{b}] expected NotFound, got {other:?}"),
+    }
+}
+
+#[track_caller]
+fn gate_blocked<T: Debug>(b: &str, r: Result<T>) -> GateReport {
+    match r {
+        Err(Error::GateBlocked(report)) => report,
+        other => panic!("[{b}] expected GateBlocked, got {other:?}"),
+    }
+}
+
+fn cny(minor: i64) -> Money {
+    Money { minor, currency: Currency::CNY }
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn all() -> PageRequest {
+    PageRequest { limit: PageRequest::MAX_LIMIT, after: None }
+}
+
+fn new_account(name: &str) -> NewAccount {
+    NewAccount { name: name.into(), industry: "制造业".into(), region: "华东".into(), website: String::new(), owner_id: None }
+}
+
+fn new_contact(account: Option<AccountId>, name: &str, email: Option<&str>, phone: Option<&str>) -> NewContact {
+    NewContact {
+        account_id: account,
+        name: name.into(),
+        title: "采购经理".into(),
+        email: email.map(Into::into),
+        phone: phone.map(Into::into),
+        wechat_id: None,
+        preferred_channel: Some(PreferredChannel::Wechat),
+        consent: Consent { email: true, ..Consent::default() },
+        owner_id: None,
+    }
+}
+
+fn new_lead(name: &str, company: &str, email: Option<&str>, phone: Option<&str>, channel: Channel) -> NewLead {
+    NewLead {
+        name: name.into(),
+        company: company.into(),
+        email: email.map(Into::into),
+        phone: phone.map(Into::into),
+        channel,
+        owner_id: None,
+        notes: String::new(),
+    }
+}
+
+fn new_deal(title: &str, account: AccountId, contacts: Vec<ContactId>, process: ProcessId) -> NewDeal {
+    NewDeal {
+        title: title.into(),
+        account_id: account,
+        contact_ids: contacts,
+        owner_id: None,
+        process_id: process,
+        amount: None,
+        expected_close_date: None,
+        probability: None,
+        needs_summary: String::new(),
+        channel: Some(Channel::TradeShow),
+        occurred_at: None,
+    }
+}
+
+fn mv(to: &str, version: i64) -> MoveRequest {
+    MoveRequest { to: to.into(), edge: None, version, occurred_at: None, override_reason: None, lost_reason: None }
+}
+
+fn lose(version: i64, reason: &str) -> MoveRequest {
+    MoveRequest { lost_reason: Some(reason.into()), ..mv("lost", version) }
+}
+
+fn tick(step: &str, version: i64) -> StepToggle {
+    StepToggle { step: step.into(), done: true, version, occurred_at: None }
+}
+
+fn q(version: i64, reason: Option<&str>) -> Qualification {
+    Qualification { version, reason: reason.map(Into::into) }
+}
+
+/// An account with one contact and a fresh deal on it, in the entry stage.
+async fn deal_with_contact(fx: &Fx, title: &str, now: DateTime<Utc>) -> (Account, Contact, Deal) {
+    let (s, b) = (fx.s(), fx.b());
+    let account = s.create_account(&new_account(&format!("{title} 公司")), fx.actor.user, now).await.expect(b);
+    let contact = s
+        .create_contact(&new_contact(Some(account.id), "王芳", Some("wang.fang@example.com"), None), fx.actor.user, now)
+        .await
+        .expect(b);
+    let deal = s.create_deal(&new_deal(title, account.id, vec![contact.id], fx.process), &fx.actor, now).await.expect(b);
+    (account, contact, deal)
+}
+
+async fn counts(s: &dyn Store) -> (usize, usize, usize, usize) {
+    (
+        s.list_accounts(&AccountFilter::default(), all()).await.unwrap().items.len(),
+        s.list_contacts(&ContactFilter::default(), all()).await.unwrap().items.len(),
+        s.list_leads(&LeadFilter::default(), all()).await.unwrap().items.len(),
+        s.list_deals(&DealFilter::default(), all()).await.unwrap().items.len(),
+    )
+}
+
+/// Walks every page of `limit` rows and returns the ids in the order seen.
+async fn walk_pages<T, F, Fut>(limit: u32, mut fetch: F, id: impl Fn(&T) -> i64) -> (Vec<i64>, usize)
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut after = None;
+    loop {
+        let page = fetch(PageRequest { limit, after }).await.expect("page");
+        pages += 1;
+        assert!(page.items.len() <= limit as usize, "a page holds at most `limit` rows");
+        ids.extend(page.items.iter().map(&id));
+        match page.next_cursor {
+            Some(c) => {
+                assert_eq!(Some(c), page.items.last().map(&id), "the cursor is the last row's id");
+                after = Some(c);
+            }
+            None => break,
+        }
+        assert!(pages < 100, "pagination does not end");
+    }
+    (ids, pages)
+}
+
+#[track_caller]
+fn assert_newest_first_no_duplicates(b: &str, ids: &[i64], expected: &BTreeSet<i64>) {
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "[{b}] pages are newest first without repeats: {ids:?}");
+    assert_eq!(&ids.iter().copied().collect::<BTreeSet<_>>(), expected, "[{b}] every row exactly once");
+}
+
+fn kinds(events: &[DealEvent]) -> Vec<EventKind> {
+    events.iter().map(|e| e.kind).collect()
+}
+
+#[track_caller]
+fn assert_seq_contiguous(b: &str, events: &[DealEvent]) {
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>(), "[{b}] events are numbered 1..n in order");
+    assert!(
+        events.windows(2).all(|w| w[0].occurred_at <= w[1].occurred_at),
+        "[{b}] business time never goes backwards"
+    );
+}
+
+fn migrations_dir(backend: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend)
+}
+
+fn migration_files(backend: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(migrations_dir(backend))
+        .unwrap_or_else(|e| panic!("read {backend} migrations: {e}"))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn migration_version(file: &str) -> i64 {
+    let digits: String = file.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().unwrap_or_else(|_| panic!("migration `{file}` does not start with a version number"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migrations
+
+#[test]
+fn migration_folders_have_the_same_files() {
+    let sqlite = migration_files("sqlite");
+    let postgres = migration_files("postgres");
+    assert!(!sqlite.is_empty(), "there are migrations");
+    assert_eq!(sqlite, postgres, "both backends have migrations with the same file names");
+    for f in &sqlite {
+        assert!(f.ends_with(".sql"), "`{f}` is a .sql file");
+    }
+    let versions: Vec<i64> = sqlite.iter().map(|f| migration_version(f)).collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "versions are unique and increasing: {versions:?}");
+}
+
+#[tokio::test]
+async fn applied_migrations_are_the_same_on_every_backend() {
+    let expected: Vec<i64> = migration_files("sqlite").iter().map(|f| migration_version(f)).collect();
+    let mut seen = BTreeMap::new();
+    for ts in stores().await {
+        let s = &*ts.store;
+        assert_eq!(s.backend(), ts.name, "backend() names the backend");
+        let applied = s.applied_migrations().await.expect(&ts.name);
+        assert_eq!(applied, expected, "[{}] every migration applied, in order", ts.name);
+        // Migrating again is a no-op.
+        s.migrate().await.expect(&ts.name);
+        assert_eq!(s.applied_migrations().await.unwrap(), expected, "[{}] second migrate", ts.name);
+        seen.insert(ts.name.clone(), applied);
+    }
+    let lists: BTreeSet<_> = seen.values().collect();
+    assert_eq!(lists.len(), 1, "all backends report the same migrations: {seen:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users and tokens
+
+#[tokio::test]
+async fn users_emails_and_tokens() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let new = NewUser {
+            name: "  李伟 ".into(),
+            email: " Li.Wei@Example.com ".into(),
+            locale: "zh-CN".into(),
+            time_zone: "Asia/Shanghai".into(),
+            role: Role::Manager,
+        };
+        let u = s.create_user(&new, at(0)).await.expect(b);
+        assert_eq!((u.name.as_str(), u.email.as_str()), ("李伟", "li.wei@example.com"), "[{b}] trimmed, normalised");
+        assert_eq!((u.role, u.active, u.locale.as_str()), (Role::Manager, true, "zh-CN"), "[{b}]");
+        assert_eq!(s.user(u.id).await.expect(b), u, "[{b}] read back");
+        assert_eq!(s.user_by_email("LI.WEI@example.COM").await.expect(b), Some(u.clone()), "[{b}] by email");
+        assert_eq!(s.user_by_email("nobody@example.com").await.expect(b), None, "[{b}]");
+        assert_eq!(s.user_by_email("not an email").await.expect(b), None, "[{b}]");
+
+        let dup = NewUser { email: "li.wei@EXAMPLE.com".into(), name: "Another".into(), ..new.clone() };
+        invalid(b, s.create_user(&dup, at(1)).await, "email");
+        invalid(b, s.create_user(&NewUser { email: "nope".into(), ..new.clone() }, at(1)).await, "email");
+        invalid(b, s.create_user(&NewUser { locale: "fr".into(), email: "x@example.com".into(), ..new.clone() }, at(1)).await, "locale");
+        not_found(b, s.user(UserId(9_999)).await);
+
+        let other = seed_user(s, Role::Rep).await;
+        let users = s.list_users().await.expect(b);
+        assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), vec![u.id, other.user], "[{b}] by id");
+
+        s.create_api_token(u.id, "hash-abc", "CLI", at(2)).await.expect(b);
+        assert_eq!(s.user_by_token("hash-abc", at(3)).await.expect(b), Some(u.clone()), "[{b}] token finds its user");
+        assert_eq!(s.user_by_token("hash-unknown", at(3)).await.expect(b), None, "[{b}] unknown token");
+        // A token hash is unique.
+        assert!(s.create_api_token(other.user, "hash-abc", "again", at(4)).await.is_err(), "[{b}] duplicate token hash");
+        assert_eq!(s.user_by_token("hash-abc", at(5)).await.expect(b).map(|u| u.id), Some(u.id), "[{b}]");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+#[tokio::test]
+async fn process_versions_draft_publish_and_immutability() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let template = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+        let v1 = s.create_process(&template, at(0)).await.expect(b);
+        assert_eq!((v1.version, v1.status, v1.published_at), (1, VersionStatus::Draft, None), "[{b}] draft v1");
+        assert_eq!(v1.definition, template, "[{b}] definition stored as given");
+        let id = v1.process_id;
+        invalid(b, s.latest_published(id).await, "process_id");
+        invalid(b, s.create_process(&template, at(0)).await, "key");
+        let listed = s.list_processes().await.expect(b);
+        assert_eq!(listed.len(), 1, "[{b}]");
+        assert_eq!((listed[0].latest_version, listed[0].published_version), (1, None), "[{b}]");
+        assert_eq!(listed[0].key, "seed-five-stage.zh-CN", "[{b}]");
+
+        // A draft may hold an invalid definition; publishing it is refused and changes nothing.
+        let mut broken = template.clone();
+        broken.nodes.retain(|n| n.kind != NodeKind::Won);
+        broken.edges.retain(|e| e.to != "won");
+        broken.name = "改过的名字".into();
+        let saved = s.save_draft(id, 1, &broken, at(1)).await.expect(b);
+        assert_eq!(saved.definition, broken, "[{b}] draft saved");
+        match s.publish(id, 1, at(2)).await {
+            Err(Error::ProcessInvalid(issues)) => {
+                assert!(issues.iter().any(|i| i.code == "terminal_missing"), "[{b}] names the problem: {issues:?}")
+            }
+            other => panic!("[{b}] expected ProcessInvalid, got {other:?}"),
+        }
+        let still = s.process_version(id, 1).await.expect(b);
+        assert_eq!((still.status, still.published_at, &still.definition), (VersionStatus::Draft, None, &broken), "[{b}]");
+        assert_eq!(s.list_processes().await.unwrap()[0].published_version, None, "[{b}] nothing published");
+        assert_eq!(s.list_processes().await.unwrap()[0].name, "改过的名字", "[{b}] the name follows the draft");
+        invalid(b, s.save_draft(id, 1, &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..broken.clone() }, at(2)).await, "key");
+
+        // Fixed and published: frozen.
+        s.save_draft(id, 1, &template, at(3)).await.expect(b);
+        let published = s.publish(id, 1, at(4)).await.expect(b);
+        assert_eq!((published.status, published.published_at), (VersionStatus::Published, Some(at(4))), "[{b}]");
+        conflict(b, s.save_draft(id, 1, &broken, at(5)).await);
+        conflict(b, s.publish(id, 1, at(5)).await);
+        let v = s.process_version(id, 1).await.expect(b);
+        assert_eq!(v.definition, template, "[{b}] published definition unchanged");
+        assert_eq!(s.latest_published(id).await.expect(b).version, 1, "[{b}]");
+
+        // The next version starts as a draft; the published one stays current until it is published.
+        let mut next = template.clone();
+        next.description = "第二版".into();
+        let v2 = s.new_draft(id, &next, at(6)).await.expect(b);
+        assert_eq!((v2.version, v2.status), (2, VersionStatus::Draft), "[{b}] v2 draft");
+        invalid(b, s.new_draft(id, &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..next.clone() }, at(6)).await, "key");
+        assert_eq!(s.latest_published(id).await.expect(b).version, 1, "[{b}] v1 still current");
+        let listed = s.list_processes().await.expect(b);
+        assert_eq!((listed[0].latest_version, listed[0].published_version), (2, Some(1)), "[{b}]");
+        let versions = s.process_versions(id).await.expect(b);
+        assert_eq!(versions.iter().map(|v| (v.version, v.status)).collect::<Vec<_>>(),
+            vec![(1, VersionStatus::Published), (2, VersionStatus::Draft)], "[{b}]");
+        s.publish(id, 2, at(7)).await.expect(b);
+        let latest = s.latest_published(id).await.expect(b);
+        assert_eq!((latest.version, latest.definition.description.as_str()), (2, "第二版"), "[{b}]");
+
+        not_found(b, s.process_versions(ProcessId(9_999)).await);
+        not_found(b, s.latest_published(ProcessId(9_999)).await);
+        not_found(b, s.process_version(id, 42).await);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts, contacts, leads
+
+#[tokio::test]
+async fn accounts_create_update_list_and_search() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let other = seed_user(s, Role::Rep).await;
+        let names = ["上海云帆科技有限公司", "Acme Corp", "北京星辰软件", "100% Cotton Ltd", "深圳海风贸易", "under_score", "广州云帆物流"];
+        let mut ids = BTreeSet::new();
+        for (i, name) in names.iter().enumerate() {
+            let owner = if i % 2 == 0 { fx.actor.user } else { other.user };
+            let a = s.create_account(&new_account(&format!("  {name} ")), owner, at(i as i64)).await.expect(b);
+            assert_eq!((a.name.as_str(), a.version, a.owner_id), (*name, 1, owner), "[{b}] trimmed, version 1");
+            assert_eq!(s.account(a.id).await.expect(b), a, "[{b}] read back");
+            ids.insert(a.id.0);
+        }
+        invalid(b, s.create_account(&new_account("  "), fx.actor.user, at(9)).await, "name");
+        invalid(b, s.create_account(&new_account("——"), fx.actor.user, at(9)).await, "name");
+        invalid(b, s.create_account(&new_account("X"), UserId(9_999), at(9)).await, "owner_id");
+        not_found(b, s.account(AccountId(9_999)).await);
+
+        let no_filter = AccountFilter::default();
+        let (seen, pages) =
+            walk_pages(3, |p| s.list_accounts(&no_filter, p), |a: &Account| a.id.0).await;
+        assert_eq!(pages, 3, "[{b}] 7 rows in pages of 3");
+        assert_newest_first_no_duplicates(b, &seen, &ids);
+
+        let mine = s.list_accounts(&AccountFilter { owner: Some(other.user), text: None }, all()).await.expect(b);
+        assert_eq!(mine.items.len(), 3, "[{b}] owner filter");
+        assert!(mine.items.iter().all(|a| a.owner_id == other.user), "[{b}]");
+
+        let search = |t: &str| AccountFilter { owner: None, text: Some(t.into()) };
+        let names_of = |p: Page<Account>| p.items.into_iter().map(|a| a.name).collect::<Vec<_>>();
+        assert_eq!(names_of(s.list_accounts(&search("云帆"), all()).await.expect(b)), vec!["广州云帆物流", "上海云帆科技有限公司"], "[{b}] Chinese text");
+        assert_eq!(names_of(s.list_accounts(&search("ACME"), all()).await.expect(b)), vec!["Acme Corp"], "[{b}] case-insensitive");
+        assert_eq!(names_of(s.list_accounts(&search("%"), all()).await.expect(b)), vec!["100% Cotton Ltd"], "[{b}] % is literal");
+        assert_eq!(names_of(s.list_accounts(&search("_"), all()).await.expect(b)), vec!["under_score"], "[{b}] _ is literal");
+        assert_eq!(names_of(s.list_accounts(&search("云帆"), PageRequest { limit: 1, after: None }).await.expect(b)), vec!["广州云帆物流"], "[{b}]");
+
+        // Optimistic locking.
+        let a = s.list_accounts(&search("北京"), all()).await.unwrap().items.remove(0);
+        let patch = AccountPatch { version: 1, name: Some("北京星辰软件股份有限公司".into()), region: Some("华北".into()), ..Default::default() };
+        let updated = s.update_account(a.id, &patch, at(20)).await.expect(b);
+        assert_eq!((updated.version, updated.name.as_str(), updated.region.as_str()), (2, "北京星辰软件股份有限公司", "华北"), "[{b}]");
+        assert_eq!((updated.industry.as_str(), updated.created_at, updated.updated_at), (a.industry.as_str(), a.created_at, at(20)), "[{b}]");
+        let stale = AccountPatch { version: 1, name: Some("被覆盖".into()), ..Default::default() };
+        conflict(b, s.update_account(a.id, &stale, at(21)).await);
+        assert_eq!(s.account(a.id).await.expect(b), updated, "[{b}] a stale update changes nothing");
+        invalid(b, s.update_account(a.id, &AccountPatch { version: 2, owner_id: Some(UserId(9_999)), ..Default::default() }, at(22)).await, "owner_id");
+        invalid(b, s.update_account(a.id, &AccountPatch { version: 2, name: Some(" ".into()), ..Default::default() }, at(22)).await, "name");
+        not_found(b, s.update_account(AccountId(9_999), &AccountPatch { version: 1, ..Default::default() }, at(22)).await);
+    }
+}
+
+#[tokio::test]
+async fn contacts_create_update_list_and_search() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let acme = s.create_account(&new_account("Acme"), fx.actor.user, at(0)).await.expect(b);
+        let yunfan = s.create_account(&new_account("上海云帆科技"), fx.actor.user, at(0)).await.expect(b);
+        let people = [
+            ("张伟", Some(" Zhang.Wei@Acme.com "), Some("+86 139-0000-0001"), acme.id),
+            ("李娜", Some("li.na@acme.com"), None, acme.id),
+            ("王强", None, Some("021 6666 8888"), yunfan.id),
+            ("陈静", Some("chen.jing@yunfan.cn"), None, yunfan.id),
+            ("刘洋", None, None, yunfan.id),
+            ("Mary Smith", Some("mary@example.com"), None, acme.id),
+            ("赵敏", Some("zhao.min@yunfan.cn"), None, yunfan.id),
+        ];
+        let mut ids = BTreeSet::new();
+        for (i, (name, email, phone, account)) in people.iter().enumerate() {
+            let c = s.create_contact(&new_contact(Some(*account), name, *email, *phone), fx.actor.user, at(i as i64)).await.expect(b);
+            assert_eq!(c.email.as_deref(), email.map(str::trim), "[{b}] email trimmed, case kept");
+            assert_eq!((c.account_id, c.version, c.consent.email, c.preferred_channel), (Some(*account), 1, true, Some(PreferredChannel::Wechat)), "[{b}]");
+            assert_eq!(s.contact(c.id).await.expect(b), c, "[{b}] read back");
+            ids.insert(c.id.0);
+        }
+        invalid(b, s.create_contact(&new_contact(None, "坏邮箱", Some("not-mail"), None), fx.actor.user, at(9)).await, "email");
+        invalid(b, s.create_contact(&new_contact(None, "坏电话", None, Some("电话")), fx.actor.user, at(9)).await, "phone");
+        invalid(b, s.create_contact(&new_contact(Some(AccountId(9_999)), "无公司", None, None), fx.actor.user, at(9)).await, "account_id");
+        not_found(b, s.contact(ContactId(9_999)).await);
+        let blank = s.create_contact(&new_contact(None, "空白", Some("  "), Some("")), fx.actor.user, at(9)).await.expect(b);
+        assert_eq!((blank.email, blank.phone, blank.account_id), (None, None, None), "[{b}] blanks are absent");
+        ids.insert(blank.id.0);
+
+        let no_filter = ContactFilter::default();
+        let (seen, pages) = walk_pages(3, |p| s.list_contacts(&no_filter, p), |c: &Contact| c.id.0).await;
+        assert_eq!(pages, 3, "[{b}] 8 rows in pages of 3");
+        assert_newest_first_no_duplicates(b, &seen, &ids);
+
+        let of_yunfan = s.list_contacts(&ContactFilter { account: Some(yunfan.id), ..Default::default() }, all()).await.expect(b);
+        assert_eq!(of_yunfan.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["赵敏", "刘洋", "陈静", "王强"], "[{b}] account filter");
+        let by_text = |t: &str| ContactFilter { text: Some(t.into()), ..Default::default() };
+        let names = |p: Page<Contact>| p.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
+        assert_eq!(names(s.list_contacts(&by_text("yunfan.cn"), all()).await.expect(b)), vec!["赵敏", "陈静"], "[{b}] by email");
+        assert_eq!(names(s.list_contacts(&by_text("ZHANG.WEI"), all()).await.expect(b)), vec!["张伟"], "[{b}] email case-insensitive");
+        assert_eq!(names(s.list_contacts(&by_text("王"), all()).await.expect(b)), vec!["王强"], "[{b}] Chinese name");
+        assert_eq!(names(s.list_contacts(&by_text("mary smith"), all()).await.expect(b)), vec!["Mary Smith"], "[{b}]");
+        let filtered = ContactFilter { account: Some(acme.id), text: Some("li".into()), owner: Some(fx.actor.user) };
+        assert_eq!(names(s.list_contacts(&filtered, all()).await.expect(b)), vec!["李娜"], "[{b}] filters combine");
+
+        // Optimistic locking and field semantics (absent = keep, null = clear).
+        let c = s.list_contacts(&by_text("张伟"), all()).await.unwrap().items.remove(0);
+        let patch = ContactPatch {
+            version: 1,
+            title: Some("总经理".into()),
+            phone: Some(None),
+            account_id: Some(Some(yunfan.id)),
+            consent: Some(Consent { sms: true, ..Consent::default() }),
+            ..Default::default()
+        };
+        let u = s.update_contact(c.id, &patch, at(30)).await.expect(b);
+        assert_eq!((u.version, u.title.as_str(), u.phone.as_deref(), u.account_id), (2, "总经理", None, Some(yunfan.id)), "[{b}]");
+        assert_eq!((u.email.as_deref(), u.name.as_str(), u.consent), (c.email.as_deref(), "张伟", Consent { sms: true, ..Consent::default() }), "[{b}]");
+        conflict(b, s.update_contact(c.id, &ContactPatch { version: 1, name: Some("旧版本".into()), ..Default::default() }, at(31)).await);
+        assert_eq!(s.contact(c.id).await.expect(b), u, "[{b}] a stale update changes nothing");
+        invalid(b, s.update_contact(c.id, &ContactPatch { version: 2, email: Some(Some("bad".into())), ..Default::default() }, at(32)).await, "email");
+        invalid(b, s.update_contact(c.id, &ContactPatch { version: 2, account_id: Some(Some(AccountId(9_999))), ..Default::default() }, at(32)).await, "account_id");
+        // The phone was cleared: it no longer matches duplicates.
+        let d = s.find_duplicates(&DuplicateKeys::of(None, Some("13900000001"), None), None).await.expect(b);
+        assert!(d.is_empty(), "[{b}] cleared phone key: {d:?}");
+    }
+}
+
+#[tokio::test]
+async fn leads_create_update_filter_and_page() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let other = seed_user(s, Role::Rep).await;
+        let rows = [
+            ("李伟", "上海云帆科技有限公司", Channel::TradeShow),
+            ("Tom", "Acme Inc.", Channel::WebsiteForm),
+            ("周杰", "杭州西湖茶业", Channel::SocialMedia),
+            ("吴磊", "上海云帆科技", Channel::TradeShow),
+            ("郑爽", "成都熊猫文旅", Channel::Referral),
+            ("孙俪", "南京秦淮科技", Channel::TradeShow),
+            ("Ann", "Globex", Channel::Advertising),
+        ];
+        let mut ids = BTreeSet::new();
+        for (i, (name, company, channel)) in rows.iter().enumerate() {
+            let owner = if i < 4 { fx.actor.user } else { other.user };
+            let mut nl = new_lead(name, company, None, None, *channel);
+            nl.notes = format!("第 {i} 条线索");
+            let l = s.create_lead(&nl, owner, at(i as i64)).await.expect(b);
+            assert_eq!((l.status, l.version, l.owner_id, l.converted_deal_id), (LeadStatus::New, 1, owner, None), "[{b}]");
+            assert_eq!(s.lead(l.id).await.expect(b), l, "[{b}] read back");
+            ids.insert(l.id.0);
+        }
+        invalid(b, s.create_lead(&new_lead(" ", "X", None, None, Channel::Other), fx.actor.user, at(9)).await, "name");
+        invalid(b, s.create_lead(&new_lead("X", "X", Some("a@b"), None, Channel::Other), fx.actor.user, at(9)).await, "email");
+        invalid(b, s.create_lead(&new_lead("X", "X", None, None, Channel::Other), UserId(9_999), at(9)).await, "owner_id");
+        not_found(b, s.lead(LeadId(9_999)).await);
+
+        let no_filter = LeadFilter::default();
+        let (seen, pages) = walk_pages(3, |p| s.list_leads(&no_filter, p), |l: &Lead| l.id.0).await;
+        assert_eq!(pages, 3, "[{b}]");
+        assert_newest_first_no_duplicates(b, &seen, &ids);
+
+        let names = |p: Page<Lead>| p.items.into_iter().map(|l| l.name).collect::<Vec<_>>();
+        let trade = LeadFilter { channel: Some(Channel::TradeShow), ..Default::default() };
+        assert_eq!(names(s.list_leads(&trade, all()).await.expect(b)), vec!["孙俪", "吴磊", "李伟"], "[{b}] channel filter");
+        let trade_mine = LeadFilter { owner: Some(fx.actor.user), ..trade.clone() };
+        assert_eq!(names(s.list_leads(&trade_mine, all()).await.expect(b)), vec!["吴磊", "李伟"], "[{b}] + owner");
+        let (seen, _) = walk_pages(1, |p| s.list_leads(&trade, p), |l: &Lead| l.id.0).await;
+        assert_eq!(seen.len(), 3, "[{b}] filtered pages");
+        let text = |t: &str| LeadFilter { text: Some(t.into()), ..Default::default() };
+        assert_eq!(names(s.list_leads(&text("云帆"), all()).await.expect(b)), vec!["吴磊", "李伟"], "[{b}] Chinese company");
+        assert_eq!(names(s.list_leads(&text("acme"), all()).await.expect(b)), vec!["Tom"], "[{b}] case-insensitive company");
+        assert_eq!(names(s.list_leads(&text("周"), all()).await.expect(b)), vec!["周杰"], "[{b}] Chinese name");
+        assert!(s.list_leads(&text("不存在"), all()).await.expect(b).items.is_empty(), "[{b}]");
+
+        // Status filter after a qualification move.
+        let tom = s.list_leads(&text("Tom"), all()).await.unwrap().items.remove(0);
+        s.set_lead_status(tom.id, LeadStatus::Contacted, &q(1, None), at(10)).await.expect(b);
+        let contacted = LeadFilter { status: Some(LeadStatus::Contacted), ..Default::default() };
+        assert_eq!(names(s.list_leads(&contacted, all()).await.expect(b)), vec!["Tom"], "[{b}] status filter");
+
+        // Update with version.
+        let patch = LeadPatch { version: 2, email: Some(Some("tom@acme.com".into())), company: Some("Acme, Inc.".into()), ..Default::default() };
+        let u = s.update_lead(tom.id, &patch, at(11)).await.expect(b);
+        assert_eq!((u.version, u.email.as_deref(), u.company.as_str(), u.status), (3, Some("tom@acme.com"), "Acme, Inc.", LeadStatus::Contacted), "[{b}]");
+        conflict(b, s.update_lead(tom.id, &LeadPatch { version: 2, name: Some("旧".into()), ..Default::default() }, at(12)).await);
+        assert_eq!(s.lead(tom.id).await.expect(b), u, "[{b}] a stale update changes nothing");
+        invalid(b, s.update_lead(tom.id, &LeadPatch { version: 3, phone: Some(Some("abc".into())), ..Default::default() }, at(12)).await, "phone");
+        // The new email is searchable.
+        assert_eq!(names(s.list_leads(&text("tom@acme"), all()).await.expect(b)), vec!["Tom"], "[{b}] by email");
+    }
+}
+
+#[tokio::test]
+async fn duplicates_match_on_normalised_email_phone_and_company() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let account = s.create_account(&new_account("上海云帆科技"), fx.actor.user, at(0)).await.expect(b);
+        let contact = s
+            .create_contact(&new_contact(Some(account.id), "李伟", Some("li.wei@example.com"), Some("13800138000")), fx.actor.user, at(1))
+            .await
+            .expect(b);
+        let unrelated = s.create_contact(&new_contact(None, "别人", Some("someone@example.com"), Some("13900000000")), fx.actor.user, at(1)).await.expect(b);
+        let lead = s
+            .create_lead(&new_lead("李伟", "上海云帆科技有限公司", Some(" Li.Wei@Example.com "), Some("+86 138-0013-8000"), Channel::TradeShow), fx.actor.user, at(2))
+            .await
+            .expect(b);
+        let keys = DuplicateKeys::of(lead.email.as_deref(), lead.phone.as_deref(), Some(&lead.company));
+        assert_eq!(keys.email.as_deref(), Some("li.wei@example.com"), "[{b}]");
+        let found = s.find_duplicates(&keys, Some(lead.id)).await.expect(b);
+        let set: BTreeSet<(String, i64, String)> = found.iter().map(|d| (d.entity.clone(), d.id, d.matched_on.clone())).collect();
+        let expected: BTreeSet<(String, i64, String)> = [
+            ("contact".to_string(), contact.id.0, "email".to_string()),
+            ("contact".to_string(), contact.id.0, "phone".to_string()),
+            ("account".to_string(), account.id.0, "company".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(set, expected, "[{b}] matches; the lead itself excluded: {found:?}");
+        assert!(found.iter().all(|d| d.id != unrelated.id.0 || d.entity != "contact"), "[{b}]");
+        let account_hit = found.iter().find(|d| d.entity == "account").unwrap();
+        assert_eq!(account_hit.name, "上海云帆科技", "[{b}] the match carries its name");
+
+        // Without the exception the lead matches itself; a second lead matches the first.
+        let with_self = s.find_duplicates(&keys, None).await.expect(b);
+        assert!(with_self.iter().any(|d| d.entity == "lead" && d.id == lead.id.0 && d.matched_on == "email"), "[{b}] {with_self:?}");
+        let twin = s.create_lead(&new_lead("Wei Li", "上海云帆科技 有限公司", None, Some("0086 13800138000"), Channel::Referral), fx.actor.user, at(3)).await.expect(b);
+        let twin_keys = DuplicateKeys::of(None, twin.phone.as_deref(), Some(&twin.company));
+        let found = s.find_duplicates(&twin_keys, Some(twin.id)).await.expect(b);
+        let set: BTreeSet<(&str, i64, &str)> = found.iter().map(|d| (d.entity.as_str(), d.id, d.matched_on.as_str())).collect();
+        for want in [("lead", lead.id.0, "phone"), ("lead", lead.id.0, "company"), ("contact", contact.id.0, "phone"), ("account", account.id.0, "company")] {
+            assert!(set.contains(&want), "[{b}] {want:?} in {set:?}");
+        }
+        assert!(!set.iter().any(|(e, id, _)| *e == "lead" && *id == twin.id.0), "[{b}] not itself");
+
+        assert!(s.find_duplicates(&DuplicateKeys::default(), None).await.expect(b).is_empty(), "[{b}] no keys, no matches");
+        let none = DuplicateKeys::of(Some("new@example.com"), Some("020-12345678"), Some("全新公司"));
+        assert!(s.find_duplicates(&none, None).await.expect(b).is_empty(), "[{b}] nothing similar");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lead qualification and conversion
+
+#[tokio::test]
+async fn lead_qualification_transitions() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let l = s.create_lead(&new_lead("李伟", "云帆", None, None, Channel::Telemarketing), fx.actor.user, at(0)).await.expect(b);
+        let l = s.set_lead_status(l.id, LeadStatus::Contacted, &q(1, None), at(1)).await.expect(b);
+        assert_eq!((l.status, l.version, l.updated_at), (LeadStatus::Contacted, 2, at(1)), "[{b}]");
+        conflict(b, s.set_lead_status(l.id, LeadStatus::Qualified, &q(1, None), at(2)).await);
+        invalid(b, s.set_lead_status(l.id, LeadStatus::New, &q(2, None), at(2)).await, "status");
+        let l = s.set_lead_status(l.id, LeadStatus::Qualified, &q(2, None), at(2)).await.expect(b);
+        assert_eq!((l.status, l.version), (LeadStatus::Qualified, 3), "[{b}]");
+
+        // Disqualifying needs a reason; a blank one is no reason.
+        invalid(b, s.set_lead_status(l.id, LeadStatus::Disqualified, &q(3, None), at(3)).await, "reason");
+        invalid(b, s.set_lead_status(l.id, LeadStatus::Disqualified, &q(3, Some("   ")), at(3)).await, "reason");
+        assert_eq!(s.lead(l.id).await.expect(b), l, "[{b}] refused moves change nothing");
+        let l = s.set_lead_status(l.id, LeadStatus::Disqualified, &q(3, Some(" 预算不足 ")), at(3)).await.expect(b);
+        assert_eq!((l.status, l.disqualify_reason.as_deref()), (LeadStatus::Disqualified, Some("预算不足")), "[{b}]");
+        // Reopened: the reason goes.
+        let l = s.set_lead_status(l.id, LeadStatus::Contacted, &q(4, None), at(4)).await.expect(b);
+        assert_eq!((l.status, l.disqualify_reason), (LeadStatus::Contacted, None), "[{b}]");
+        // Converted only by converting.
+        let l = s.set_lead_status(l.id, LeadStatus::Qualified, &q(5, None), at(5)).await.expect(b);
+        invalid(b, s.set_lead_status(l.id, LeadStatus::Converted, &q(6, None), at(6)).await, "status");
+
+        let c = s.convert_lead(l.id, &ConvertLead { version: 6, process_id: fx.process, account_id: None, contact_id: None, deal_title: None, amount: None, expected_close_date: None }, &fx.actor, at(7)).await.expect(b);
+        assert_eq!(c.lead.status, LeadStatus::Converted, "[{b}]");
+        invalid(b, s.set_lead_status(l.id, LeadStatus::Disqualified, &q(7, Some("晚了")), at(8)).await, "status");
+        invalid(b, s.set_lead_status(l.id, LeadStatus::Contacted, &q(7, None), at(8)).await, "status");
+        assert_eq!(s.lead(l.id).await.expect(b), c.lead, "[{b}] a converted lead stays converted");
+        not_found(b, s.set_lead_status(LeadId(9_999), LeadStatus::Contacted, &q(1, None), at(8)).await);
+    }
+}
+
+fn convert_req(version: i64, process: ProcessId) -> ConvertLead {
+    ConvertLead { version, process_id: process, account_id: None, contact_id: None, deal_title: None, amount: None, expected_close_date: None }
+}
+
+async fn qualified_lead(fx: &Fx, name: &str, company: &str, email: Option<&str>, phone: Option<&str>) -> Lead {
+    let (s, b) = (fx.s(), fx.b());
+    let l = s.create_lead(&new_lead(name, company, email, phone, Channel::TradeShow), fx.actor.user, at(0)).await.expect(b);
+    s.set_lead_status(l.id, LeadStatus::Qualified, &q(1, None), at(1)).await.expect(b)
+}
+
+#[tokio::test]
+async fn converting_a_lead_creates_account_contact_and_deal_together() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let lead = qualified_lead(&fx, "李伟", "上海云帆科技有限公司", Some("li.wei@example.com"), Some("+86 138-0013-8000")).await;
+        let before = counts(s).await;
+        let mut req = convert_req(lead.version, fx.process);
+        req.amount = Some(cny(12_500_000));
+        req.expected_close_date = Some(date(2025, 6, 30));
+        let c = s.convert_lead(lead.id, &req, &fx.actor, at(10)).await.expect(b);
+        assert!(c.account_created && c.contact_created, "[{b}]");
+        assert_eq!(c.account.name, "上海云帆科技有限公司", "[{b}] account named after the company");
+        assert_eq!((c.contact.name.as_str(), c.contact.email.as_deref(), c.contact.phone.as_deref(), c.contact.account_id),
+            ("李伟", Some("li.wei@example.com"), Some("+86 138-0013-8000"), Some(c.account.id)), "[{b}] contact from the lead");
+        let d = &c.deal;
+        assert_eq!(d.title, "上海云帆科技有限公司 — 李伟", "[{b}] default title");
+        assert_eq!((d.account_id, &d.contact_ids, d.lead_id, d.channel), (c.account.id, &vec![c.contact.id], Some(lead.id), Some(Channel::TradeShow)), "[{b}]");
+        assert_eq!((d.current_node.as_str(), d.probability, d.status, d.version), ("lead_identification", 10, DealStatus::Open, 1), "[{b}]");
+        assert_eq!((d.amount, d.expected_close_date, d.owner_id), (Some(cny(12_500_000)), Some(date(2025, 6, 30)), lead.owner_id), "[{b}]");
+        assert_eq!((c.lead.status, c.lead.converted_deal_id, c.lead.version), (LeadStatus::Converted, Some(d.id), lead.version + 1), "[{b}]");
+        assert_eq!(s.deal(d.id).await.expect(b), *d, "[{b}] deal read back");
+        assert_eq!(s.lead(lead.id).await.expect(b), c.lead, "[{b}] lead read back");
+        let events = s.deal_events(d.id).await.expect(b);
+        assert_eq!(kinds(&events), vec![EventKind::Created], "[{b}]");
+        assert_eq!((events[0].actor_id, events[0].amount_minor, events[0].probability), (fx.actor.user, Some(12_500_000), 10), "[{b}]");
+        assert_eq!(counts(s).await, (before.0 + 1, before.1 + 1, before.2, before.3 + 1), "[{b}] one of each");
+        // Converting twice is refused.
+        invalid(b, s.convert_lead(lead.id, &convert_req(c.lead.version, fx.process), &fx.actor, at(11)).await, "status");
+
+        // A lead of the same company (normalised) joins the existing account.
+        let second = qualified_lead(&fx, "吴磊", "上海云帆科技", None, None).await;
+        let before = counts(s).await;
+        let c2 = s.convert_lead(second.id, &convert_req(second.version, fx.process), &fx.actor, at(12)).await.expect(b);
+        assert!(!c2.account_created && c2.contact_created, "[{b}] matched the account");
+        assert_eq!(c2.account.id, c.account.id, "[{b}] same account");
+        assert_eq!(c2.deal.title, "上海云帆科技 — 吴磊", "[{b}]");
+        assert_eq!(counts(s).await, (before.0, before.1 + 1, before.2, before.3 + 1), "[{b}] no new account");
+
+        // Explicit account and contact are linked, nothing new is created but the deal.
+        let other = s.create_account(&new_account("Globex"), fx.actor.user, at(13)).await.expect(b);
+        let person = s.create_contact(&new_contact(Some(other.id), "Hank", None, None), fx.actor.user, at(13)).await.expect(b);
+        let third = qualified_lead(&fx, "Hank S.", "Globex Corporation", None, None).await;
+        let before = counts(s).await;
+        let mut req = convert_req(third.version, fx.process);
+        req.account_id = Some(other.id);
+        req.contact_id = Some(person.id);
+        req.deal_title = Some("Globex 续约".into());
+        let c3 = s.convert_lead(third.id, &req, &fx.actor, at(14)).await.expect(b);
+        assert!(!c3.account_created && !c3.contact_created, "[{b}]");
+        assert_eq!((c3.deal.title.as_str(), c3.deal.account_id, c3.deal.contact_ids.clone()), ("Globex 续约", other.id, vec![person.id]), "[{b}]");
+        assert_eq!(counts(s).await, (before.0, before.1, before.2, before.3 + 1), "[{b}] only a deal");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_conversion_creates_nothing() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let fresh = s.create_lead(&new_lead("周杰", "杭州西湖茶业", Some("zhou@xihu.cn"), None, Channel::SocialMedia), fx.actor.user, at(0)).await.expect(b);
+        let before = counts(s).await;
+        invalid(b, s.convert_lead(fresh.id, &convert_req(1, fx.process), &fx.actor, at(1)).await, "status");
+        assert_eq!(counts(s).await, before, "[{b}] unqualified: nothing created");
+        assert_eq!(s.lead(fresh.id).await.expect(b), fresh, "[{b}] lead unchanged");
+
+        let lead = qualified_lead(&fx, "郑爽", "成都熊猫文旅", None, None).await;
+        let before = counts(s).await;
+        conflict(b, s.convert_lead(lead.id, &convert_req(lead.version - 1, fx.process), &fx.actor, at(2)).await);
+        invalid(b, s.convert_lead(lead.id, &convert_req(lead.version, ProcessId(9_999)), &fx.actor, at(2)).await, "process_id");
+        let mut bad_account = convert_req(lead.version, fx.process);
+        bad_account.account_id = Some(AccountId(9_999));
+        invalid(b, s.convert_lead(lead.id, &bad_account, &fx.actor, at(2)).await, "account_id");
+        // Fails after the account and contact were inserted: the whole transaction goes.
+        let mut bad_amount = convert_req(lead.version, fx.process);
+        bad_amount.amount = Some(cny(-5));
+        invalid(b, s.convert_lead(lead.id, &bad_amount, &fx.actor, at(2)).await, "amount.minor");
+        let mut bad_contact = convert_req(lead.version, fx.process);
+        bad_contact.contact_id = Some(ContactId(9_999));
+        invalid(b, s.convert_lead(lead.id, &bad_contact, &fx.actor, at(2)).await, "contact_id");
+        assert_eq!(counts(s).await, before, "[{b}] refused conversions leave no rows behind");
+        assert_eq!(s.lead(lead.id).await.expect(b), lead, "[{b}] lead unchanged");
+        // A process without a published version cannot take deals.
+        let mut draft_only = salesflow_domain::templates::get("saas-trial.zh-CN").unwrap();
+        draft_only.key = "draft-only".into();
+        let draft = s.create_process(&draft_only, at(3)).await.expect(b);
+        invalid(b, s.convert_lead(lead.id, &convert_req(lead.version, draft.process_id), &fx.actor, at(3)).await, "process_id");
+        assert_eq!(counts(s).await, before, "[{b}]");
+        not_found(b, s.convert_lead(LeadId(9_999), &convert_req(1, fx.process), &fx.actor, at(3)).await);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deals
+
+#[tokio::test]
+async fn deals_are_created_in_the_entry_stage() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let (account, contact, deal) = deal_with_contact(&fx, "云帆 ERP 项目", at(100)).await;
+        assert_eq!((deal.current_node.as_str(), deal.probability, deal.probability_overridden), ("lead_identification", 10, false), "[{b}] entry stage default");
+        assert_eq!((deal.status, deal.version, deal.process_version, deal.owner_id), (DealStatus::Open, 1, 1, fx.actor.user), "[{b}]");
+        assert_eq!((deal.contact_ids.clone(), deal.completed_steps.clone()), (vec![contact.id], vec![]), "[{b}]");
+        assert_eq!((deal.created_at, deal.stage_entered_at, deal.updated_at, deal.closed_at), (at(100), at(100), at(100), None), "[{b}]");
+        assert_eq!(s.deal(deal.id).await.expect(b), deal, "[{b}] read back");
+        let events = s.deal_events(deal.id).await.expect(b);
+        assert_eq!(events.len(), 1, "[{b}]");
+        let e = &events[0];
+        assert_eq!((e.seq, e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.clone()), (1, EventKind::Created, "lead_identification", "lead_identification", None), "[{b}]");
+        assert_eq!((e.deal_id, e.process_id, e.process_version, e.occurred_at, e.recorded_at), (deal.id, fx.process, 1, at(100), at(100)), "[{b}]");
+        assert_eq!(e.details, json!({ "title": "云帆 ERP 项目" }), "[{b}]");
+
+        // Explicit probability, amount, back-dated creation, another owner.
+        let other = seed_user(s, Role::Rep).await;
+        let mut nd = new_deal("  回溯的商机 ", account.id, vec![], fx.process);
+        nd.probability = Some(33);
+        nd.amount = Some(cny(880_000));
+        nd.expected_close_date = Some(date(2025, 9, 1));
+        nd.occurred_at = Some(at(50));
+        nd.owner_id = Some(other.user);
+        nd.needs_summary = "需要 CRM".into();
+        let d2 = s.create_deal(&nd, &fx.actor, at(200)).await.expect(b);
+        assert_eq!((d2.title.as_str(), d2.probability, d2.probability_overridden, d2.owner_id), ("回溯的商机", 33, true, other.user), "[{b}]");
+        assert_eq!((d2.created_at, d2.stage_entered_at, d2.updated_at), (at(50), at(50), at(200)), "[{b}] business time vs write time");
+        let e = &s.deal_events(d2.id).await.expect(b)[0];
+        assert_eq!((e.occurred_at, e.recorded_at, e.amount_minor, e.currency, e.probability, e.expected_close_date, e.actor_id),
+            (at(50), at(200), Some(880_000), Some(Currency::CNY), 33, Some(date(2025, 9, 1)), fx.actor.user), "[{b}] event snapshot");
+
+        // Refusals.
+        invalid(b, s.create_deal(&new_deal("X", AccountId(9_999), vec![], fx.process), &fx.actor, at(300)).await, "account_id");
+        invalid(b, s.create_deal(&new_deal("X", account.id, vec![ContactId(9_999)], fx.process), &fx.actor, at(300)).await, "contact_ids[0]");
+        invalid(b, s.create_deal(&new_deal("X", account.id, vec![], ProcessId(9_999)), &fx.actor, at(300)).await, "process_id");
+        invalid(b, s.create_deal(&new_deal(" ", account.id, vec![], fx.process), &fx.actor, at(300)).await, "title");
+        invalid(b, s.create_deal(&NewDeal { probability: Some(101), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "probability");
+        invalid(b, s.create_deal(&NewDeal { occurred_at: Some(at(300 + 3_600)), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "occurred_at");
+        invalid(b, s.create_deal(&NewDeal { owner_id: Some(UserId(9_999)), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "owner_id");
+        assert_eq!(s.list_deals(&DealFilter::default(), all()).await.expect(b).items.len(), 2, "[{b}] refused deals were not written");
+        not_found(b, s.deal(DealId(9_999)).await);
+        not_found(b, s.deal_events(DealId(9_999)).await);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_contact_ids_are_collapsed() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let (account, c1, _) = deal_with_contact(&fx, "重复联系人", at(0)).await;
+        let c2 = s.create_contact(&new_contact(Some(account.id), "第二人", None, None), fx.actor.user, at(0)).await.expect(b);
+        let d = s.create_deal(&new_deal("D", account.id, vec![c1.id, c2.id, c1.id], fx.process), &fx.actor, at(1)).await.expect(b);
+        assert_eq!(d.contact_ids, vec![c1.id, c2.id], "[{b}]");
+        let patch = DealPatch { version: 1, contact_ids: Some(vec![c2.id, c1.id, c2.id]), ..Default::default() };
+        let d = s.update_deal(d.id, &patch, &fx.actor, at(2)).await.expect(b);
+        assert_eq!(d.contact_ids, vec![c2.id, c1.id], "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn a_deal_walks_the_whole_process_to_won() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let (_, _, d) = deal_with_contact(&fx, "完整流程", at(0)).await;
+        let id = d.id;
+        let mut t = 0;
+        let mut now = || {
+            t += 60;
+            at(t)
+        };
+
+        // 潜在客户识别
+        let d = s.toggle_step(id, &tick("check_fit", d.version), a, now()).await.expect(b);
+        assert_eq!(d.completed_steps, vec!["check_fit"], "[{b}]");
+        let (d, e) = s.move_deal(id, &mv("needs_analysis", d.version), a, now()).await.expect(b);
+        assert_eq!((e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.as_deref()), (EventKind::Moved, "lead_identification", "needs_analysis", Some("qualified")), "[{b}]");
+        assert_eq!((d.current_node.as_str(), d.probability, d.completed_steps.len(), d.stage_entered_at), ("needs_analysis", 25, 0, e.occurred_at), "[{b}] new stage, fresh checklist");
+        assert_eq!(e.details["route"], json!(["qualified"]), "[{b}]");
+
+        // 客户接触与需求分析
+        let d = s.update_deal(id, &DealPatch { version: d.version, needs_summary: Some("痛点:手工报价慢".into()), ..Default::default() }, a, now()).await.expect(b);
+        let d = s.toggle_step(id, &tick("confirm_intent", d.version), a, now()).await.expect(b);
+        let (d, _) = s.move_deal(id, &mv("recommendation", d.version), a, now()).await.expect(b);
+
+        // 产品/服务推荐
+        let d = s.update_deal(id, &DealPatch { version: d.version, amount: Some(Some(cny(30_000_000))), ..Default::default() }, a, now()).await.expect(b);
+        let d = s.toggle_step(id, &tick("present_advantages", d.version), a, now()).await.expect(b);
+        let d = s.toggle_step(id, &tick("share_evidence", d.version), a, now()).await.expect(b);
+        let (d, _) = s.move_deal(id, &mv("negotiation", d.version), a, now()).await.expect(b);
+        assert_eq!(d.probability, 60, "[{b}]");
+
+        // 报价与谈判 → 报价是否接受? → 客户拒绝 → 提供分层产品套餐
+        let d = s.toggle_step(id, &tick("send_quote", d.version), a, now()).await.expect(b);
+        let d = s.update_deal(id, &DealPatch { version: d.version, expected_close_date: Some(Some(date(2025, 5, 31))), ..Default::default() }, a, now()).await.expect(b);
+        let (d, e) = s.move_deal(id, &mv("tiered_package", d.version), a, now()).await.expect(b);
+        assert_eq!((e.edge_id.as_deref(), &e.details["route"], &e.details["label"]), (Some("rejected"), &json!(["quote_sent", "rejected"]), &json!("客户拒绝")), "[{b}] through the decision");
+        assert_eq!((d.current_node.as_str(), d.probability), ("tiered_package", 45), "[{b}]");
+        let d = s.toggle_step(id, &tick("select_tier", d.version), a, now()).await.expect(b);
+        let (d, _) = s.move_deal(id, &mv("negotiation", d.version), a, now()).await.expect(b);
+        assert!(d.completed_steps.is_empty(), "[{b}] re-entering a stage starts its checklist anew");
+        assert_eq!(s.deal(id).await.expect(b).completed_steps, Vec::<String>::new(), "[{b}] also when read back");
+        let report = gate_blocked(b, s.move_deal(id, &mv("signing", d.version), a, now()).await);
+        assert_eq!(report.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["c_quote"], "[{b}] only the quote is missing again");
+        let d = s.toggle_step(id, &tick("send_quote", d.version), a, now()).await.expect(b);
+        let (d, e) = s.move_deal(id, &MoveRequest { edge: Some("accepted".into()), ..mv("signing", d.version) }, a, now()).await.expect(b);
+        assert_eq!(e.edge_id.as_deref(), Some("accepted"), "[{b}]");
+        assert_eq!((d.current_node.as_str(), d.probability), ("signing", 90), "[{b}]");
+
+        // 签约与合同执行 → 赢单
+        let d = s.toggle_step(id, &tick("sign_contract", d.version), a, now()).await.expect(b);
+        let d = s.toggle_step(id, &tick("kickoff_execution", d.version), a, now()).await.expect(b);
+        let won_at = now();
+        let (d, e) = s.move_deal(id, &mv("won", d.version), a, won_at).await.expect(b);
+        assert_eq!((d.status, d.probability, d.closed_at, d.current_node.as_str()), (DealStatus::Won, 100, Some(won_at), "won"), "[{b}]");
+        assert_eq!((e.probability, e.amount_minor, e.expected_close_date), (100, Some(30_000_000), Some(date(2025, 5, 31))), "[{b}] snapshot after the move");
+        assert_eq!(s.deal(id).await.expect(b), d, "[{b}] read back");
+        invalid(b, s.move_deal(id, &lose(d.version, "太晚"), a, now()).await, "to");
+        invalid(b, s.toggle_step(id, &tick("sign_contract", d.version), a, now()).await, "step");
+
+        let events = s.deal_events(id).await.expect(b);
+        assert_seq_contiguous(b, &events);
+        assert_eq!(events.len() as i64, d.version, "[{b}] one event per change");
+        let moves: Vec<(&str, &str)> = events.iter().filter(|e| e.kind == EventKind::Moved).map(|e| (e.from_node.as_str(), e.to_node.as_str())).collect();
+        assert_eq!(moves, vec![
+            ("lead_identification", "needs_analysis"),
+            ("needs_analysis", "recommendation"),
+            ("recommendation", "negotiation"),
+            ("negotiation", "tiered_package"),
+            ("tiered_package", "negotiation"),
+            ("negotiation", "signing"),
+            ("signing", "won"),
+        ], "[{b}] the path taken");
+        let won = s.list_deals(&DealFilter { status: Some(DealStatus::Won), ..Default::default() }, all()).await.expect(b);
+        assert_eq!(won.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id], "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn a_hard_gate_blocks_and_lists_every_missing_criterion() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let account = s.create_account(&new_account("硬门槛"), a.user, at(0)).await.expect(b);
+        let deal = s.create_deal(&new_deal("没有联系人", account.id, vec![], fx.process), a, at(0)).await.expect(b);
+        let before = s.deal_events(deal.id).await.expect(b);
+        for override_reason in [None, Some("老板同意了".to_string())] {
+            let req = MoveRequest { override_reason, ..mv("needs_analysis", deal.version) };
+            let report = gate_blocked(b, s.move_deal(deal.id, &req, a, at(10)).await);
+            assert_eq!(report.stage, "lead_identification", "[{b}]");
+            assert_eq!(report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(),
+                vec![("c_contact", Gate::Hard), ("c_fit", Gate::Hard)], "[{b}] all missing criteria, in order");
+            assert!(!report.override_required, "[{b}] hard gates cannot be overridden");
+            assert!(report.missing.iter().all(|m| !m.label.is_empty()), "[{b}] labels for the rep");
+        }
+        assert_eq!(s.deal(deal.id).await.expect(b), deal, "[{b}] deal unchanged");
+        assert_eq!(s.deal_events(deal.id).await.expect(b), before, "[{b}] no event written");
+
+        // Meeting one criterion leaves the other.
+        let contact = s.create_contact(&new_contact(Some(account.id), "联系人", None, None), a.user, at(1)).await.expect(b);
+        let deal = s.update_deal(deal.id, &DealPatch { version: 1, contact_ids: Some(vec![contact.id]), ..Default::default() }, a, at(2)).await.expect(b);
+        let report = gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), a, at(3)).await);
+        assert_eq!(report.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["c_fit"], "[{b}]");
+        // Moving to Lost skips the gate.
+        let (lost, _) = s.move_deal(deal.id, &lose(deal.version, "客户无预算"), a, at(4)).await.expect(b);
+        assert_eq!((lost.status, lost.lost_reason.as_deref(), lost.probability), (DealStatus::Lost, Some("客户无预算"), 0), "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn a_soft_gate_needs_an_override_reason() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let (_, _, d) = deal_with_contact(&fx, "软门槛", at(0)).await;
+        let d = s.toggle_step(d.id, &tick("check_fit", 1), a, at(1)).await.expect(b);
+        let (d, _) = s.move_deal(d.id, &mv("needs_analysis", d.version), a, at(2)).await.expect(b);
+        // Hard and soft missing: blocked, no override possible.
+        let report = gate_blocked(b, s.move_deal(d.id, &MoveRequest { override_reason: Some("急".into()), ..mv("recommendation", d.version) }, a, at(3)).await);
+        assert_eq!((report.missing.len(), report.override_required), (2, false), "[{b}] {report:?}");
+        let d = s.update_deal(d.id, &DealPatch { version: d.version, needs_summary: Some("需要移动端".into()), ..Default::default() }, a, at(4)).await.expect(b);
+        let events_before = s.deal_events(d.id).await.expect(b).len();
+        for reason in [None, Some("  ".to_string())] {
+            let report = gate_blocked(b, s.move_deal(d.id, &MoveRequest { override_reason: reason, ..mv("recommendation", d.version) }, a, at(5)).await);
+            assert!(report.override_required, "[{b}] only soft criteria missing");
+            assert_eq!(report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(), vec![("c_intent", Gate::Soft)], "[{b}]");
+        }
+        assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] unchanged");
+        assert_eq!(s.deal_events(d.id).await.expect(b).len(), events_before, "[{b}] no event");
+        let (moved, e) = s
+            .move_deal(d.id, &MoveRequest { override_reason: Some(" 客户口头确认 ".into()), ..mv("recommendation", d.version) }, a, at(6))
+            .await
+            .expect(b);
+        assert_eq!(moved.current_node, "recommendation", "[{b}]");
+        assert_eq!(e.details["override_reason"], json!("客户口头确认"), "[{b}] reason recorded: {}", e.details);
+        assert_eq!(e.details["overridden"], json!(["c_intent"]), "[{b}]");
+        let stored = s.deal_events(d.id).await.expect(b);
+        assert_eq!(stored.last().unwrap(), &e, "[{b}] the returned event is the stored one");
+    }
+}
+
+#[tokio::test]
+async fn move_requests_are_validated() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let (_, _, d) = deal_with_contact(&fx, "校验", at(100)).await;
+        let errs = invalid(b, s.move_deal(d.id, &mv("signing", 1), a, at(110)).await, "to");
+        assert!(errs[0].message.contains("needs_analysis"), "[{b}] says where it can go: {errs:?}");
+        invalid(b, s.move_deal(d.id, &mv("no_such_node", 1), a, at(110)).await, "to");
+        invalid(b, s.move_deal(d.id, &MoveRequest { edge: Some("signed".into()), ..mv("needs_analysis", 1) }, a, at(110)).await, "edge");
+        invalid(b, s.move_deal(d.id, &mv("lost", 1), a, at(110)).await, "lost_reason");
+        invalid(b, s.move_deal(d.id, &lose(1, "  "), a, at(110)).await, "lost_reason");
+        invalid(b, s.move_deal(d.id, &MoveRequest { lost_reason: Some("不该有".into()), ..mv("needs_analysis", 1) }, a, at(110)).await, "lost_reason");
+        conflict(b, s.move_deal(d.id, &lose(2, "旧版本"), a, at(110)).await);
+        conflict(b, s.move_deal(d.id, &lose(0, "旧版本"), a, at(110)).await);
+        // Business time: never before the previous event, never in the future.
+        invalid(b, s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(99)), ..lose(1, "回溯") }, a, at(110)).await, "occurred_at");
+        invalid(b, s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(110 + 3_600)), ..lose(1, "未来") }, a, at(110)).await, "occurred_at");
+        not_found(b, s.move_deal(DealId(9_999), &lose(1, "无"), a, at(110)).await);
+        assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] refused moves change nothing");
+        assert_eq!(s.deal_events(d.id).await.expect(b).len(), 1, "[{b}]");
+
+        // Back-dated, but after the previous event, is fine.
+        let (lost, e) = s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(105)), ..lose(1, " 竞品价格更低 ") }, a, at(110)).await.expect(b);
+        assert_eq!((lost.status, lost.lost_reason.as_deref(), lost.closed_at, lost.stage_entered_at, lost.updated_at),
+            (DealStatus::Lost, Some("竞品价格更低"), Some(at(105)), at(105), at(110)), "[{b}]");
+        assert_eq!((e.occurred_at, e.recorded_at, e.edge_id.as_deref()), (at(105), at(110), Some("lead_identification_lost")), "[{b}]");
+        assert_eq!(e.details["lost_reason"], json!("竞品价格更低"), "[{b}]");
+        invalid(b, s.move_deal(d.id, &mv("needs_analysis", lost.version), a, at(120)).await, "to");
+    }
+}
+
+#[tokio::test]
+async fn step_toggles_are_recorded() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let (_, _, d) = deal_with_contact(&fx, "步骤", at(0)).await;
+        let d = s.toggle_step(d.id, &tick("define_target", 1), a, at(1)).await.expect(b);
+        let d = s.toggle_step(d.id, &tick("check_fit", 2), a, at(2)).await.expect(b);
+        assert_eq!((d.version, d.completed_steps.clone()), (3, vec!["define_target".to_string(), "check_fit".to_string()]), "[{b}] in the order ticked");
+        invalid(b, s.toggle_step(d.id, &tick("check_fit", 3), a, at(3)).await, "done");
+        invalid(b, s.toggle_step(d.id, &tick("send_quote", 3), a, at(3)).await, "step");
+        conflict(b, s.toggle_step(d.id, &tick("screen_channels", 2), a, at(3)).await);
+        invalid(b, s.toggle_step(d.id, &StepToggle { occurred_at: Some(at(1)), ..tick("screen_channels", 3) }, a, at(3)).await, "occurred_at");
+        let d = s.toggle_step(d.id, &StepToggle { done: false, ..tick("define_target", 3) }, a, at(4)).await.expect(b);
+        assert_eq!((d.version, d.completed_steps.clone()), (4, vec!["check_fit".to_string()]), "[{b}] unticked");
+        invalid(b, s.toggle_step(d.id, &StepToggle { done: false, ..tick("define_target", 4) }, a, at(5)).await, "done");
+        assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] read back");
+        let events = s.deal_events(d.id).await.expect(b);
+        assert_seq_contiguous(b, &events);
+        assert_eq!(kinds(&events), vec![EventKind::Created, EventKind::StepCompleted, EventKind::StepCompleted, EventKind::StepReopened], "[{b}]");
+        assert_eq!(events[1].details["step"], json!("define_target"), "[{b}]");
+        assert_eq!(events[3].details["step"], json!("define_target"), "[{b}]");
+        assert_eq!((events[3].occurred_at, events[3].from_node.as_str(), events[3].to_node.as_str()), (at(4), "lead_identification", "lead_identification"), "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn deal_updates_produce_one_event_per_tracked_change() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let other = seed_user(s, Role::Manager).await;
+        let account = s.create_account(&new_account("更新测试"), a.user, at(0)).await.expect(b);
+        let mut nd = new_deal("更新", account.id, vec![], fx.process);
+        nd.amount = Some(cny(100_000));
+        let d = s.create_deal(&nd, a, at(0)).await.expect(b);
+
+        let patch = DealPatch {
+            version: 1,
+            amount: Some(Some(cny(250_000))),
+            expected_close_date: Some(Some(date(2025, 7, 15))),
+            owner_id: Some(other.user),
+            probability: Some(Some(70)),
+            ..Default::default()
+        };
+        let u = s.update_deal(d.id, &patch, a, at(10)).await.expect(b);
+        assert_eq!((u.version, u.amount, u.expected_close_date, u.owner_id, u.probability, u.probability_overridden),
+            (2, Some(cny(250_000)), Some(date(2025, 7, 15)), other.user, 70, true), "[{b}] one version per patch");
+        assert_eq!(u.updated_at, at(10), "[{b}]");
+        assert_eq!(s.deal(d.id).await.expect(b), u, "[{b}] read back");
+        let events = s.deal_events(d.id).await.expect(b);
+        assert_seq_contiguous(b, &events);
+        let new: Vec<&DealEvent> = events.iter().skip(1).collect();
+        assert_eq!(new.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![EventKind::AmountChanged, EventKind::ProbabilityChanged, EventKind::CloseDateChanged, EventKind::OwnerChanged], "[{b}]");
+        for e in &new {
+            assert_eq!((e.amount_minor, e.currency, e.probability, e.expected_close_date, e.occurred_at, e.actor_id),
+                (Some(250_000), Some(Currency::CNY), 70, Some(date(2025, 7, 15)), at(10), a.user), "[{b}] snapshot after the change: {e:?}");
+            assert_eq!((e.from_node.as_str(), e.to_node.as_str()), ("lead_identification", "lead_identification"), "[{b}]");
+        }
+        assert_eq!(new[0].details, json!({ "old": { "minor": 100_000, "currency": "CNY" }, "new": { "minor": 250_000, "currency": "CNY" } }), "[{b}]");
+        assert_eq!(new[1].details, json!({ "old": 10, "new": 70, "overridden": true }), "[{b}]");
+        assert_eq!(new[2].details, json!({ "old": null, "new": "2025-07-15" }), "[{b}]");
+        assert_eq!(new[3].details, json!({ "old": a.user.0, "new": other.user.0 }), "[{b}]");
+
+        // Back to the stage default; clearing the amount.
+        let u = s.update_deal(d.id, &DealPatch { version: 2, probability: Some(None), amount: Some(None), ..Default::default() }, a, at(20)).await.expect(b);
+        assert_eq!((u.probability, u.probability_overridden, u.amount, u.version), (10, false, None, 3), "[{b}]");
+        let events = s.deal_events(d.id).await.expect(b);
+        let last2 = &events[events.len() - 2..];
+        assert_eq!(kinds(last2), vec![EventKind::AmountChanged, EventKind::ProbabilityChanged], "[{b}]");
+        assert_eq!((last2[0].amount_minor, last2[0].currency, last2[1].probability), (None, None, 10), "[{b}]");
+        assert_eq!(last2[1].details, json!({ "old": 70, "new": 10, "overridden": false }), "[{b}]");
+
+        // Other fields go into one `updated` event.
+        let u = s.update_deal(d.id, &DealPatch { version: 3, title: Some(" 新标题 ".into()), needs_summary: Some("需求".into()), ..Default::default() }, a, at(30)).await.expect(b);
+        assert_eq!((u.title.as_str(), u.needs_summary.as_str(), u.version), ("新标题", "需求", 4), "[{b}]");
+        let e = s.deal_events(d.id).await.expect(b).pop().unwrap();
+        assert_eq!(e.kind, EventKind::Updated, "[{b}]");
+        assert_eq!(e.details, json!({ "title": { "old": "更新", "new": "新标题" }, "needs_summary": { "old": "", "new": "需求" } }), "[{b}]");
+
+        // No change, no event, no new version.
+        let same = s.update_deal(d.id, &DealPatch { version: 4, title: Some("新标题".into()), owner_id: Some(other.user), ..Default::default() }, a, at(40)).await.expect(b);
+        assert_eq!(same, u, "[{b}] a no-op patch changes nothing");
+        let count = s.deal_events(d.id).await.expect(b).len();
+
+        // Refusals leave everything as it was.
+        conflict(b, s.update_deal(d.id, &DealPatch { version: 3, title: Some("旧".into()), ..Default::default() }, a, at(50)).await);
+        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, title: Some("回溯".into()), occurred_at: Some(at(25)), ..Default::default() }, a, at(50)).await, "occurred_at");
+        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, owner_id: Some(UserId(9_999)), ..Default::default() }, a, at(50)).await, "owner_id");
+        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, contact_ids: Some(vec![ContactId(9_999)]), ..Default::default() }, a, at(50)).await, "contact_ids[0]");
+        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, amount: Some(Some(cny(-1))), ..Default::default() }, a, at(50)).await, "amount.minor");
+        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, probability: Some(Some(101)), ..Default::default() }, a, at(50)).await, "probability");
+        assert_eq!(s.deal(d.id).await.expect(b), u, "[{b}] unchanged");
+        assert_eq!(s.deal_events(d.id).await.expect(b).len(), count, "[{b}] no events");
+
+        // A move clears an overridden probability back to the new stage's default.
+        let d2 = s.update_deal(d.id, &DealPatch { version: 4, probability: Some(Some(5)), ..Default::default() }, a, at(60)).await.expect(b);
+        let (moved, e) = s.move_deal(d.id, &lose(d2.version, "放弃"), a, at(70)).await.expect(b);
+        assert_eq!((moved.probability, moved.probability_overridden), (0, false), "[{b}]");
+        assert_eq!(e.details["probability_override_cleared"], json!(5), "[{b}]");
+        let events = s.deal_events(d.id).await.expect(b);
+        assert_seq_contiguous(b, &events);
+        assert_eq!(events.len() as i64, 1 + 4 + 2 + 1 + 1 + 1, "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn deals_list_with_filters_and_pages() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let other = seed_user(s, Role::Rep).await;
+        let yunfan = s.create_account(&new_account("上海云帆科技"), a.user, at(0)).await.expect(b);
+        let acme = s.create_account(&new_account("Acme"), a.user, at(0)).await.expect(b);
+        let mut ids = BTreeSet::new();
+        for i in 0..7 {
+            let mut nd = new_deal(&format!("商机 {i} 号"), if i % 2 == 0 { yunfan.id } else { acme.id }, vec![], fx.process);
+            nd.owner_id = Some(if i < 3 { other.user } else { a.user });
+            nd.channel = Some(if i == 6 { Channel::Referral } else { Channel::TradeShow });
+            nd.amount = Some(cny(1_000 * i));
+            ids.insert(s.create_deal(&nd, a, at(i)).await.expect(b).id.0);
+        }
+        let no_filter = DealFilter::default();
+        let (seen, pages) = walk_pages(3, |p| s.list_deals(&no_filter, p), |d: &salesflow_domain::store::DealSummary| d.id.0).await;
+        assert_eq!(pages, 3, "[{b}]");
+        assert_newest_first_no_duplicates(b, &seen, &ids);
+        let first = s.list_deals(&DealFilter::default(), PageRequest { limit: 1, after: None }).await.expect(b).items.remove(0);
+        assert_eq!((first.title.as_str(), first.account_name.as_str(), first.amount, first.probability, first.current_node.as_str()),
+            ("商机 6 号", "上海云帆科技", Some(cny(6_000)), 10, "lead_identification"), "[{b}] summary fields");
+
+        let titles = |p: Page<salesflow_domain::store::DealSummary>| p.items.into_iter().map(|d| d.title).collect::<Vec<_>>();
+        let f = |f: DealFilter| f;
+        assert_eq!(titles(s.list_deals(&f(DealFilter { owner: Some(other.user), ..Default::default() }), all()).await.expect(b)), vec!["商机 2 号", "商机 1 号", "商机 0 号"], "[{b}] owner");
+        assert_eq!(titles(s.list_deals(&f(DealFilter { account: Some(acme.id), ..Default::default() }), all()).await.expect(b)), vec!["商机 5 号", "商机 3 号", "商机 1 号"], "[{b}] account");
+        assert_eq!(titles(s.list_deals(&f(DealFilter { channel: Some(Channel::Referral), ..Default::default() }), all()).await.expect(b)), vec!["商机 6 号"], "[{b}] channel");
+        assert_eq!(titles(s.list_deals(&f(DealFilter { text: Some("4 号".into()), ..Default::default() }), all()).await.expect(b)), vec!["商机 4 号"], "[{b}] text");
+        assert_eq!(s.list_deals(&f(DealFilter { process: Some(fx.process), stage: Some("lead_identification".into()), status: Some(DealStatus::Open), ..Default::default() }), all()).await.expect(b).items.len(), 7, "[{b}] stage");
+        assert!(s.list_deals(&f(DealFilter { stage: Some("negotiation".into()), ..Default::default() }), all()).await.expect(b).items.is_empty(), "[{b}]");
+        assert!(s.list_deals(&f(DealFilter { process: Some(ProcessId(9_999)), ..Default::default() }), all()).await.expect(b).items.is_empty(), "[{b}]");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integrity the port cannot show: checked through a raw connection of our own
+
+#[tokio::test]
+async fn deal_events_and_published_versions_cannot_be_changed_by_sql() {
+    use sqlx::Connection;
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        let (_, _, d) = deal_with_contact(&fx, "只追加", at(0)).await;
+        s.toggle_step(d.id, &tick("check_fit", 1), a, at(1)).await.expect(b);
+        let before = s.deal_events(d.id).await.expect(b);
+        assert_eq!(before.len(), 2, "[{b}]");
+        let statements = [
+            "UPDATE deal_events SET kind = 'x'",
+            "DELETE FROM deal_events",
+            "UPDATE process_versions SET definition = '{}' WHERE status = 'published'",
+            "DELETE FROM process_versions WHERE status = 'published'",
+        ];
+        let mut results: Vec<(String, std::result::Result<u64, String>)> = Vec::new();
+        match b {
+            "sqlite" => {
+                let mut conn = sqlx::SqliteConnection::connect(&fx.ts.url).await.expect(b);
+                for sql in statements {
+                    let r = sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    results.push((sql.to_string(), r));
+                }
+                conn.close().await.ok();
+            }
+            "postgres" => {
+                let mut conn = sqlx::PgConnection::connect(&fx.ts.url).await.expect(b);
+                for sql in statements.iter().copied().chain(["TRUNCATE deal_events CASCADE"]) {
+                    let r = sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    results.push((sql.to_string(), r));
+                }
+                conn.close().await.ok();
+            }
+            other => panic!("unknown backend {other}"),
+        }
+        for (sql, r) in &results {
+            match r {
+                Err(e) => assert!(e.contains("append-only") || e.contains("immutable"), "[{b}] `{sql}` refused for the right reason: {e}"),
+                Ok(n) => panic!("[{b}] `{sql}` must fail, but changed {n} rows"),
+            }
+        }
+        assert_eq!(s.deal_events(d.id).await.expect(b), before, "[{b}] events intact");
+        assert_eq!(s.latest_published(fx.process).await.expect(b).version, 1, "[{b}] process intact");
+        // And the store still appends.
+        let (_, e) = s.move_deal(d.id, &lose(2, "测试"), a, at(2)).await.expect(b);
+        assert_eq!(e.seq, 3, "[{b}]");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency
+
+/// Runs `racers` concurrent calls released together; returns every result.
+async fn race<F, Fut>(racers: usize, call: F) -> Vec<Result<()>>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(racers));
+    let handles: Vec<_> = (0..racers)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let fut = call(i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                fut.await
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("racer task"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_moves_of_one_version_let_exactly_one_win() {
+    for fx in fixtures().await {
+        let b = fx.b().to_string();
+        for (n, racers) in [2usize, 8].into_iter().enumerate() {
+            let (_, _, d) = deal_with_contact(&fx, &format!("并发 {n}"), at(0)).await;
+            let results = race(racers, |i| {
+                let store = fx.ts.store.clone();
+                let actor = fx.actor;
+                async move { store.move_deal(d.id, &lose(d.version, &format!("原因 {i}")), &actor, at(10)).await.map(|_| ()) }
+            })
+            .await;
+            let wins = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(wins, 1, "[{b}] exactly one of {racers} concurrent moves wins: {results:?}");
+            for r in results.iter().filter(|r| r.is_err()) {
+                assert!(matches!(r, Err(Error::Conflict(_))), "[{b}] the others get Conflict, got {r:?}");
+            }
+            let events = fx.ts.store.deal_events(d.id).await.expect(&b);
+            assert_eq!(events.len(), 2, "[{b}] exactly one event appended");
+            assert_seq_contiguous(&b, &events);
+            let after = fx.ts.store.deal(d.id).await.expect(&b);
+            assert_eq!((after.version, after.status), (2, DealStatus::Lost), "[{b}] one version step");
+            assert_eq!(after.lost_reason, events[1].details["lost_reason"].as_str().map(String::from), "[{b}] the winner's reason");
+        }
+    }
+}
+
+/// Racers that make different changes from the same version: a move, an update and step
+/// toggles. Exactly one wins; every loser must hear Conflict (its version is stale), not a
+/// validation error computed from a half-updated read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_of_one_version_lose_with_conflict() {
+    let mut problems = Vec::new();
+    for fx in fixtures().await {
+        let b = fx.b().to_string();
+        for round in 0..20 {
+            let (_, _, d) = deal_with_contact(&fx, &format!("并发步骤 {round}"), at(0)).await;
+            let d = fx.ts.store.toggle_step(d.id, &tick("check_fit", 1), &fx.actor, at(1)).await.expect(&b);
+            let results = race(6, |i| {
+                let store = fx.ts.store.clone();
+                let actor = fx.actor;
+                async move {
+                    match i {
+                        0 => store.move_deal(d.id, &mv("needs_analysis", d.version), &actor, at(10)).await.map(|_| ()),
+                        1 => store.toggle_step(d.id, &StepToggle { done: false, ..tick("check_fit", d.version) }, &actor, at(10)).await.map(|_| ()),
+                        2 => store.update_deal(d.id, &DealPatch { version: d.version, contact_ids: Some(vec![]), ..Default::default() }, &actor, at(10)).await.map(|_| ()),
+                        _ => store.toggle_step(d.id, &tick("define_target", d.version), &actor, at(10)).await.map(|_| ()),
+                    }
+                }
+            })
+            .await;
+            assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "[{b}] round {round}: one winner: {results:?}");
+            for r in results.iter().filter(|r| r.is_err()) {
+                if !matches!(r, Err(Error::Conflict(_))) {
+                    problems.push(format!("[{b}] round {round}: a loser got {r:?}"));
+                }
+            }
+            let events = fx.ts.store.deal_events(d.id).await.expect(&b);
+            assert_eq!(events.len(), 3, "[{b}] round {round}: one event appended");
+        }
+    }
+    assert!(problems.is_empty(), "losers must get Conflict:\n{}", problems.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk history
+
+#[tokio::test]
+async fn imported_history_reads_back_and_ids_continue_after_it() {
+    for fx in fixtures().await {
+        let (s, b, a) = (fx.s(), fx.b(), &fx.actor);
+        // Something written the ordinary way first, so imported ids start above it.
+        let (_, _, existing) = deal_with_contact(&fx, "已有", at(0)).await;
+        let max = s.max_ids().await.expect(b);
+        assert_eq!((max.account, max.contact, max.deal, max.event), (existing.account_id.0, existing.contact_ids[0].0, existing.id.0, max.event), "[{b}]");
+        assert!(max.event >= 1, "[{b}]");
+        let before = counts(s).await;
+
+        let t0 = at(-90 * 86_400);
+        let day = |n: i64| t0 + chrono::Duration::days(n);
+        let acc = |i: i64, name: &str| Account {
+            id: AccountId(max.account + i),
+            name: name.into(),
+            industry: "零售".into(),
+            region: "华南".into(),
+            website: "https://example.com".into(),
+            owner_id: a.user,
+            version: 1,
+            created_at: day(0),
+            updated_at: day(0),
+        };
+        let accounts = vec![acc(1, "广州花城百货有限公司"), acc(2, "厦门鹭岛茶业")];
+        let con = |i: i64, account: AccountId, name: &str, email: &str| Contact {
+            id: ContactId(max.contact + i),
+            account_id: Some(account),
+            name: name.into(),
+            title: "店长".into(),
+            email: Some(email.into()),
+            phone: Some("+86 139 1234 567".replace(' ', "") + &i.to_string()),
+            wechat_id: Some(format!("wx{i}")),
+            preferred_channel: Some(PreferredChannel::Phone),
+            consent: Consent { email: true, sms: false, phone: true, wechat: false },
+            owner_id: a.user,
+            version: 1,
+            created_at: day(1),
+            updated_at: day(1),
+        };
+        let contacts = vec![con(1, accounts[0].id, "黄敏", "huang@huacheng.cn"), con(2, accounts[1].id, "林涛", "lin@ludao.cn")];
+        let deal1_id = DealId(max.deal + 1);
+        let deal2_id = DealId(max.deal + 2);
+        let lead = Lead {
+            id: LeadId(max.lead + 1),
+            name: "黄敏".into(),
+            company: "广州花城百货".into(),
+            email: Some("huang@huacheng.cn".into()),
+            phone: None,
+            channel: Channel::TradeShow,
+            status: LeadStatus::Converted,
+            disqualify_reason: None,
+            owner_id: a.user,
+            notes: "展会名片".into(),
+            converted_deal_id: Some(deal1_id),
+            version: 4,
+            created_at: day(0),
+            updated_at: day(1),
+        };
+        let deal1 = Deal {
+            id: deal1_id,
+            title: "花城百货 门店系统".into(),
+            account_id: accounts[0].id,
+            contact_ids: vec![contacts[0].id],
+            owner_id: a.user,
+            process_id: fx.process,
+            process_version: 1,
+            current_node: "needs_analysis".into(),
+            amount: Some(cny(5_000_000)),
+            expected_close_date: Some(date(2025, 4, 30)),
+            probability: 25,
+            probability_overridden: false,
+            status: DealStatus::Open,
+            lost_reason: None,
+            needs_summary: String::new(),
+            channel: Some(Channel::TradeShow),
+            lead_id: Some(lead.id),
+            completed_steps: vec!["first_contact".into()],
+            version: 3,
+            stage_entered_at: day(5),
+            created_at: day(1),
+            updated_at: day(6),
+            closed_at: None,
+        };
+        let deal2 = Deal {
+            id: deal2_id,
+            title: "鹭岛茶业 会员项目".into(),
+            account_id: accounts[1].id,
+            contact_ids: vec![contacts[1].id, contacts[0].id],
+            current_node: "lost".into(),
+            amount: None,
+            expected_close_date: None,
+            probability: 0,
+            status: DealStatus::Lost,
+            lost_reason: Some("预算冻结".into()),
+            needs_summary: "会员积分".into(),
+            channel: None,
+            lead_id: None,
+            completed_steps: vec![],
+            version: 2,
+            stage_entered_at: day(9),
+            created_at: day(2),
+            updated_at: day(9),
+            closed_at: Some(day(9)),
+            ..deal1.clone()
+        };
+        let mut next_event = max.event;
+        let mut ev = |deal: &Deal, seq: i64, kind: EventKind, from: &str, to: &str, edge: Option<&str>, when: DateTime<Utc>, probability: u8, details: serde_json::Value| {
+            next_event += 1;
+            DealEvent {
+                id: next_event,
+                deal_id: deal.id,
+                seq,
+                kind,
+                process_id: fx.process,
+                process_version: 1,
+                from_node: from.into(),
+                to_node: to.into(),
+                edge_id: edge.map(Into::into),
+                actor_id: a.user,
+                occurred_at: when,
+                recorded_at: when,
+                amount_minor: deal.amount.map(|m| m.minor),
+                currency: deal.amount.map(|m| m.currency),
+                probability,
+                expected_close_date: deal.expected_close_date,
+                details,
+            }
+        };
+        let events = vec![
+            ev(&deal1, 1, EventKind::Created, "lead_identification", "lead_identification", None, day(1), 10, json!({ "title": deal1.title })),
+            ev(&deal2, 1, EventKind::Created, "lead_identification", "lead_identification", None, day(2), 10, json!({ "title": deal2.title })),
+            ev(&deal1, 2, EventKind::Moved, "lead_identification", "needs_analysis", Some("qualified"), day(5), 25, json!({ "route": ["qualified"], "label": "确认为潜在客户" })),
+            ev(&deal1, 3, EventKind::StepCompleted, "needs_analysis", "needs_analysis", None, day(6), 25, json!({ "step": "first_contact" })),
+            ev(&deal2, 2, EventKind::Moved, "lead_identification", "lost", Some("lead_identification_lost"), day(9), 0, json!({ "lost_reason": "预算冻结" })),
+        ];
+        let batch = HistoryBatch {
+            accounts: accounts.clone(),
+            contacts: contacts.clone(),
+            leads: vec![lead.clone()],
+            deals: vec![deal1.clone(), deal2.clone()],
+            steps: vec![
+                (deal1.id, "needs_analysis".into(), "first_contact".into(), day(6)),
+                // A step of a stage the deal has left: kept, but not shown as current.
+                (deal1.id, "lead_identification".into(), "check_fit".into(), day(4)),
+            ],
+            events: events.clone(),
+        };
+        s.import_history(&batch).await.expect(b);
+        s.finish_import().await.expect(b);
+
+        assert_eq!(s.account(accounts[0].id).await.expect(b), accounts[0], "[{b}] account");
+        assert_eq!(s.contact(contacts[1].id).await.expect(b), contacts[1], "[{b}] contact");
+        assert_eq!(s.lead(lead.id).await.expect(b), lead, "[{b}] lead");
+        assert_eq!(s.deal(deal1.id).await.expect(b), deal1, "[{b}] open deal with its current steps");
+        assert_eq!(s.deal(deal2.id).await.expect(b), deal2, "[{b}] lost deal, contacts in order");
+        let read1 = s.deal_events(deal1.id).await.expect(b);
+        let want1: Vec<DealEvent> = events.iter().filter(|e| e.deal_id == deal1.id).cloned().collect();
+        assert_eq!(read1, want1, "[{b}] events of deal 1 in seq order");
+        assert_eq!(s.deal_events(deal2.id).await.expect(b).len(), 2, "[{b}]");
+        let max2 = s.max_ids().await.expect(b);
+        assert_eq!((max2.account, max2.contact, max2.lead, max2.deal, max2.event),
+            (max.account + 2, max.contact + 2, max.lead + 1, max.deal + 2, max.event + 5), "[{b}] max ids");
+        assert_eq!(counts(s).await, (before.0 + 2, before.1 + 2, before.2 + 1, before.3 + 2), "[{b}]");
+        let dups = s.find_duplicates(&DuplicateKeys::of(Some("HUANG@huacheng.cn"), None, Some("广州花城百货")), None).await.expect(b);
+        assert!(dups.iter().any(|d| d.entity == "contact" && d.id == contacts[0].id.0), "[{b}] imported keys are normalised: {dups:?}");
+        assert!(dups.iter().any(|d| d.entity == "account" && d.id == accounts[0].id.0), "[{b}] {dups:?}");
+
+        // The imported deal goes on where its history ended.
+        let now = at(0);
+        let (moved, e) = s.move_deal(deal1.id, &lose(deal1.version, "客户转向竞品"), a, now).await.expect(b);
+        assert_eq!((moved.version, e.seq), (4, 4), "[{b}] seq continues after the import");
+        assert!(e.id > max2.event, "[{b}] a new event id after the imported ones");
+        invalid(b, s.toggle_step(deal2.id, &tick("check_fit", 2), a, now).await, "step");
+
+        // Ordinary writes get fresh ids (PostgreSQL: the sequences were advanced).
+        let acct = s.create_account(&new_account("导入之后"), a.user, now).await.expect(b);
+        assert!(acct.id.0 > max2.account, "[{b}] account id {} after {}", acct.id, max2.account);
+        let c = s.create_contact(&new_contact(Some(acct.id), "新人", None, None), a.user, now).await.expect(b);
+        assert!(c.id.0 > max2.contact, "[{b}]");
+        let l = s.create_lead(&new_lead("新线索", "新公司", None, None, Channel::Other), a.user, now).await.expect(b);
+        assert!(l.id.0 > max2.lead, "[{b}]");
+        let d = s.create_deal(&new_deal("导入后的商机", acct.id, vec![c.id], fx.process), a, now).await.expect(b);
+        assert!(d.id.0 > max2.deal, "[{b}]");
+        seed_user(s, Role::Viewer).await;
+
+        // A batch that collides with existing rows is refused whole.
+        let before = counts(s).await;
+        let clash = HistoryBatch {
+            accounts: vec![Account { id: AccountId(max2.account + 100), ..accounts[0].clone() }, accounts[1].clone()],
+            ..Default::default()
+        };
+        assert!(s.import_history(&clash).await.is_err(), "[{b}] duplicate id refused");
+        assert_eq!(counts(s).await, before, "[{b}] nothing of the refused batch was written");
+        not_found(b, s.account(AccountId(max2.account + 100)).await);
+    }
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: bugs found and fixed, kept as specifications.
+
+#[tokio::test]
+async fn updates_normalise_input_like_creates() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let a = s.create_account(&new_account("Acme"), fx.actor.user, at(0)).await.expect(b);
+        invalid(b, s.update_account(a.id, &AccountPatch { version: 1, name: Some("——".into()), ..Default::default() }, at(1)).await, "name");
+        let c = s.create_contact(&new_contact(None, "X", None, None), fx.actor.user, at(0)).await.expect(b);
+        let patch = ContactPatch {
+            version: 1,
+            email: Some(Some(" New@Example.com ".into())),
+            phone: Some(Some(" 138 0013 8000 ".into())),
+            wechat_id: Some(Some("  ".into())),
+            ..Default::default()
+        };
+        let c = s.update_contact(c.id, &patch, at(1)).await.expect(b);
+        assert_eq!((c.email.as_deref(), c.phone.as_deref(), c.wechat_id.as_deref()), (Some("New@Example.com"), Some("138 0013 8000"), None), "[{b}] contact");
+        let l = s.create_lead(&new_lead("X", "Y", None, None, Channel::Other), fx.actor.user, at(0)).await.expect(b);
+        let l = s.update_lead(l.id, &LeadPatch { version: 1, email: Some(Some(" New@Example.com ".into())), ..Default::default() }, at(1)).await.expect(b);
+        assert_eq!(l.email.as_deref(), Some("New@Example.com"), "[{b}] lead");
+    }
+}
+
+#[tokio::test]
+async fn text_search_finds_non_ascii_upper_case() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        s.create_account(&new_account("Ärztekammer Berlin"), fx.actor.user, at(0)).await.expect(b);
+        for text in ["Ärztekammer", "ärztekammer", "ÄRZTEKAMMER"] {
+            let f = AccountFilter { owner: None, text: Some(text.into()) };
+            assert_eq!(s.list_accounts(&f, all()).await.expect(b).items.len(), 1, "[{b}] search `{text}`");
+        }
+    }
+}
