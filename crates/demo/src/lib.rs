@@ -576,11 +576,13 @@ impl Generator {
         let mut owner_weights = Vec::new();
         for (u, w) in sellers {
             let lang = Lang::of_locale(&u.locale);
-            let manager = managers
-                .iter()
-                .find(|m| Lang::of_locale(&m.locale) == lang && m.id != u.id)
-                .or(managers.iter().find(|m| m.id != u.id))
-                .map_or(u.id, |m| m.id);
+            // A rep's manager steps in now and then (approving overrides, closing out deals);
+            // a manager's own deals are theirs alone.
+            let manager = if u.role == Role::Manager {
+                u.id
+            } else {
+                managers.iter().find(|m| Lang::of_locale(&m.locale) == lang).or(managers.first()).map_or(u.id, |m| m.id)
+            };
             let groups = groups_for(lang);
             let group_weights = groups.iter().map(|g| g.weight).collect();
             owners.push(Owner {

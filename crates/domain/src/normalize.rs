@@ -51,12 +51,11 @@ pub fn company(raw: &str) -> Option<String> {
             if let Some(rest) = trimmed.strip_suffix(suffix).or_else(|| trimmed.strip_suffix(bare)) {
                 // Only strip an English suffix that stands as its own word.
                 let is_ascii = suffix.is_ascii();
-                if !is_ascii || rest.ends_with(|c: char| c.is_whitespace() || c == ',' || c == '.') {
-                    if !rest.trim().is_empty() {
+                if (!is_ascii || rest.ends_with(|c: char| c.is_whitespace() || c == ',' || c == '.'))
+                    && !rest.trim().is_empty() {
                         stripped = Some(rest.to_string());
                         break;
                     }
-                }
             }
         }
         match stripped {

@@ -188,11 +188,10 @@ impl ProcessDefinition {
             if !seen.insert(id) {
                 continue;
             }
-            if let Some(node) = self.node(id) {
-                if matches!(node.kind, NodeKind::Stage(_)) {
+            if let Some(node) = self.node(id)
+                && matches!(node.kind, NodeKind::Stage(_)) {
                     out.push(node);
                 }
-            }
             for e in self.edges.iter().filter(|e| e.from == id) {
                 queue.push_back(e.to.as_str());
             }
@@ -331,15 +330,14 @@ impl ProcessDefinition {
                     format!("edges `{other}` and `{}` both lead from `{}` to `{}`", e.id, e.from, e.to),
                 ));
             }
-            if let Some(n) = self.node(&e.from) {
-                if matches!(n.kind, NodeKind::Won | NodeKind::Lost) {
+            if let Some(n) = self.node(&e.from)
+                && matches!(n.kind, NodeKind::Won | NodeKind::Lost) {
                     issues.push(ProcessIssue::edge(
                         "edge_leaves_terminal",
                         &e.id,
                         format!("edge `{}` leaves the terminal node `{}`; nothing may leave Won or Lost", e.id, e.from),
                     ));
                 }
-            }
         }
     }
 
@@ -479,15 +477,14 @@ fn check_stage(issues: &mut Vec<ProcessIssue>, node: &str, stage: &Stage) {
                 format!("stage `{node}`: exit criterion id `{}` is malformed or used twice", c.id),
             ));
         }
-        if let Requirement::Step(step) = &c.requires {
-            if !step_ids.contains(step.as_str()) {
+        if let Requirement::Step(step) = &c.requires
+            && !step_ids.contains(step.as_str()) {
                 issues.push(ProcessIssue::node(
                     "criterion_unknown_step",
                     node,
                     format!("stage `{node}`: exit criterion `{}` requires step `{step}`, which the stage does not have", c.id),
                 ));
             }
-        }
     }
 }
 

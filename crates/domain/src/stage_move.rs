@@ -25,14 +25,13 @@ pub fn occurred_at(
     if at > now + Duration::seconds(CLOCK_SKEW) {
         return Err(Error::invalid("occurred_at", format!("{at} is in the future")));
     }
-    if let Some(last) = last_event_at {
-        if at < last {
+    if let Some(last) = last_event_at
+        && at < last {
             return Err(Error::invalid(
                 "occurred_at",
                 format!("{at} is before the deal's previous event at {last}; events stay in order"),
             ));
         }
-    }
     Ok(at)
 }
 

@@ -147,6 +147,12 @@ impl Api {
         send(req).await
     }
 
+    /// A `PATCH` of a JSON body.
+    pub async fn patch_json(&self, path: &str, body: Vec<u8>) -> Result<Timed, reqwest::Error> {
+        let req = self.client.patch(self.url(path)).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        send(req).await
+    }
+
     /// A setup `GET` that must answer 200 with JSON.
     pub async fn get_json<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T> {
         let t = self.get(path_and_query).await.with_context(|| format!("GET {}", self.url(path_and_query)))?;

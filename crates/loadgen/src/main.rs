@@ -78,6 +78,11 @@ pub struct MovesArgs {
     /// Upper bound on the prepare phase.
     #[arg(long, default_value = "300s", value_parser = parse_duration)]
     pub prepare_timeout: Duration,
+    /// When a forward move is blocked only by unticked steps or empty fields (amount, close
+    /// date, needs summary), tick and fill them first (untimed) so that the timed move passes
+    /// a real gate check instead of falling back to Lost.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub fill_gates: bool,
 }
 
 #[derive(Args, Clone)]

@@ -42,9 +42,43 @@ struct MoveOptions {
 struct MoveOption {
     to: String,
     route: Route,
+    #[serde(default)]
+    missing: Vec<Missing>,
     blocked: bool,
     needs_override: bool,
     needs_lost_reason: bool,
+}
+
+#[derive(Deserialize)]
+struct Missing {
+    /// `{"step": id}` or `{"field": name}`.
+    requires: serde_json::Value,
+}
+
+/// The untimed request that satisfies one missing criterion, if the load generator knows how.
+fn fill_request(missing: &Missing, version: i64) -> Option<(bool, serde_json::Value)> {
+    if let Some(step) = missing.requires.get("step") {
+        return Some((false, json!({ "step": step, "done": true, "version": version })));
+    }
+    let value = match missing.requires.get("field")?.as_str()? {
+        "amount" => json!({ "amount": { "minor": 8_800_000, "currency": "CNY" } }),
+        "expected_close_date" => json!({ "expected_close_date": "2027-06-30" }),
+        "needs_summary" => json!({ "needs_summary": "load test: needs recorded" }),
+        _ => return None,
+    };
+    let mut body = value;
+    body["version"] = json!(version);
+    Some((true, body))
+}
+
+/// A blocked forward option to a node not yet visited whose every missing criterion can be filled.
+fn fillable<'a>(items: &'a [MoveOption], visited: &[String]) -> Option<&'a MoveOption> {
+    items.iter().find(|o| {
+        o.blocked
+            && !o.needs_lost_reason
+            && !visited.contains(&o.to)
+            && o.missing.iter().all(|m| fill_request(m, 0).is_some())
+    })
 }
 
 #[derive(Deserialize)]
@@ -82,6 +116,8 @@ struct WorkerReport {
     /// The version from `GET /moves` differed from the one our last `POST` returned:
     /// something else changed the deal (should be 0).
     foreign_changes: u64,
+    /// Untimed step ticks and field fills that opened a gate.
+    fills: u64,
     errors: Errors,
     /// When this worker ran out of deals, if before the deadline.
     exhausted_at: Option<Duration>,
@@ -142,6 +178,7 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
     let (mut moves, mut gets, mut overrides, mut to_lost, mut touched, mut won, mut lost) = (0, 0, 0, 0, 0, 0, 0);
     let (mut stuck, mut not_open, mut capped, mut foreign) = (0, 0, 0, 0);
     let mut exhausted: Vec<Duration> = Vec::new();
+    let mut fills = 0u64;
     for r in reports {
         post_hist.add(&r.post_hist)?;
         get_hist.add(&r.get_hist)?;
@@ -157,6 +194,7 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
         not_open += r.not_open;
         capped += r.capped;
         foreign += r.foreign_changes;
+        fills += r.fills;
         exhausted.extend(r.exhausted_at);
     }
     let secs = wall.as_secs_f64();
@@ -170,6 +208,7 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
     println!("== moves: {workers} workers, {:.1}s measured ==", secs);
     println!("stage moves:       {moves}  ({moves_per_sec:.0}/s)   [{overrides} with override_reason, {to_lost} to Lost]");
     println!("GET options:       {gets}  ({gets_per_sec:.0}/s)");
+    println!("gate fills:        {fills} untimed step ticks / field edits that opened a forward gate");
     println!("all requests:      {requests_per_sec:.0}/s (GET + POST, i.e. one full move cycle every {:.2} ms per worker)", if moves > 0 { secs * 1000.0 * workers as f64 / moves as f64 } else { 0.0 });
     println!("POST move latency: {}", post.line());
     println!("GET opts latency:  {}", get.line());
@@ -194,6 +233,8 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
     let summary = stats::ordered_json(&[
         ("bench", json!("moves")),
         ("moves", json!(moves)),
+        ("to_lost", json!(to_lost)),
+        ("gate_fills", json!(fills)),
         ("moves_per_sec", json!(r3(moves_per_sec))),
         ("requests_per_sec", json!(r3(requests_per_sec))),
         ("get_options_per_sec", json!(r3(gets_per_sec))),
@@ -267,6 +308,7 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
         not_open: 0,
         capped: 0,
         foreign_changes: 0,
+        fills: 0,
         errors: Errors::default(),
         exhausted_at: None,
     };
@@ -327,6 +369,45 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
                 // Closed (by someone else, or between prepare and now).
                 r.not_open += 1;
                 continue 'deals;
+            }
+            let clean_forward = opts.items.iter().any(|o| !o.blocked && !o.needs_lost_reason && !visited.contains(&o.to));
+            if args.fill_gates && !clean_forward {
+                if let Some(target) = fillable(&opts.items, &visited) {
+                    // Untimed: tick the steps and fill the fields the gate asks for, then look again.
+                    let mut version = opts.version;
+                    for m in &target.missing {
+                        let Some((is_patch, mut body)) = fill_request(m, version) else { continue };
+                        body["version"] = json!(version);
+                        let bytes = serde_json::to_vec(&body).expect("a JSON value serialises");
+                        let (path, sent) = if is_patch {
+                            (format!("/api/v1/deals/{id}"), api.patch_json(&format!("/api/v1/deals/{id}"), bytes).await)
+                        } else {
+                            (format!("/api/v1/deals/{id}/steps"), api.post_json(&format!("/api/v1/deals/{id}/steps"), bytes).await)
+                        };
+                        match sent {
+                            Ok(t) if t.status == StatusCode::OK => {
+                                r.fills += 1;
+                                match serde_json::from_slice::<MovedDeal>(&t.body) {
+                                    Ok(d) => version = d.version,
+                                    Err(e) => {
+                                        fail(&mut r, "fill bad JSON".into(), format!("{path}: {e}"));
+                                        continue 'deals;
+                                    }
+                                }
+                            }
+                            Ok(t) => {
+                                fail(&mut r, format!("fill {}", t.status.as_u16()), format!("{path} → {}: {}", t.status, snippet(&t.body, 300)));
+                                continue 'deals;
+                            }
+                            Err(e) => {
+                                fail(&mut r, format!("fill transport: {}", transport_kind(&e)), format!("{path}: {}", describe(&e)));
+                                continue 'deals;
+                            }
+                        }
+                    }
+                    our_version = Some(version);
+                    continue;
+                }
             }
             let Some(choice) = choose(&opts.items, &visited) else {
                 r.stuck += 1;

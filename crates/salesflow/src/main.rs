@@ -84,7 +84,7 @@ async fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
     println!("salesflow ({}) is serving on http://{local}", store.backend());
     println!("  API docs:  http://{local}/api/docs");
     println!("  OpenAPI:   http://{local}/api/openapi.json");
-    let state = salesflow_web::AppState { store, clock: Arc::new(SystemClock) };
+    let state = salesflow_web::AppState::new(store, Arc::new(SystemClock));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

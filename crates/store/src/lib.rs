@@ -1,14 +1,13 @@
-//! Storage adapters for the domain's `Store` port: SQLite (the default, one file) and
-//! PostgreSQL (for larger installs). Both run the same SQL where the dialects agree — written
-//! once in `shared.rs` — and keep their own migrations and connection setup.
+//! Storage adapters for the domain's `Store` port: SQLite (the default, one file; rusqlite, each
+//! operation one closure on a blocking thread) and PostgreSQL (for larger installs; sqlx). Both
+//! implement the same behaviour — checked by one test suite — and keep their own migrations
+//! (with the same version numbers) and connection setup.
 
 use std::sync::Arc;
 
 use salesflow_domain::Error;
 use salesflow_domain::store::Store;
 
-#[macro_use]
-mod shared;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -29,7 +28,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, Error> {
     }
 }
 
-/// Maps driver errors onto the domain's error without leaking connection details.
+/// Maps sqlx (PostgreSQL) errors onto the domain's error without leaking connection details.
 pub(crate) fn db_error(e: sqlx::Error) -> Error {
     match &e {
         sqlx::Error::RowNotFound => Error::not_found("row", "?"),

@@ -19,6 +19,13 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<auth::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()) }
+    }
 }
 
 /// The whole application: API, OpenAPI document, docs page and health check.

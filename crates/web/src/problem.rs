@@ -33,11 +33,11 @@ pub struct Problem {
 
 /// The error type of every handler.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
-        ApiError(Problem {
+        ApiError(Box::new(Problem {
             kind: format!("/api/problems/{kind}"),
             title: title.into(),
             status: status.as_u16(),
@@ -46,7 +46,7 @@ impl ApiError {
             missing: Vec::new(),
             override_required: false,
             issues: Vec::new(),
-        })
+        }))
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -112,7 +112,7 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, Json(self.0)).into_response();
+        let mut res = (status, Json(*self.0)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, "application/problem+json".parse().expect("static header"));
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static header"));

@@ -152,7 +152,10 @@ CREATE TABLE deals (
     closed_at               TIMESTAMPTZ,
     FOREIGN KEY (process_id, process_version) REFERENCES process_versions (process_id, version)
 );
-CREATE INDEX deals_owner ON deals (owner_id, status, id);
+CREATE INDEX deals_owner ON deals (owner_id, id);
+CREATE INDEX deals_owner_status ON deals (owner_id, status, id);
+CREATE INDEX deals_channel ON deals (channel, id);
+CREATE INDEX deals_channel_status ON deals (channel, status, id);
 CREATE INDEX deals_stage ON deals (process_id, current_node, status, id);
 CREATE INDEX deals_status ON deals (status, id);
 CREATE INDEX deals_account ON deals (account_id, id);

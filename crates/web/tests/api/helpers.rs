@@ -36,7 +36,7 @@ async fn spawn(store: TestStore) -> App {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = salesflow_web::AppState { store: store.store.clone(), clock: Arc::new(SystemClock) };
+    let state = salesflow_web::AppState::new(store.store.clone(), Arc::new(SystemClock));
     tokio::spawn(salesflow_web::serve(listener, state, async {
         let _ = rx.await;
     }));

@@ -1,12 +1,19 @@
 //! PostgreSQL: a connection pool; row-level locking comes from the version-checked UPDATEs.
+//! The SQL is in `store.rs`.
+
+mod store;
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use salesflow_domain::error::Result;
+use salesflow_domain::store::ProcessVersion;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Pool, Postgres};
+
+use crate::DbResult;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -40,5 +47,3 @@ impl PgStore {
         Ok(())
     }
 }
-
-store_impl!(PgStore, Postgres, sqlx::PgConnection, "postgres");

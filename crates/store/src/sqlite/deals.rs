@@ -1,0 +1,348 @@
+//! Deals and their event log. Every write runs in the caller's `BEGIN IMMEDIATE` transaction
+//! on the writer connection: read the deal, let the domain plan, write with
+//! `WHERE version = <read version>` (zero rows → conflict, nothing written), append the event.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
+use salesflow_domain::error::{Error, Result};
+use salesflow_domain::ids::*;
+use salesflow_domain::normalize;
+use salesflow_domain::records::*;
+use salesflow_domain::stage_move::plan_move;
+use salesflow_domain::store::{DealSummary, ProcessVersion};
+
+use super::crm::{keyset, text_filter};
+use super::{Cache, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
+use crate::rows::{DEAL_COLS, EVENT_COLS, SUMMARY_COLS};
+
+static LOAD_SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {DEAL_COLS} FROM deals d WHERE d.id = ?1"));
+static EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO deal_events (deal_id, seq, kind, process_id, process_version, from_node, to_node, edge_id, \
+         actor_id, occurred_at, recorded_at, amount_minor, currency, probability, expected_close_date, details) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING {EVENT_COLS}"
+    )
+});
+
+/// The deal, its contacts and the ticked steps of its current stage, plus the sequence number
+/// and business time of its last event. The caller reads inside one transaction (a read
+/// snapshot or the write transaction), so the three reads agree.
+pub fn load(conn: &Connection, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)> {
+    let (mut deal, seq, at) = one(conn, &LOAD_SQL, [id.0], rows::deal)?.ok_or_else(|| Error::not_found("deal", id))?;
+    deal.contact_ids =
+        all(conn, "SELECT contact_id FROM deal_contacts WHERE deal_id = ?1 ORDER BY position", [id.0], |r| {
+            Ok(ContactId(rows::get(r, 0)?))
+        })?;
+    deal.completed_steps = all(
+        conn,
+        "SELECT step_id FROM deal_steps WHERE deal_id = ?1 AND node_id = ?2 ORDER BY done_at, step_id",
+        params![id.0, deal.current_node],
+        |r| rows::get(r, 0),
+    )?;
+    Ok((deal, seq, at))
+}
+
+fn insert_event(
+    conn: &Connection,
+    deal: &Deal,
+    seq: i64,
+    event: &NewEvent,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<DealEvent> {
+    let row = one(
+        conn,
+        &EVENT_SQL,
+        params![
+            deal.id.0,
+            seq,
+            event.kind.as_str(),
+            deal.process_id.0,
+            deal.process_version,
+            event.from_node,
+            event.to_node,
+            event.edge_id,
+            actor.user.0,
+            ts(event.occurred_at),
+            ts(now),
+            deal.amount.map(|m| m.minor),
+            deal.amount.map(|m| m.currency.code().to_string()),
+            deal.probability as i16,
+            deal.expected_close_date,
+            event.details.to_string(),
+        ],
+        rows::event,
+    )?;
+    row.ok_or_else(|| Error::Storage("INSERT … RETURNING returned nothing".into()))
+}
+
+fn replace_contacts(conn: &Connection, deal: DealId, contacts: &[ContactId]) -> Result<()> {
+    exec(conn, "DELETE FROM deal_contacts WHERE deal_id = ?1", [deal.0])?;
+    for (pos, c) in contacts.iter().enumerate() {
+        exec(
+            conn,
+            "INSERT INTO deal_contacts (deal_id, contact_id, position) VALUES (?1, ?2, ?3)",
+            params![deal.0, c.0, pos as i64],
+        )?;
+    }
+    Ok(())
+}
+
+fn contacts_exist(conn: &Connection, ids: &[ContactId]) -> Result<()> {
+    for (i, c) in ids.iter().enumerate() {
+        row_exists(conn, "contacts", c.0, &format!("contact_ids[{i}]"), "contact")?;
+    }
+    Ok(())
+}
+
+/// Inserts a deal planned by `plan_create` with its `created` event.
+pub fn insert(
+    conn: &Connection,
+    new: &NewDeal,
+    owner: UserId,
+    lead: Option<LeadId>,
+    actor: &Actor,
+    version: &ProcessVersion,
+    now: DateTime<Utc>,
+) -> Result<Deal> {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        // RETURNING takes bare column names.
+        let returning = DEAL_COLS.split(", ").map(|c| c.trim().trim_start_matches("d.")).collect::<Vec<_>>().join(", ");
+        format!(
+            "INSERT INTO deals (title, search_text, account_id, owner_id, process_id, process_version, current_node, amount_minor, \
+             currency, expected_close_date, probability, probability_overridden, status, lost_reason, needs_summary, \
+             channel, lead_id, version, last_event_seq, last_event_at, stage_entered_at, created_at, updated_at, closed_at) \
+             VALUES (?1, ?17, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', NULL, ?12, ?13, ?14, 1, 1, ?15, ?15, ?15, ?16, NULL) \
+             RETURNING {returning}"
+        )
+    });
+    let plan = plan_create(&version.definition, new, now)?;
+    row_exists(conn, "accounts", new.account_id.0, "account_id", "account")?;
+    user_exists(conn, owner, "owner_id")?;
+    contacts_exist(conn, &new.contact_ids)?;
+    let row = one(
+        conn,
+        &SQL,
+        params![
+            new.title.trim(),
+            new.account_id.0,
+            owner.0,
+            version.process_id.0,
+            version.version,
+            plan.entry,
+            new.amount.map(|m| m.minor),
+            new.amount.map(|m| m.currency.code().to_string()),
+            new.expected_close_date,
+            plan.probability as i16,
+            plan.probability_overridden,
+            new.needs_summary,
+            new.channel.map(|c| c.as_str()),
+            lead.map(|l| l.0),
+            ts(plan.event.occurred_at),
+            ts(now),
+            normalize::search_text(&[Some(&new.title)]),
+        ],
+        rows::deal,
+    )?;
+    let (mut deal, _, _) = row.ok_or_else(|| Error::Storage("INSERT … RETURNING returned nothing".into()))?;
+    deal.contact_ids = unique(&new.contact_ids);
+    replace_contacts(conn, deal.id, &deal.contact_ids)?;
+    insert_event(conn, &deal, 1, &plan.event, actor, now)?;
+    Ok(deal)
+}
+
+pub fn create(conn: &Connection, cache: &Cache, new: &NewDeal, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {
+    let process = match processes::latest_published(conn, cache, new.process_id) {
+        Err(Error::NotFound { .. }) => {
+            return Err(Error::invalid("process_id", format!("process {} does not exist", new.process_id)));
+        }
+        other => other?,
+    };
+    insert(conn, new, new.owner_id.unwrap_or(actor.user), None, actor, &process, now)
+}
+
+pub fn list(conn: &Connection, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>> {
+    static BASE: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {SUMMARY_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE 1 = 1")
+    });
+    let mut conditions = Vec::new();
+    if let Some(o) = filter.owner {
+        conditions.push((" AND d.owner_id = ?", Value::Integer(o.0)));
+    }
+    if let Some(p) = filter.process {
+        conditions.push((" AND d.process_id = ?", Value::Integer(p.0)));
+    }
+    if let Some(s) = &filter.stage {
+        conditions.push((" AND d.current_node = ?", Value::Text(s.clone())));
+    }
+    if let Some(s) = filter.status {
+        conditions.push((" AND d.status = ?", Value::Text(s.as_str().into())));
+    }
+    if let Some(c) = filter.channel {
+        conditions.push((" AND d.channel = ?", Value::Text(c.as_str().into())));
+    }
+    if let Some(a) = filter.account {
+        conditions.push((" AND d.account_id = ?", Value::Integer(a.0)));
+    }
+    if let Some(t) = text_filter(filter.text.as_deref()) {
+        conditions.push((" AND d.search_text LIKE ? ESCAPE '\\'", t));
+    }
+    let (sql, values) = keyset(&BASE, conditions, "d.id", page);
+    let items = all(conn, &sql, params_from_iter(values), rows::summary)?;
+    Ok(Page::from_rows(items, page.limit, |d| d.id.0))
+}
+
+pub fn update(
+    conn: &Connection,
+    cache: &Cache,
+    id: DealId,
+    patch: &DealPatch,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Deal> {
+    let (deal, seq, last_at) = load(conn, id)?;
+    let version = processes::version(conn, cache, deal.process_id, deal.process_version)?;
+    let (next, events) = plan_patch(&version.definition, &deal, Some(last_at), patch, now)?;
+    if events.is_empty() {
+        return Ok(deal);
+    }
+    if next.owner_id != deal.owner_id {
+        user_exists(conn, next.owner_id, "owner_id")?;
+    }
+    if next.contact_ids != deal.contact_ids {
+        contacts_exist(conn, &next.contact_ids)?;
+    }
+    let done = exec(
+        conn,
+        "UPDATE deals SET title = ?1, search_text = ?14, amount_minor = ?2, currency = ?3, expected_close_date = ?4, \
+         probability = ?5, probability_overridden = ?6, owner_id = ?7, needs_summary = ?8, version = version + 1, \
+         last_event_seq = ?9, last_event_at = ?10, updated_at = ?11 WHERE id = ?12 AND version = ?13",
+        params![
+            next.title,
+            next.amount.map(|m| m.minor),
+            next.amount.map(|m| m.currency.code().to_string()),
+            next.expected_close_date,
+            next.probability as i16,
+            next.probability_overridden,
+            next.owner_id.0,
+            next.needs_summary,
+            seq + events.len() as i64,
+            ts(events[0].occurred_at),
+            ts(now),
+            id.0,
+            deal.version,
+            normalize::search_text(&[Some(&next.title)]),
+        ],
+    )?;
+    if done == 0 {
+        return Err(conflict("deal", id.0));
+    }
+    if next.contact_ids != deal.contact_ids {
+        replace_contacts(conn, id, &next.contact_ids)?;
+    }
+    for (i, e) in events.iter().enumerate() {
+        insert_event(conn, &next, seq + 1 + i as i64, e, actor, now)?;
+    }
+    Ok(load(conn, id)?.0)
+}
+
+pub fn move_to(
+    conn: &Connection,
+    cache: &Cache,
+    id: DealId,
+    req: &MoveRequest,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(Deal, DealEvent)> {
+    let (deal, seq, last_at) = load(conn, id)?;
+    let version = processes::version(conn, cache, deal.process_id, deal.process_version)?;
+    let plan = plan_move(&version.definition, &deal, Some(last_at), req, now)?;
+    let at = plan.event.occurred_at;
+    let closed_at = (plan.status != DealStatus::Open).then_some(at);
+    let done = exec(
+        conn,
+        "UPDATE deals SET current_node = ?1, status = ?2, probability = ?3, probability_overridden = 0, \
+         lost_reason = ?4, stage_entered_at = ?5, closed_at = ?6, version = version + 1, last_event_seq = ?7, \
+         last_event_at = ?5, updated_at = ?8 WHERE id = ?9 AND version = ?10",
+        params![
+            plan.to_node,
+            plan.status.as_str(),
+            plan.probability as i16,
+            plan.lost_reason,
+            ts(at),
+            opt_ts(closed_at),
+            seq + 1,
+            ts(now),
+            id.0,
+            deal.version,
+        ],
+    )?;
+    if done == 0 {
+        return Err(conflict("deal", id.0));
+    }
+    // Entering a stage starts a fresh visit: its checklist begins unticked.
+    exec(conn, "DELETE FROM deal_steps WHERE deal_id = ?1 AND node_id = ?2", params![id.0, plan.to_node])?;
+    let moved = Deal {
+        current_node: plan.to_node.clone(),
+        status: plan.status,
+        probability: plan.probability,
+        probability_overridden: false,
+        lost_reason: plan.lost_reason.clone(),
+        completed_steps: Vec::new(),
+        version: deal.version + 1,
+        stage_entered_at: at,
+        updated_at: now,
+        closed_at,
+        ..deal
+    };
+    let event = insert_event(conn, &moved, seq + 1, &plan.event, actor, now)?;
+    Ok((moved, event))
+}
+
+pub fn toggle_step(
+    conn: &Connection,
+    cache: &Cache,
+    id: DealId,
+    toggle: &StepToggle,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Deal> {
+    let (deal, seq, last_at) = load(conn, id)?;
+    let version = processes::version(conn, cache, deal.process_id, deal.process_version)?;
+    let event = plan_step(&version.definition, &deal, Some(last_at), toggle, now)?;
+    let done = exec(
+        conn,
+        "UPDATE deals SET version = version + 1, last_event_seq = ?1, last_event_at = ?2, updated_at = ?3 \
+         WHERE id = ?4 AND version = ?5",
+        params![seq + 1, ts(event.occurred_at), ts(now), id.0, deal.version],
+    )?;
+    if done == 0 {
+        return Err(conflict("deal", id.0));
+    }
+    if toggle.done {
+        exec(
+            conn,
+            "INSERT INTO deal_steps (deal_id, node_id, step_id, done_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id.0, deal.current_node, toggle.step, ts(event.occurred_at)],
+        )?;
+    } else {
+        exec(
+            conn,
+            "DELETE FROM deal_steps WHERE deal_id = ?1 AND node_id = ?2 AND step_id = ?3",
+            params![id.0, deal.current_node, toggle.step],
+        )?;
+    }
+    insert_event(conn, &deal, seq + 1, &event, actor, now)?;
+    Ok(load(conn, id)?.0)
+}
+
+pub fn events(conn: &Connection, id: DealId) -> Result<Vec<DealEvent>> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {EVENT_COLS} FROM deal_events WHERE deal_id = ?1 ORDER BY seq"));
+    row_exists(conn, "deals", id.0, "id", "deal").map_err(|_| Error::not_found("deal", id))?;
+    all(conn, &SQL, [id.0], rows::event)
+}
