@@ -20,9 +20,8 @@ pub struct PlannedCreate {
 
 pub fn plan_create(def: &ProcessDefinition, req: &NewDeal, now: DateTime<Utc>) -> Result<PlannedCreate, Error> {
     req.validate()?;
-    let entry = def
-        .entry()
-        .ok_or_else(|| Error::invalid("process_id", "the process version has no single entry stage"))?;
+    let entry =
+        def.entry().ok_or_else(|| Error::invalid("process_id", "the process version has no single entry stage"))?;
     let at = occurred_at(req.occurred_at, None, now)?;
     let (probability, overridden) = match req.probability {
         Some(p) => (p, true),
@@ -80,10 +79,11 @@ pub fn plan_patch(
     let mut next = deal.clone();
     let mut events = Vec::new();
     if let Some(amount) = patch.amount
-        && amount != deal.amount {
-            next.amount = amount;
-            events.push(change(EventKind::AmountChanged, deal, at, json!({ "old": deal.amount, "new": amount })));
-        }
+        && amount != deal.amount
+    {
+        next.amount = amount;
+        events.push(change(EventKind::AmountChanged, deal, at, json!({ "old": deal.amount, "new": amount })));
+    }
     if let Some(p) = patch.probability {
         let (value, overridden) = match p {
             Some(v) => (v, true),
@@ -101,31 +101,35 @@ pub fn plan_patch(
         }
     }
     if let Some(date) = patch.expected_close_date
-        && date != deal.expected_close_date {
-            next.expected_close_date = date;
-            events.push(change(
-                EventKind::CloseDateChanged,
-                deal,
-                at,
-                json!({ "old": deal.expected_close_date, "new": date }),
-            ));
-        }
+        && date != deal.expected_close_date
+    {
+        next.expected_close_date = date;
+        events.push(change(
+            EventKind::CloseDateChanged,
+            deal,
+            at,
+            json!({ "old": deal.expected_close_date, "new": date }),
+        ));
+    }
     if let Some(owner) = patch.owner_id
-        && owner != deal.owner_id {
-            next.owner_id = owner;
-            events.push(change(EventKind::OwnerChanged, deal, at, json!({ "old": deal.owner_id, "new": owner })));
-        }
+        && owner != deal.owner_id
+    {
+        next.owner_id = owner;
+        events.push(change(EventKind::OwnerChanged, deal, at, json!({ "old": deal.owner_id, "new": owner })));
+    }
     let mut other = serde_json::Map::new();
     if let Some(title) = &patch.title
-        && title.trim() != deal.title {
-            next.title = title.trim().to_string();
-            other.insert("title".into(), json!({ "old": deal.title, "new": next.title }));
-        }
+        && title.trim() != deal.title
+    {
+        next.title = title.trim().to_string();
+        other.insert("title".into(), json!({ "old": deal.title, "new": next.title }));
+    }
     if let Some(needs) = &patch.needs_summary
-        && *needs != deal.needs_summary {
-            next.needs_summary = needs.clone();
-            other.insert("needs_summary".into(), json!({ "old": deal.needs_summary, "new": needs }));
-        }
+        && *needs != deal.needs_summary
+    {
+        next.needs_summary = needs.clone();
+        other.insert("needs_summary".into(), json!({ "old": deal.needs_summary, "new": needs }));
+    }
     if let Some(contacts) = &patch.contact_ids {
         let c = crate::records::unique(contacts);
         if c != deal.contact_ids {

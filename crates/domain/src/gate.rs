@@ -42,6 +42,11 @@ pub fn missing(stage: &Stage, deal: &Deal) -> Vec<MissingCriterion> {
         .exit_criteria
         .iter()
         .filter(|c| !met(c, deal))
-        .map(|c| MissingCriterion { id: c.id.clone(), gate: c.gate, requires: c.requires.clone(), label: c.label.clone() })
+        .map(|c| MissingCriterion {
+            id: c.id.clone(),
+            gate: c.gate,
+            requires: c.requires.clone(),
+            label: c.label.clone(),
+        })
         .collect()
 }

@@ -34,9 +34,28 @@ pub fn phone(raw: &str) -> Option<String> {
 
 /// Legal-form suffixes that do not distinguish one company from another.
 const COMPANY_SUFFIXES: &[&str] = &[
-    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司", "corporation", "company",
-    "limited", "co.,ltd.", "co.,ltd", "co.ltd", "co.", "corp.", "corp", "inc.", "inc", "ltd.",
-    "ltd", "llc", "gmbh", "plc", "co",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+    "corporation",
+    "company",
+    "limited",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd",
+    "co.",
+    "corp.",
+    "corp",
+    "inc.",
+    "inc",
+    "ltd.",
+    "ltd",
+    "llc",
+    "gmbh",
+    "plc",
+    "co",
 ];
 
 /// Company name without case, spaces, punctuation or its legal form:
@@ -52,10 +71,11 @@ pub fn company(raw: &str) -> Option<String> {
                 // Only strip an English suffix that stands as its own word.
                 let is_ascii = suffix.is_ascii();
                 if (!is_ascii || rest.ends_with(|c: char| c.is_whitespace() || c == ',' || c == '.'))
-                    && !rest.trim().is_empty() {
-                        stripped = Some(rest.to_string());
-                        break;
-                    }
+                    && !rest.trim().is_empty()
+                {
+                    stripped = Some(rest.to_string());
+                    break;
+                }
             }
         }
         match stripped {

@@ -189,9 +189,10 @@ impl ProcessDefinition {
                 continue;
             }
             if let Some(node) = self.node(id)
-                && matches!(node.kind, NodeKind::Stage(_)) {
-                    out.push(node);
-                }
+                && matches!(node.kind, NodeKind::Stage(_))
+            {
+                out.push(node);
+            }
             for e in self.edges.iter().filter(|e| e.from == id) {
                 queue.push_back(e.to.as_str());
             }
@@ -268,10 +269,7 @@ impl ProcessDefinition {
         }
         for (kind, label) in [(NodeKind::Won, "Won"), (NodeKind::Lost, "Lost")] {
             if !self.nodes.iter().any(|n| n.kind == kind) {
-                issues.push(ProcessIssue::process(
-                    "terminal_missing",
-                    format!("the process has no {label} node"),
-                ));
+                issues.push(ProcessIssue::process("terminal_missing", format!("the process has no {label} node")));
             }
         }
     }
@@ -331,13 +329,14 @@ impl ProcessDefinition {
                 ));
             }
             if let Some(n) = self.node(&e.from)
-                && matches!(n.kind, NodeKind::Won | NodeKind::Lost) {
-                    issues.push(ProcessIssue::edge(
-                        "edge_leaves_terminal",
-                        &e.id,
-                        format!("edge `{}` leaves the terminal node `{}`; nothing may leave Won or Lost", e.id, e.from),
-                    ));
-                }
+                && matches!(n.kind, NodeKind::Won | NodeKind::Lost)
+            {
+                issues.push(ProcessIssue::edge(
+                    "edge_leaves_terminal",
+                    &e.id,
+                    format!("edge `{}` leaves the terminal node `{}`; nothing may leave Won or Lost", e.id, e.from),
+                ));
+            }
         }
     }
 
@@ -478,13 +477,17 @@ fn check_stage(issues: &mut Vec<ProcessIssue>, node: &str, stage: &Stage) {
             ));
         }
         if let Requirement::Step(step) = &c.requires
-            && !step_ids.contains(step.as_str()) {
-                issues.push(ProcessIssue::node(
-                    "criterion_unknown_step",
-                    node,
-                    format!("stage `{node}`: exit criterion `{}` requires step `{step}`, which the stage does not have", c.id),
-                ));
-            }
+            && !step_ids.contains(step.as_str())
+        {
+            issues.push(ProcessIssue::node(
+                "criterion_unknown_step",
+                node,
+                format!(
+                    "stage `{node}`: exit criterion `{}` requires step `{step}`, which the stage does not have",
+                    c.id
+                ),
+            ));
+        }
     }
 }
 

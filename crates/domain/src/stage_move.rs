@@ -26,12 +26,13 @@ pub fn occurred_at(
         return Err(Error::invalid("occurred_at", format!("{at} is in the future")));
     }
     if let Some(last) = last_event_at
-        && at < last {
-            return Err(Error::invalid(
-                "occurred_at",
-                format!("{at} is before the deal's previous event at {last}; events stay in order"),
-            ));
-        }
+        && at < last
+    {
+        return Err(Error::invalid(
+            "occurred_at",
+            format!("{at} is before the deal's previous event at {last}; events stay in order"),
+        ));
+    }
     Ok(at)
 }
 

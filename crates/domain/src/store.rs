@@ -138,9 +138,20 @@ pub trait Store: Send + Sync + 'static {
     async fn process_version(&self, id: ProcessId, version: i32) -> Result<Arc<ProcessVersion>>;
     async fn latest_published(&self, id: ProcessId) -> Result<Arc<ProcessVersion>>;
     /// Replaces the definition of a draft; a published version is refused.
-    async fn save_draft(&self, id: ProcessId, version: i32, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    async fn save_draft(
+        &self,
+        id: ProcessId,
+        version: i32,
+        definition: &ProcessDefinition,
+        now: DateTime<Utc>,
+    ) -> Result<ProcessVersion>;
     /// Starts the next version as a draft.
-    async fn new_draft(&self, id: ProcessId, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    async fn new_draft(
+        &self,
+        id: ProcessId,
+        definition: &ProcessDefinition,
+        now: DateTime<Utc>,
+    ) -> Result<ProcessVersion>;
     /// Validates and freezes a draft.
     async fn publish(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion>;
 
@@ -163,7 +174,13 @@ pub trait Store: Send + Sync + 'static {
     /// Leads, contacts and accounts that share a normalised email, phone or company name.
     async fn find_duplicates(&self, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>>;
     /// Account (created or matched), contact and deal from a qualified lead, in one transaction.
-    async fn convert_lead(&self, id: LeadId, req: &ConvertLead, actor: &Actor, now: DateTime<Utc>) -> Result<Conversion>;
+    async fn convert_lead(
+        &self,
+        id: LeadId,
+        req: &ConvertLead,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Conversion>;
 
     // Deals and their event log.
     async fn create_deal(&self, new: &NewDeal, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
@@ -171,7 +188,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>>;
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     /// Gate check and event append, or nothing at all.
-    async fn move_deal(&self, id: DealId, req: &MoveRequest, actor: &Actor, now: DateTime<Utc>) -> Result<(Deal, DealEvent)>;
+    async fn move_deal(
+        &self,
+        id: DealId,
+        req: &MoveRequest,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(Deal, DealEvent)>;
     async fn toggle_step(&self, id: DealId, toggle: &StepToggle, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     async fn deal_events(&self, id: DealId) -> Result<Vec<DealEvent>>;
 

@@ -30,7 +30,9 @@ impl Target {
         let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
         let pinned = match literal {
             Some(ip) if is_loopback(ip) => None,
-            Some(_) => bail!("refusing `{base_url}`: host `{host}` is not loopback (127.x.x.x, localhost or [::1]); traffic must stay on this machine"),
+            Some(_) => bail!(
+                "refusing `{base_url}`: host `{host}` is not loopback (127.x.x.x, localhost or [::1]); traffic must stay on this machine"
+            ),
             None if host.is_empty() => bail!("`{base_url}` has no host"),
             None if is_localhost(&host) => {
                 let port = url.port_or_known_default().unwrap_or(80);
@@ -39,11 +41,15 @@ impl Target {
                     .with_context(|| format!("resolving `{host}`"))?
                     .collect();
                 if addrs.is_empty() || !addrs.iter().all(|a| is_loopback(a.ip())) {
-                    bail!("`{host}` resolves to {addrs:?}, not only loopback addresses; refusing to send traffic there");
+                    bail!(
+                        "`{host}` resolves to {addrs:?}, not only loopback addresses; refusing to send traffic there"
+                    );
                 }
                 Some((host.clone(), addrs))
             }
-            None => bail!("refusing `{base_url}`: host `{host}` is not loopback (127.x.x.x, localhost or [::1]); traffic must stay on this machine"),
+            None => bail!(
+                "refusing `{base_url}`: host `{host}` is not loopback (127.x.x.x, localhost or [::1]); traffic must stay on this machine"
+            ),
         };
         Ok(Self { base: url.as_str().trim_end_matches('/').to_string(), pinned })
     }
@@ -109,7 +115,8 @@ pub struct Api {
 
 impl Api {
     pub fn new(target: &Target, token: &str, pool: usize, timeout: Duration) -> Result<Self> {
-        let mut auth = HeaderValue::from_str(&format!("Bearer {token}")).context("the token has characters a header cannot carry")?;
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("the token has characters a header cannot carry")?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
@@ -149,7 +156,8 @@ impl Api {
 
     /// A `PATCH` of a JSON body.
     pub async fn patch_json(&self, path: &str, body: Vec<u8>) -> Result<Timed, reqwest::Error> {
-        let req = self.client.patch(self.url(path)).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        let req =
+            self.client.patch(self.url(path)).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
         send(req).await
     }
 
@@ -159,7 +167,8 @@ impl Api {
         if t.status != StatusCode::OK {
             bail!("GET {} answered {}: {}", self.url(path_and_query), t.status, snippet(&t.body, 500));
         }
-        serde_json::from_slice(&t.body).with_context(|| format!("GET {}: unexpected JSON: {}", path_and_query, snippet(&t.body, 300)))
+        serde_json::from_slice(&t.body)
+            .with_context(|| format!("GET {}: unexpected JSON: {}", path_and_query, snippet(&t.body, 300)))
     }
 }
 
@@ -176,9 +185,5 @@ async fn send(req: reqwest::RequestBuilder) -> Result<Timed, reqwest::Error> {
 pub fn snippet(body: &[u8], max: usize) -> String {
     let s = String::from_utf8_lossy(body);
     let s = s.trim();
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(max).collect::<String>())
-    }
+    if s.chars().count() <= max { s.to_string() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
 }

@@ -43,7 +43,10 @@ fn mix(spec: Option<&str>) -> Result<Vec<(Kind, u32, &'static str)>> {
     let mut out = Vec::new();
     for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let (name, weight) = match item.split_once('=') {
-            Some((n, w)) => (n.trim(), w.trim().parse::<u32>().map_err(|_| anyhow::anyhow!("--mix: `{w}` is not a whole-number weight"))?),
+            Some((n, w)) => (
+                n.trim(),
+                w.trim().parse::<u32>().map_err(|_| anyhow::anyhow!("--mix: `{w}` is not a whole-number weight"))?,
+            ),
             None => (item, 1),
         };
         let Some((k, _, _, l)) = KINDS.iter().find(|(_, n, _, _)| *n == name) else {
@@ -233,7 +236,16 @@ pub async fn run(api: Api, common: Common, args: ListArgs) -> Result<Outcome> {
     let handles: Vec<_> = (0..args.clients)
         .map(|i| {
             let rng = SmallRng::seed_from_u64(args.seed.wrapping_add(i as u64));
-            tokio::spawn(client(api.clone(), universe.clone(), kinds.clone(), args.clone(), rng, measure_start, deadline, live.clone()))
+            tokio::spawn(client(
+                api.clone(),
+                universe.clone(),
+                kinds.clone(),
+                args.clone(),
+                rng,
+                measure_start,
+                deadline,
+                live.clone(),
+            ))
         })
         .collect();
     // CPU is measured from the end of the warm-up.
@@ -286,7 +298,10 @@ pub async fn run(api: Api, common: Common, args: ListArgs) -> Result<Outcome> {
         args.think.as_millis(),
         secs
     );
-    println!("requests:          {requests}  ({rps:.0}/s), {:.1} rows/page on average", if requests > 0 { rows as f64 / requests as f64 } else { 0.0 });
+    println!(
+        "requests:          {requests}  ({rps:.0}/s), {:.1} rows/page on average",
+        if requests > 0 { rows as f64 / requests as f64 } else { 0.0 }
+    );
     println!("latency (all):     {}", q.line());
     println!("  first pages:     {}", stats::quantiles(&first).line());
     println!("  cursor pages:    {}", stats::quantiles(&next).line());
@@ -357,7 +372,17 @@ async fn client(
     while Instant::now() < deadline {
         // Pick a filter kind by weight, then its parameters.
         let mut pick = rng.gen_range(0..total_weight);
-        let ki = kinds.iter().position(|(_, w, _)| if pick < *w { true } else { pick -= w; false }).unwrap_or(0);
+        let ki = kinds
+            .iter()
+            .position(|(_, w, _)| {
+                if pick < *w {
+                    true
+                } else {
+                    pick -= w;
+                    false
+                }
+            })
+            .unwrap_or(0);
         let filter = universe.query(kinds[ki].0, &mut rng);
         let pages = if rng.gen_bool(args.follow) { 1 + rng.gen_range(1..=3) } else { 1 };
         let mut cursor: Option<i64> = None;
@@ -376,7 +401,9 @@ async fn client(
                 Err(e) => {
                     if measured {
                         live.errors.fetch_add(1, Ordering::Relaxed);
-                        r.errors.add(format!("GET /deals transport: {}", transport_kind(&e)), || format!("GET {path}: {}", describe(&e)));
+                        r.errors.add(format!("GET /deals transport: {}", transport_kind(&e)), || {
+                            format!("GET {path}: {}", describe(&e))
+                        });
                     }
                     back_off().await;
                     break;
@@ -385,7 +412,9 @@ async fn client(
             if t.status != StatusCode::OK {
                 if measured {
                     live.errors.fetch_add(1, Ordering::Relaxed);
-                    r.errors.add(format!("GET /deals {}", t.status.as_u16()), || format!("GET {path} → {}: {}", t.status, snippet(&t.body, 400)));
+                    r.errors.add(format!("GET /deals {}", t.status.as_u16()), || {
+                        format!("GET {path} → {}: {}", t.status, snippet(&t.body, 400))
+                    });
                 }
                 break;
             }
@@ -404,7 +433,9 @@ async fn client(
                 Err(e) => {
                     if measured {
                         live.errors.fetch_add(1, Ordering::Relaxed);
-                        r.errors.add("GET /deals bad JSON".into(), || format!("GET {path}: {e}: {}", snippet(&t.body, 300)));
+                        r.errors.add("GET /deals bad JSON".into(), || {
+                            format!("GET {path}: {e}: {}", snippet(&t.body, 300))
+                        });
                     }
                     break;
                 }

@@ -136,7 +136,11 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
         Ok(r) => r?,
         Err(_) => bail!("the prepare phase took longer than --prepare-timeout {:?}", args.prepare_timeout),
     };
-    println!("prepare:           {} open deals collected in {:.1}s (untimed)", ids.len(), prep_start.elapsed().as_secs_f64());
+    println!(
+        "prepare:           {} open deals collected in {:.1}s (untimed)",
+        ids.len(),
+        prep_start.elapsed().as_secs_f64()
+    );
     if ids.is_empty() {
         bail!("no open deals to move");
     }
@@ -206,15 +210,24 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
 
     println!();
     println!("== moves: {workers} workers, {:.1}s measured ==", secs);
-    println!("stage moves:       {moves}  ({moves_per_sec:.0}/s)   [{overrides} with override_reason, {to_lost} to Lost]");
+    println!(
+        "stage moves:       {moves}  ({moves_per_sec:.0}/s)   [{overrides} with override_reason, {to_lost} to Lost]"
+    );
     println!("GET options:       {gets}  ({gets_per_sec:.0}/s)");
     println!("gate fills:        {fills} untimed step ticks / field edits that opened a forward gate");
-    println!("all requests:      {requests_per_sec:.0}/s (GET + POST, i.e. one full move cycle every {:.2} ms per worker)", if moves > 0 { secs * 1000.0 * workers as f64 / moves as f64 } else { 0.0 });
+    println!(
+        "all requests:      {requests_per_sec:.0}/s (GET + POST, i.e. one full move cycle every {:.2} ms per worker)",
+        if moves > 0 { secs * 1000.0 * workers as f64 / moves as f64 } else { 0.0 }
+    );
     println!("POST move latency: {}", post.line());
     println!("GET opts latency:  {}", get.line());
-    println!("deals:             {touched} touched, {won} won, {lost} lost, {stuck} with no allowed move, {not_open} already closed, {capped} hit --max-moves-per-deal");
+    println!(
+        "deals:             {touched} touched, {won} won, {lost} lost, {stuck} with no allowed move, {not_open} already closed, {capped} hit --max-moves-per-deal"
+    );
     if foreign > 0 {
-        println!("warning: {foreign} time(s) a deal's version changed between our POST and the next GET — something else is moving these deals");
+        println!(
+            "warning: {foreign} time(s) a deal's version changed between our POST and the next GET — something else is moving these deals"
+        );
     }
     if !exhausted.is_empty() {
         let first = exhausted.iter().min().copied().unwrap_or_default().as_secs_f64();
@@ -222,7 +235,11 @@ pub async fn run(api: Api, common: Common, args: MovesArgs) -> Result<Outcome> {
         println!(
             "warning: {} of {workers} workers ran out of deals (the first after {first:.1}s); the run lasted {secs:.1}s of the planned {planned:.0}s{} — collect more with --deals or use a bigger database",
             exhausted.len(),
-            if first < secs * 0.95 { ", and moves/s is understated because fewer workers were busy towards the end" } else { "" },
+            if first < secs * 0.95 {
+                ", and moves/s is understated because fewer workers were busy towards the end"
+            } else {
+                ""
+            },
         );
     }
     errors.print();
@@ -293,7 +310,14 @@ fn choose<'a>(items: &'a [MoveOption], visited: &[String]) -> Option<&'a MoveOpt
         .or_else(|| forward().min_by_key(|o| o.needs_override))
 }
 
-async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant, deadline: Instant, live: Arc<Live>) -> WorkerReport {
+async fn worker(
+    api: Api,
+    args: Arc<MovesArgs>,
+    deals: Vec<i64>,
+    start: Instant,
+    deadline: Instant,
+    live: Arc<Live>,
+) -> WorkerReport {
     let mut r = WorkerReport {
         post_hist: stats::histogram(),
         get_hist: stats::histogram(),
@@ -340,13 +364,21 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
             let t = match api.get(&moves_path).await {
                 Ok(t) => t,
                 Err(e) => {
-                    fail(&mut r, format!("GET /moves transport: {}", transport_kind(&e)), format!("GET {moves_path}: {}", describe(&e)));
+                    fail(
+                        &mut r,
+                        format!("GET /moves transport: {}", transport_kind(&e)),
+                        format!("GET {moves_path}: {}", describe(&e)),
+                    );
                     back_off().await;
                     continue 'deals;
                 }
             };
             if t.status != StatusCode::OK {
-                fail(&mut r, format!("GET /moves {}", t.status.as_u16()), format!("GET {moves_path} → {}: {}", t.status, snippet(&t.body, 400)));
+                fail(
+                    &mut r,
+                    format!("GET /moves {}", t.status.as_u16()),
+                    format!("GET {moves_path} → {}: {}", t.status, snippet(&t.body, 400)),
+                );
                 continue 'deals;
             }
             stats::record(&mut r.get_hist, t.elapsed);
@@ -355,7 +387,11 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
             let opts: MoveOptions = match serde_json::from_slice(&t.body) {
                 Ok(o) => o,
                 Err(e) => {
-                    fail(&mut r, "GET /moves bad JSON".into(), format!("GET {moves_path}: {e}: {}", snippet(&t.body, 300)));
+                    fail(
+                        &mut r,
+                        "GET /moves bad JSON".into(),
+                        format!("GET {moves_path}: {e}: {}", snippet(&t.body, 300)),
+                    );
                     continue 'deals;
                 }
             };
@@ -370,9 +406,13 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
                 r.not_open += 1;
                 continue 'deals;
             }
-            let clean_forward = opts.items.iter().any(|o| !o.blocked && !o.needs_lost_reason && !visited.contains(&o.to));
-            if args.fill_gates && !clean_forward {
-                if let Some(target) = fillable(&opts.items, &visited) {
+            let clean_forward =
+                opts.items.iter().any(|o| !o.blocked && !o.needs_lost_reason && !visited.contains(&o.to));
+            if args.fill_gates
+                && !clean_forward
+                && let Some(target) = fillable(&opts.items, &visited)
+            {
+                {
                     // Untimed: tick the steps and fill the fields the gate asks for, then look again.
                     let mut version = opts.version;
                     for m in &target.missing {
@@ -382,7 +422,10 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
                         let (path, sent) = if is_patch {
                             (format!("/api/v1/deals/{id}"), api.patch_json(&format!("/api/v1/deals/{id}"), bytes).await)
                         } else {
-                            (format!("/api/v1/deals/{id}/steps"), api.post_json(&format!("/api/v1/deals/{id}/steps"), bytes).await)
+                            (
+                                format!("/api/v1/deals/{id}/steps"),
+                                api.post_json(&format!("/api/v1/deals/{id}/steps"), bytes).await,
+                            )
                         };
                         match sent {
                             Ok(t) if t.status == StatusCode::OK => {
@@ -396,11 +439,19 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
                                 }
                             }
                             Ok(t) => {
-                                fail(&mut r, format!("fill {}", t.status.as_u16()), format!("{path} → {}: {}", t.status, snippet(&t.body, 300)));
+                                fail(
+                                    &mut r,
+                                    format!("fill {}", t.status.as_u16()),
+                                    format!("{path} → {}: {}", t.status, snippet(&t.body, 300)),
+                                );
                                 continue 'deals;
                             }
                             Err(e) => {
-                                fail(&mut r, format!("fill transport: {}", transport_kind(&e)), format!("{path}: {}", describe(&e)));
+                                fail(
+                                    &mut r,
+                                    format!("fill transport: {}", transport_kind(&e)),
+                                    format!("{path}: {}", describe(&e)),
+                                );
                                 continue 'deals;
                             }
                         }
@@ -432,7 +483,11 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
             let t = match api.post_json(&moves_path, body).await {
                 Ok(t) => t,
                 Err(e) => {
-                    fail(&mut r, format!("POST /moves transport: {}", transport_kind(&e)), format!("POST {moves_path}: {}", describe(&e)));
+                    fail(
+                        &mut r,
+                        format!("POST /moves transport: {}", transport_kind(&e)),
+                        format!("POST {moves_path}: {}", describe(&e)),
+                    );
                     back_off().await;
                     continue 'deals;
                 }
@@ -458,7 +513,11 @@ async fn worker(api: Api, args: Arc<MovesArgs>, deals: Vec<i64>, start: Instant,
             let moved: MoveResult = match serde_json::from_slice(&t.body) {
                 Ok(m) => m,
                 Err(e) => {
-                    fail(&mut r, "POST /moves bad JSON".into(), format!("POST {moves_path}: {e}: {}", snippet(&t.body, 300)));
+                    fail(
+                        &mut r,
+                        "POST /moves bad JSON".into(),
+                        format!("POST {moves_path}: {e}: {}", snippet(&t.body, 300)),
+                    );
                     continue 'deals;
                 }
             };
@@ -491,10 +550,28 @@ mod tests {
         MoveOption {
             to: to.into(),
             route: Route { edges: vec![format!("e_{to}")] },
+            missing: Vec::new(),
             blocked,
             needs_override,
             needs_lost_reason: lost,
         }
+    }
+
+    #[test]
+    fn fills_steps_and_known_fields_only() {
+        let step = Missing { requires: json!({ "step": "send_quote" }) };
+        let amount = Missing { requires: json!({ "field": "amount" }) };
+        let contact = Missing { requires: json!({ "field": "contact" }) };
+        assert_eq!(fill_request(&step, 3), Some((false, json!({ "step": "send_quote", "done": true, "version": 3 }))));
+        assert!(fill_request(&amount, 3).is_some_and(|(patch, body)| patch && body["amount"]["currency"] == "CNY"));
+        assert_eq!(fill_request(&contact, 3), None);
+        let mut blocked = opt("b", true, false, false);
+        blocked.missing = vec![step];
+        let mut unfillable = opt("c", true, false, false);
+        unfillable.missing = vec![contact];
+        let items = vec![opt("lost", false, false, true), unfillable, blocked];
+        assert_eq!(fillable(&items, &["a".into()]).unwrap().to, "b");
+        assert!(fillable(&items, &["a".into(), "b".into()]).is_none());
     }
 
     #[test]

@@ -129,9 +129,15 @@ pub struct Live {
 }
 
 /// Prints one progress line per second on stderr until `live.done` is set.
-pub fn progress(live: Arc<Live>, start: Instant, what: &'static str, secondary: &'static str) -> tokio::task::JoinHandle<()> {
+pub fn progress(
+    live: Arc<Live>,
+    start: Instant,
+    what: &'static str,
+    secondary: &'static str,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
         let mut last = 0u64;
         loop {
             tick.tick().await;
@@ -183,7 +189,8 @@ impl CpuMeter {
     pub fn finish(&self, wall: Duration) -> (Option<f64>, Option<f64>) {
         let w = wall.as_secs_f64().max(1e-9);
         let own = self.own.zip(cpu_seconds(None)).map(|(a, b)| (b - a) / w * 100.0);
-        let server = self.server.zip(self.server_pid.and_then(|p| cpu_seconds(Some(p)))).map(|(a, b)| (b - a) / w * 100.0);
+        let server =
+            self.server.zip(self.server_pid.and_then(|p| cpu_seconds(Some(p)))).map(|(a, b)| (b - a) / w * 100.0);
         (own, server)
     }
 }
@@ -222,6 +229,9 @@ mod tests {
         assert_eq!(a.total(), 13);
         let kept: Vec<&str> = a.samples.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(kept, ["conflict 0", "conflict 1", "conflict 2", "conflict 3", "conflict 4", "gate", "slow"]);
-        assert_eq!(ordered_json(&[("bench", serde_json::json!("x")), ("a", serde_json::json!(1.5))]), r#"{"bench":"x","a":1.5}"#);
+        assert_eq!(
+            ordered_json(&[("bench", serde_json::json!("x")), ("a", serde_json::json!(1.5))]),
+            r#"{"bench":"x","a":1.5}"#
+        );
     }
 }

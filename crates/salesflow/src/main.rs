@@ -4,6 +4,7 @@
 mod cli;
 mod seed;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -81,9 +82,13 @@ fn redact(url: &str) -> String {
 async fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
-    println!("salesflow ({}) is serving on http://{local}", store.backend());
-    println!("  API docs:  http://{local}/api/docs");
-    println!("  OpenAPI:   http://{local}/api/openapi.json");
+    // A closed stdout (piped into `head`, a supervisor gone) must not stop the server.
+    let banner = format!(
+        "salesflow ({}) is serving on http://{local}\n  API docs:  http://{local}/api/docs\n  OpenAPI:   http://{local}/api/openapi.json\n",
+        store.backend()
+    );
+    let mut out = std::io::stdout();
+    let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
     let state = salesflow_web::AppState::new(store, Arc::new(SystemClock));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

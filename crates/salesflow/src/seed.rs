@@ -76,8 +76,10 @@ pub async fn demo(store: &Arc<dyn Store>, deals: u64, seed: u64, progress: bool)
     let mut generator = salesflow_demo::Generator::new(world, deals, seed);
     let bar = if progress { ProgressBar::new(deals) } else { ProgressBar::hidden() };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} deals ({per_sec}, eta {eta}) {msg}")
-            .expect("static template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} deals ({per_sec}, eta {eta}) {msg}",
+        )
+        .expect("static template"),
     );
     // Generation (CPU) overlaps with writing (database): a bounded channel keeps one batch ahead.
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);

@@ -23,8 +23,12 @@ fn process_validate_accepts_templates_and_names_problems() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("is valid"));
     }
     let mut def: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(templates_dir().join("seed-five-stage.en.json")).unwrap()).unwrap();
-    def["edges"].as_array_mut().unwrap().push(serde_json::json!({ "id": "zombie", "from": "won", "to": "signing", "label": "again" }));
+        serde_json::from_str(&std::fs::read_to_string(templates_dir().join("seed-five-stage.en.json")).unwrap())
+            .unwrap();
+    def["edges"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({ "id": "zombie", "from": "won", "to": "signing", "label": "again" }));
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("broken.json");
     std::fs::write(&file, def.to_string()).unwrap();
@@ -44,7 +48,8 @@ async fn demo_then_serve_on_sqlite() {
     let out = salesflow().args(["demo", "--deals", "300", "--seed", "3"]).env("DATABASE_URL", &url).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let token = stdout.lines().find_map(|l| l.split("(shown once): ").nth(1)).expect("a token is printed").trim().to_string();
+    let token =
+        stdout.lines().find_map(|l| l.split("(shown once): ").nth(1)).expect("a token is printed").trim().to_string();
 
     let mut server = salesflow()
         .args(["serve", "--addr", "127.0.0.1:0"])
@@ -52,7 +57,8 @@ async fn demo_then_serve_on_sqlite() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let first = BufReader::new(server.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
     let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
     let http = reqwest::Client::new();
     let deals: serde_json::Value = http
@@ -65,6 +71,7 @@ async fn demo_then_serve_on_sqlite() {
         .await
         .unwrap();
     server.kill().unwrap();
+    server.wait().unwrap();
     assert_eq!(deals["items"].as_array().unwrap().len(), 10, "{deals}");
 }
 

@@ -14,7 +14,9 @@ fn corrupt(what: &str, value: &str) -> Error {
 
 fn money(minor: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, Error> {
     match (minor, currency) {
-        (Some(minor), Some(c)) => Ok(Some(Money { minor, currency: Currency::parse(c).map_err(|_| corrupt("currency", c))? })),
+        (Some(minor), Some(c)) => {
+            Ok(Some(Money { minor, currency: Currency::parse(c).map_err(|_| corrupt("currency", c))? }))
+        }
         _ => Ok(None),
     }
 }
@@ -151,7 +153,12 @@ impl TryFrom<ContactRow> for Contact {
             phone: r.phone,
             wechat_id: r.wechat_id,
             preferred_channel,
-            consent: Consent { email: r.consent_email, sms: r.consent_sms, phone: r.consent_phone, wechat: r.consent_wechat },
+            consent: Consent {
+                email: r.consent_email,
+                sms: r.consent_sms,
+                phone: r.consent_phone,
+                wechat: r.consent_wechat,
+            },
             owner_id: UserId(r.owner_id),
             version: r.version,
             created_at: r.created_at,

@@ -97,7 +97,13 @@ fn all() -> PageRequest {
 }
 
 fn new_account(name: &str) -> NewAccount {
-    NewAccount { name: name.into(), industry: "制造业".into(), region: "华东".into(), website: String::new(), owner_id: None }
+    NewAccount {
+        name: name.into(),
+        industry: "制造业".into(),
+        region: "华东".into(),
+        website: String::new(),
+        owner_id: None,
+    }
 }
 
 fn new_contact(account: Option<AccountId>, name: &str, email: Option<&str>, phone: Option<&str>) -> NewContact {
@@ -166,7 +172,8 @@ async fn deal_with_contact(fx: &Fx, title: &str, now: DateTime<Utc>) -> (Account
         .create_contact(&new_contact(Some(account.id), "王芳", Some("wang.fang@example.com"), None), fx.actor.user, now)
         .await
         .expect(b);
-    let deal = s.create_deal(&new_deal(title, account.id, vec![contact.id], fx.process), &fx.actor, now).await.expect(b);
+    let deal =
+        s.create_deal(&new_deal(title, account.id, vec![contact.id], fx.process), &fx.actor, now).await.expect(b);
     (account, contact, deal)
 }
 
@@ -302,7 +309,11 @@ async fn users_emails_and_tokens() {
         let dup = NewUser { email: "li.wei@EXAMPLE.com".into(), name: "Another".into(), ..new.clone() };
         invalid(b, s.create_user(&dup, at(1)).await, "email");
         invalid(b, s.create_user(&NewUser { email: "nope".into(), ..new.clone() }, at(1)).await, "email");
-        invalid(b, s.create_user(&NewUser { locale: "fr".into(), email: "x@example.com".into(), ..new.clone() }, at(1)).await, "locale");
+        invalid(
+            b,
+            s.create_user(&NewUser { locale: "fr".into(), email: "x@example.com".into(), ..new.clone() }, at(1)).await,
+            "locale",
+        );
         not_found(b, s.user(UserId(9_999)).await);
 
         let other = seed_user(s, Role::Rep).await;
@@ -313,7 +324,10 @@ async fn users_emails_and_tokens() {
         assert_eq!(s.user_by_token("hash-abc", at(3)).await.expect(b), Some(u.clone()), "[{b}] token finds its user");
         assert_eq!(s.user_by_token("hash-unknown", at(3)).await.expect(b), None, "[{b}] unknown token");
         // A token hash is unique.
-        assert!(s.create_api_token(other.user, "hash-abc", "again", at(4)).await.is_err(), "[{b}] duplicate token hash");
+        assert!(
+            s.create_api_token(other.user, "hash-abc", "again", at(4)).await.is_err(),
+            "[{b}] duplicate token hash"
+        );
         assert_eq!(s.user_by_token("hash-abc", at(5)).await.expect(b).map(|u| u.id), Some(u.id), "[{b}]");
     }
 }
@@ -351,10 +365,24 @@ async fn process_versions_draft_publish_and_immutability() {
             other => panic!("[{b}] expected ProcessInvalid, got {other:?}"),
         }
         let still = s.process_version(id, 1).await.expect(b);
-        assert_eq!((still.status, still.published_at, &still.definition), (VersionStatus::Draft, None, &broken), "[{b}]");
+        assert_eq!(
+            (still.status, still.published_at, &still.definition),
+            (VersionStatus::Draft, None, &broken),
+            "[{b}]"
+        );
         assert_eq!(s.list_processes().await.unwrap()[0].published_version, None, "[{b}] nothing published");
         assert_eq!(s.list_processes().await.unwrap()[0].name, "改过的名字", "[{b}] the name follows the draft");
-        invalid(b, s.save_draft(id, 1, &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..broken.clone() }, at(2)).await, "key");
+        invalid(
+            b,
+            s.save_draft(
+                id,
+                1,
+                &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..broken.clone() },
+                at(2),
+            )
+            .await,
+            "key",
+        );
 
         // Fixed and published: frozen.
         s.save_draft(id, 1, &template, at(3)).await.expect(b);
@@ -371,13 +399,25 @@ async fn process_versions_draft_publish_and_immutability() {
         next.description = "第二版".into();
         let v2 = s.new_draft(id, &next, at(6)).await.expect(b);
         assert_eq!((v2.version, v2.status), (2, VersionStatus::Draft), "[{b}] v2 draft");
-        invalid(b, s.new_draft(id, &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..next.clone() }, at(6)).await, "key");
+        invalid(
+            b,
+            s.new_draft(
+                id,
+                &salesflow_domain::process::ProcessDefinition { key: "other".into(), ..next.clone() },
+                at(6),
+            )
+            .await,
+            "key",
+        );
         assert_eq!(s.latest_published(id).await.expect(b).version, 1, "[{b}] v1 still current");
         let listed = s.list_processes().await.expect(b);
         assert_eq!((listed[0].latest_version, listed[0].published_version), (2, Some(1)), "[{b}]");
         let versions = s.process_versions(id).await.expect(b);
-        assert_eq!(versions.iter().map(|v| (v.version, v.status)).collect::<Vec<_>>(),
-            vec![(1, VersionStatus::Published), (2, VersionStatus::Draft)], "[{b}]");
+        assert_eq!(
+            versions.iter().map(|v| (v.version, v.status)).collect::<Vec<_>>(),
+            vec![(1, VersionStatus::Published), (2, VersionStatus::Draft)],
+            "[{b}]"
+        );
         s.publish(id, 2, at(7)).await.expect(b);
         let latest = s.latest_published(id).await.expect(b);
         assert_eq!((latest.version, latest.definition.description.as_str()), (2, "第二版"), "[{b}]");
@@ -396,7 +436,15 @@ async fn accounts_create_update_list_and_search() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
         let other = seed_user(s, Role::Rep).await;
-        let names = ["上海云帆科技有限公司", "Acme Corp", "北京星辰软件", "100% Cotton Ltd", "深圳海风贸易", "under_score", "广州云帆物流"];
+        let names = [
+            "上海云帆科技有限公司",
+            "Acme Corp",
+            "北京星辰软件",
+            "100% Cotton Ltd",
+            "深圳海风贸易",
+            "under_score",
+            "广州云帆物流",
+        ];
         let mut ids = BTreeSet::new();
         for (i, name) in names.iter().enumerate() {
             let owner = if i % 2 == 0 { fx.actor.user } else { other.user };
@@ -411,8 +459,7 @@ async fn accounts_create_update_list_and_search() {
         not_found(b, s.account(AccountId(9_999)).await);
 
         let no_filter = AccountFilter::default();
-        let (seen, pages) =
-            walk_pages(3, |p| s.list_accounts(&no_filter, p), |a: &Account| a.id.0).await;
+        let (seen, pages) = walk_pages(3, |p| s.list_accounts(&no_filter, p), |a: &Account| a.id.0).await;
         assert_eq!(pages, 3, "[{b}] 7 rows in pages of 3");
         assert_newest_first_no_duplicates(b, &seen, &ids);
 
@@ -422,24 +469,74 @@ async fn accounts_create_update_list_and_search() {
 
         let search = |t: &str| AccountFilter { owner: None, text: Some(t.into()) };
         let names_of = |p: Page<Account>| p.items.into_iter().map(|a| a.name).collect::<Vec<_>>();
-        assert_eq!(names_of(s.list_accounts(&search("云帆"), all()).await.expect(b)), vec!["广州云帆物流", "上海云帆科技有限公司"], "[{b}] Chinese text");
-        assert_eq!(names_of(s.list_accounts(&search("ACME"), all()).await.expect(b)), vec!["Acme Corp"], "[{b}] case-insensitive");
-        assert_eq!(names_of(s.list_accounts(&search("%"), all()).await.expect(b)), vec!["100% Cotton Ltd"], "[{b}] % is literal");
-        assert_eq!(names_of(s.list_accounts(&search("_"), all()).await.expect(b)), vec!["under_score"], "[{b}] _ is literal");
-        assert_eq!(names_of(s.list_accounts(&search("云帆"), PageRequest { limit: 1, after: None }).await.expect(b)), vec!["广州云帆物流"], "[{b}]");
+        assert_eq!(
+            names_of(s.list_accounts(&search("云帆"), all()).await.expect(b)),
+            vec!["广州云帆物流", "上海云帆科技有限公司"],
+            "[{b}] Chinese text"
+        );
+        assert_eq!(
+            names_of(s.list_accounts(&search("ACME"), all()).await.expect(b)),
+            vec!["Acme Corp"],
+            "[{b}] case-insensitive"
+        );
+        assert_eq!(
+            names_of(s.list_accounts(&search("%"), all()).await.expect(b)),
+            vec!["100% Cotton Ltd"],
+            "[{b}] % is literal"
+        );
+        assert_eq!(
+            names_of(s.list_accounts(&search("_"), all()).await.expect(b)),
+            vec!["under_score"],
+            "[{b}] _ is literal"
+        );
+        assert_eq!(
+            names_of(s.list_accounts(&search("云帆"), PageRequest { limit: 1, after: None }).await.expect(b)),
+            vec!["广州云帆物流"],
+            "[{b}]"
+        );
 
         // Optimistic locking.
         let a = s.list_accounts(&search("北京"), all()).await.unwrap().items.remove(0);
-        let patch = AccountPatch { version: 1, name: Some("北京星辰软件股份有限公司".into()), region: Some("华北".into()), ..Default::default() };
+        let patch = AccountPatch {
+            version: 1,
+            name: Some("北京星辰软件股份有限公司".into()),
+            region: Some("华北".into()),
+            ..Default::default()
+        };
         let updated = s.update_account(a.id, &patch, at(20)).await.expect(b);
-        assert_eq!((updated.version, updated.name.as_str(), updated.region.as_str()), (2, "北京星辰软件股份有限公司", "华北"), "[{b}]");
-        assert_eq!((updated.industry.as_str(), updated.created_at, updated.updated_at), (a.industry.as_str(), a.created_at, at(20)), "[{b}]");
+        assert_eq!(
+            (updated.version, updated.name.as_str(), updated.region.as_str()),
+            (2, "北京星辰软件股份有限公司", "华北"),
+            "[{b}]"
+        );
+        assert_eq!(
+            (updated.industry.as_str(), updated.created_at, updated.updated_at),
+            (a.industry.as_str(), a.created_at, at(20)),
+            "[{b}]"
+        );
         let stale = AccountPatch { version: 1, name: Some("被覆盖".into()), ..Default::default() };
         conflict(b, s.update_account(a.id, &stale, at(21)).await);
         assert_eq!(s.account(a.id).await.expect(b), updated, "[{b}] a stale update changes nothing");
-        invalid(b, s.update_account(a.id, &AccountPatch { version: 2, owner_id: Some(UserId(9_999)), ..Default::default() }, at(22)).await, "owner_id");
-        invalid(b, s.update_account(a.id, &AccountPatch { version: 2, name: Some(" ".into()), ..Default::default() }, at(22)).await, "name");
-        not_found(b, s.update_account(AccountId(9_999), &AccountPatch { version: 1, ..Default::default() }, at(22)).await);
+        invalid(
+            b,
+            s.update_account(
+                a.id,
+                &AccountPatch { version: 2, owner_id: Some(UserId(9_999)), ..Default::default() },
+                at(22),
+            )
+            .await,
+            "owner_id",
+        );
+        invalid(
+            b,
+            s.update_account(a.id, &AccountPatch { version: 2, name: Some(" ".into()), ..Default::default() }, at(22))
+                .await,
+            "name",
+        );
+        not_found(
+            b,
+            s.update_account(AccountId(9_999), &AccountPatch { version: 1, ..Default::default() }, at(22)).await,
+        );
     }
 }
 
@@ -460,17 +557,37 @@ async fn contacts_create_update_list_and_search() {
         ];
         let mut ids = BTreeSet::new();
         for (i, (name, email, phone, account)) in people.iter().enumerate() {
-            let c = s.create_contact(&new_contact(Some(*account), name, *email, *phone), fx.actor.user, at(i as i64)).await.expect(b);
+            let c = s
+                .create_contact(&new_contact(Some(*account), name, *email, *phone), fx.actor.user, at(i as i64))
+                .await
+                .expect(b);
             assert_eq!(c.email.as_deref(), email.map(str::trim), "[{b}] email trimmed, case kept");
-            assert_eq!((c.account_id, c.version, c.consent.email, c.preferred_channel), (Some(*account), 1, true, Some(PreferredChannel::Wechat)), "[{b}]");
+            assert_eq!(
+                (c.account_id, c.version, c.consent.email, c.preferred_channel),
+                (Some(*account), 1, true, Some(PreferredChannel::Wechat)),
+                "[{b}]"
+            );
             assert_eq!(s.contact(c.id).await.expect(b), c, "[{b}] read back");
             ids.insert(c.id.0);
         }
-        invalid(b, s.create_contact(&new_contact(None, "坏邮箱", Some("not-mail"), None), fx.actor.user, at(9)).await, "email");
-        invalid(b, s.create_contact(&new_contact(None, "坏电话", None, Some("电话")), fx.actor.user, at(9)).await, "phone");
-        invalid(b, s.create_contact(&new_contact(Some(AccountId(9_999)), "无公司", None, None), fx.actor.user, at(9)).await, "account_id");
+        invalid(
+            b,
+            s.create_contact(&new_contact(None, "坏邮箱", Some("not-mail"), None), fx.actor.user, at(9)).await,
+            "email",
+        );
+        invalid(
+            b,
+            s.create_contact(&new_contact(None, "坏电话", None, Some("电话")), fx.actor.user, at(9)).await,
+            "phone",
+        );
+        invalid(
+            b,
+            s.create_contact(&new_contact(Some(AccountId(9_999)), "无公司", None, None), fx.actor.user, at(9)).await,
+            "account_id",
+        );
         not_found(b, s.contact(ContactId(9_999)).await);
-        let blank = s.create_contact(&new_contact(None, "空白", Some("  "), Some("")), fx.actor.user, at(9)).await.expect(b);
+        let blank =
+            s.create_contact(&new_contact(None, "空白", Some("  "), Some("")), fx.actor.user, at(9)).await.expect(b);
         assert_eq!((blank.email, blank.phone, blank.account_id), (None, None, None), "[{b}] blanks are absent");
         ids.insert(blank.id.0);
 
@@ -479,12 +596,25 @@ async fn contacts_create_update_list_and_search() {
         assert_eq!(pages, 3, "[{b}] 8 rows in pages of 3");
         assert_newest_first_no_duplicates(b, &seen, &ids);
 
-        let of_yunfan = s.list_contacts(&ContactFilter { account: Some(yunfan.id), ..Default::default() }, all()).await.expect(b);
-        assert_eq!(of_yunfan.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["赵敏", "刘洋", "陈静", "王强"], "[{b}] account filter");
+        let of_yunfan =
+            s.list_contacts(&ContactFilter { account: Some(yunfan.id), ..Default::default() }, all()).await.expect(b);
+        assert_eq!(
+            of_yunfan.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            vec!["赵敏", "刘洋", "陈静", "王强"],
+            "[{b}] account filter"
+        );
         let by_text = |t: &str| ContactFilter { text: Some(t.into()), ..Default::default() };
         let names = |p: Page<Contact>| p.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
-        assert_eq!(names(s.list_contacts(&by_text("yunfan.cn"), all()).await.expect(b)), vec!["赵敏", "陈静"], "[{b}] by email");
-        assert_eq!(names(s.list_contacts(&by_text("ZHANG.WEI"), all()).await.expect(b)), vec!["张伟"], "[{b}] email case-insensitive");
+        assert_eq!(
+            names(s.list_contacts(&by_text("yunfan.cn"), all()).await.expect(b)),
+            vec!["赵敏", "陈静"],
+            "[{b}] by email"
+        );
+        assert_eq!(
+            names(s.list_contacts(&by_text("ZHANG.WEI"), all()).await.expect(b)),
+            vec!["张伟"],
+            "[{b}] email case-insensitive"
+        );
         assert_eq!(names(s.list_contacts(&by_text("王"), all()).await.expect(b)), vec!["王强"], "[{b}] Chinese name");
         assert_eq!(names(s.list_contacts(&by_text("mary smith"), all()).await.expect(b)), vec!["Mary Smith"], "[{b}]");
         let filtered = ContactFilter { account: Some(acme.id), text: Some("li".into()), owner: Some(fx.actor.user) };
@@ -501,12 +631,46 @@ async fn contacts_create_update_list_and_search() {
             ..Default::default()
         };
         let u = s.update_contact(c.id, &patch, at(30)).await.expect(b);
-        assert_eq!((u.version, u.title.as_str(), u.phone.as_deref(), u.account_id), (2, "总经理", None, Some(yunfan.id)), "[{b}]");
-        assert_eq!((u.email.as_deref(), u.name.as_str(), u.consent), (c.email.as_deref(), "张伟", Consent { sms: true, ..Consent::default() }), "[{b}]");
-        conflict(b, s.update_contact(c.id, &ContactPatch { version: 1, name: Some("旧版本".into()), ..Default::default() }, at(31)).await);
+        assert_eq!(
+            (u.version, u.title.as_str(), u.phone.as_deref(), u.account_id),
+            (2, "总经理", None, Some(yunfan.id)),
+            "[{b}]"
+        );
+        assert_eq!(
+            (u.email.as_deref(), u.name.as_str(), u.consent),
+            (c.email.as_deref(), "张伟", Consent { sms: true, ..Consent::default() }),
+            "[{b}]"
+        );
+        conflict(
+            b,
+            s.update_contact(
+                c.id,
+                &ContactPatch { version: 1, name: Some("旧版本".into()), ..Default::default() },
+                at(31),
+            )
+            .await,
+        );
         assert_eq!(s.contact(c.id).await.expect(b), u, "[{b}] a stale update changes nothing");
-        invalid(b, s.update_contact(c.id, &ContactPatch { version: 2, email: Some(Some("bad".into())), ..Default::default() }, at(32)).await, "email");
-        invalid(b, s.update_contact(c.id, &ContactPatch { version: 2, account_id: Some(Some(AccountId(9_999))), ..Default::default() }, at(32)).await, "account_id");
+        invalid(
+            b,
+            s.update_contact(
+                c.id,
+                &ContactPatch { version: 2, email: Some(Some("bad".into())), ..Default::default() },
+                at(32),
+            )
+            .await,
+            "email",
+        );
+        invalid(
+            b,
+            s.update_contact(
+                c.id,
+                &ContactPatch { version: 2, account_id: Some(Some(AccountId(9_999))), ..Default::default() },
+                at(32),
+            )
+            .await,
+            "account_id",
+        );
         // The phone was cleared: it no longer matches duplicates.
         let d = s.find_duplicates(&DuplicateKeys::of(None, Some("13900000001"), None), None).await.expect(b);
         assert!(d.is_empty(), "[{b}] cleared phone key: {d:?}");
@@ -533,13 +697,25 @@ async fn leads_create_update_filter_and_page() {
             let mut nl = new_lead(name, company, None, None, *channel);
             nl.notes = format!("第 {i} 条线索");
             let l = s.create_lead(&nl, owner, at(i as i64)).await.expect(b);
-            assert_eq!((l.status, l.version, l.owner_id, l.converted_deal_id), (LeadStatus::New, 1, owner, None), "[{b}]");
+            assert_eq!(
+                (l.status, l.version, l.owner_id, l.converted_deal_id),
+                (LeadStatus::New, 1, owner, None),
+                "[{b}]"
+            );
             assert_eq!(s.lead(l.id).await.expect(b), l, "[{b}] read back");
             ids.insert(l.id.0);
         }
         invalid(b, s.create_lead(&new_lead(" ", "X", None, None, Channel::Other), fx.actor.user, at(9)).await, "name");
-        invalid(b, s.create_lead(&new_lead("X", "X", Some("a@b"), None, Channel::Other), fx.actor.user, at(9)).await, "email");
-        invalid(b, s.create_lead(&new_lead("X", "X", None, None, Channel::Other), UserId(9_999), at(9)).await, "owner_id");
+        invalid(
+            b,
+            s.create_lead(&new_lead("X", "X", Some("a@b"), None, Channel::Other), fx.actor.user, at(9)).await,
+            "email",
+        );
+        invalid(
+            b,
+            s.create_lead(&new_lead("X", "X", None, None, Channel::Other), UserId(9_999), at(9)).await,
+            "owner_id",
+        );
         not_found(b, s.lead(LeadId(9_999)).await);
 
         let no_filter = LeadFilter::default();
@@ -549,14 +725,26 @@ async fn leads_create_update_filter_and_page() {
 
         let names = |p: Page<Lead>| p.items.into_iter().map(|l| l.name).collect::<Vec<_>>();
         let trade = LeadFilter { channel: Some(Channel::TradeShow), ..Default::default() };
-        assert_eq!(names(s.list_leads(&trade, all()).await.expect(b)), vec!["孙俪", "吴磊", "李伟"], "[{b}] channel filter");
+        assert_eq!(
+            names(s.list_leads(&trade, all()).await.expect(b)),
+            vec!["孙俪", "吴磊", "李伟"],
+            "[{b}] channel filter"
+        );
         let trade_mine = LeadFilter { owner: Some(fx.actor.user), ..trade.clone() };
         assert_eq!(names(s.list_leads(&trade_mine, all()).await.expect(b)), vec!["吴磊", "李伟"], "[{b}] + owner");
         let (seen, _) = walk_pages(1, |p| s.list_leads(&trade, p), |l: &Lead| l.id.0).await;
         assert_eq!(seen.len(), 3, "[{b}] filtered pages");
         let text = |t: &str| LeadFilter { text: Some(t.into()), ..Default::default() };
-        assert_eq!(names(s.list_leads(&text("云帆"), all()).await.expect(b)), vec!["吴磊", "李伟"], "[{b}] Chinese company");
-        assert_eq!(names(s.list_leads(&text("acme"), all()).await.expect(b)), vec!["Tom"], "[{b}] case-insensitive company");
+        assert_eq!(
+            names(s.list_leads(&text("云帆"), all()).await.expect(b)),
+            vec!["吴磊", "李伟"],
+            "[{b}] Chinese company"
+        );
+        assert_eq!(
+            names(s.list_leads(&text("acme"), all()).await.expect(b)),
+            vec!["Tom"],
+            "[{b}] case-insensitive company"
+        );
         assert_eq!(names(s.list_leads(&text("周"), all()).await.expect(b)), vec!["周杰"], "[{b}] Chinese name");
         assert!(s.list_leads(&text("不存在"), all()).await.expect(b).items.is_empty(), "[{b}]");
 
@@ -567,12 +755,34 @@ async fn leads_create_update_filter_and_page() {
         assert_eq!(names(s.list_leads(&contacted, all()).await.expect(b)), vec!["Tom"], "[{b}] status filter");
 
         // Update with version.
-        let patch = LeadPatch { version: 2, email: Some(Some("tom@acme.com".into())), company: Some("Acme, Inc.".into()), ..Default::default() };
+        let patch = LeadPatch {
+            version: 2,
+            email: Some(Some("tom@acme.com".into())),
+            company: Some("Acme, Inc.".into()),
+            ..Default::default()
+        };
         let u = s.update_lead(tom.id, &patch, at(11)).await.expect(b);
-        assert_eq!((u.version, u.email.as_deref(), u.company.as_str(), u.status), (3, Some("tom@acme.com"), "Acme, Inc.", LeadStatus::Contacted), "[{b}]");
-        conflict(b, s.update_lead(tom.id, &LeadPatch { version: 2, name: Some("旧".into()), ..Default::default() }, at(12)).await);
+        assert_eq!(
+            (u.version, u.email.as_deref(), u.company.as_str(), u.status),
+            (3, Some("tom@acme.com"), "Acme, Inc.", LeadStatus::Contacted),
+            "[{b}]"
+        );
+        conflict(
+            b,
+            s.update_lead(tom.id, &LeadPatch { version: 2, name: Some("旧".into()), ..Default::default() }, at(12))
+                .await,
+        );
         assert_eq!(s.lead(tom.id).await.expect(b), u, "[{b}] a stale update changes nothing");
-        invalid(b, s.update_lead(tom.id, &LeadPatch { version: 3, phone: Some(Some("abc".into())), ..Default::default() }, at(12)).await, "phone");
+        invalid(
+            b,
+            s.update_lead(
+                tom.id,
+                &LeadPatch { version: 3, phone: Some(Some("abc".into())), ..Default::default() },
+                at(12),
+            )
+            .await,
+            "phone",
+        );
         // The new email is searchable.
         assert_eq!(names(s.list_leads(&text("tom@acme"), all()).await.expect(b)), vec!["Tom"], "[{b}] by email");
     }
@@ -584,18 +794,40 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
         let (s, b) = (fx.s(), fx.b());
         let account = s.create_account(&new_account("上海云帆科技"), fx.actor.user, at(0)).await.expect(b);
         let contact = s
-            .create_contact(&new_contact(Some(account.id), "李伟", Some("li.wei@example.com"), Some("13800138000")), fx.actor.user, at(1))
+            .create_contact(
+                &new_contact(Some(account.id), "李伟", Some("li.wei@example.com"), Some("13800138000")),
+                fx.actor.user,
+                at(1),
+            )
             .await
             .expect(b);
-        let unrelated = s.create_contact(&new_contact(None, "别人", Some("someone@example.com"), Some("13900000000")), fx.actor.user, at(1)).await.expect(b);
+        let unrelated = s
+            .create_contact(
+                &new_contact(None, "别人", Some("someone@example.com"), Some("13900000000")),
+                fx.actor.user,
+                at(1),
+            )
+            .await
+            .expect(b);
         let lead = s
-            .create_lead(&new_lead("李伟", "上海云帆科技有限公司", Some(" Li.Wei@Example.com "), Some("+86 138-0013-8000"), Channel::TradeShow), fx.actor.user, at(2))
+            .create_lead(
+                &new_lead(
+                    "李伟",
+                    "上海云帆科技有限公司",
+                    Some(" Li.Wei@Example.com "),
+                    Some("+86 138-0013-8000"),
+                    Channel::TradeShow,
+                ),
+                fx.actor.user,
+                at(2),
+            )
             .await
             .expect(b);
         let keys = DuplicateKeys::of(lead.email.as_deref(), lead.phone.as_deref(), Some(&lead.company));
         assert_eq!(keys.email.as_deref(), Some("li.wei@example.com"), "[{b}]");
         let found = s.find_duplicates(&keys, Some(lead.id)).await.expect(b);
-        let set: BTreeSet<(String, i64, String)> = found.iter().map(|d| (d.entity.clone(), d.id, d.matched_on.clone())).collect();
+        let set: BTreeSet<(String, i64, String)> =
+            found.iter().map(|d| (d.entity.clone(), d.id, d.matched_on.clone())).collect();
         let expected: BTreeSet<(String, i64, String)> = [
             ("contact".to_string(), contact.id.0, "email".to_string()),
             ("contact".to_string(), contact.id.0, "phone".to_string()),
@@ -610,17 +842,36 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
 
         // Without the exception the lead matches itself; a second lead matches the first.
         let with_self = s.find_duplicates(&keys, None).await.expect(b);
-        assert!(with_self.iter().any(|d| d.entity == "lead" && d.id == lead.id.0 && d.matched_on == "email"), "[{b}] {with_self:?}");
-        let twin = s.create_lead(&new_lead("Wei Li", "上海云帆科技 有限公司", None, Some("0086 13800138000"), Channel::Referral), fx.actor.user, at(3)).await.expect(b);
+        assert!(
+            with_self.iter().any(|d| d.entity == "lead" && d.id == lead.id.0 && d.matched_on == "email"),
+            "[{b}] {with_self:?}"
+        );
+        let twin = s
+            .create_lead(
+                &new_lead("Wei Li", "上海云帆科技 有限公司", None, Some("0086 13800138000"), Channel::Referral),
+                fx.actor.user,
+                at(3),
+            )
+            .await
+            .expect(b);
         let twin_keys = DuplicateKeys::of(None, twin.phone.as_deref(), Some(&twin.company));
         let found = s.find_duplicates(&twin_keys, Some(twin.id)).await.expect(b);
-        let set: BTreeSet<(&str, i64, &str)> = found.iter().map(|d| (d.entity.as_str(), d.id, d.matched_on.as_str())).collect();
-        for want in [("lead", lead.id.0, "phone"), ("lead", lead.id.0, "company"), ("contact", contact.id.0, "phone"), ("account", account.id.0, "company")] {
+        let set: BTreeSet<(&str, i64, &str)> =
+            found.iter().map(|d| (d.entity.as_str(), d.id, d.matched_on.as_str())).collect();
+        for want in [
+            ("lead", lead.id.0, "phone"),
+            ("lead", lead.id.0, "company"),
+            ("contact", contact.id.0, "phone"),
+            ("account", account.id.0, "company"),
+        ] {
             assert!(set.contains(&want), "[{b}] {want:?} in {set:?}");
         }
         assert!(!set.iter().any(|(e, id, _)| *e == "lead" && *id == twin.id.0), "[{b}] not itself");
 
-        assert!(s.find_duplicates(&DuplicateKeys::default(), None).await.expect(b).is_empty(), "[{b}] no keys, no matches");
+        assert!(
+            s.find_duplicates(&DuplicateKeys::default(), None).await.expect(b).is_empty(),
+            "[{b}] no keys, no matches"
+        );
         let none = DuplicateKeys::of(Some("new@example.com"), Some("020-12345678"), Some("全新公司"));
         assert!(s.find_duplicates(&none, None).await.expect(b).is_empty(), "[{b}] nothing similar");
     }
@@ -633,7 +884,10 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
 async fn lead_qualification_transitions() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
-        let l = s.create_lead(&new_lead("李伟", "云帆", None, None, Channel::Telemarketing), fx.actor.user, at(0)).await.expect(b);
+        let l = s
+            .create_lead(&new_lead("李伟", "云帆", None, None, Channel::Telemarketing), fx.actor.user, at(0))
+            .await
+            .expect(b);
         let l = s.set_lead_status(l.id, LeadStatus::Contacted, &q(1, None), at(1)).await.expect(b);
         assert_eq!((l.status, l.version, l.updated_at), (LeadStatus::Contacted, 2, at(1)), "[{b}]");
         conflict(b, s.set_lead_status(l.id, LeadStatus::Qualified, &q(1, None), at(2)).await);
@@ -654,7 +908,23 @@ async fn lead_qualification_transitions() {
         let l = s.set_lead_status(l.id, LeadStatus::Qualified, &q(5, None), at(5)).await.expect(b);
         invalid(b, s.set_lead_status(l.id, LeadStatus::Converted, &q(6, None), at(6)).await, "status");
 
-        let c = s.convert_lead(l.id, &ConvertLead { version: 6, process_id: fx.process, account_id: None, contact_id: None, deal_title: None, amount: None, expected_close_date: None }, &fx.actor, at(7)).await.expect(b);
+        let c = s
+            .convert_lead(
+                l.id,
+                &ConvertLead {
+                    version: 6,
+                    process_id: fx.process,
+                    account_id: None,
+                    contact_id: None,
+                    deal_title: None,
+                    amount: None,
+                    expected_close_date: None,
+                },
+                &fx.actor,
+                at(7),
+            )
+            .await
+            .expect(b);
         assert_eq!(c.lead.status, LeadStatus::Converted, "[{b}]");
         invalid(b, s.set_lead_status(l.id, LeadStatus::Disqualified, &q(7, Some("晚了")), at(8)).await, "status");
         invalid(b, s.set_lead_status(l.id, LeadStatus::Contacted, &q(7, None), at(8)).await, "status");
@@ -664,12 +934,21 @@ async fn lead_qualification_transitions() {
 }
 
 fn convert_req(version: i64, process: ProcessId) -> ConvertLead {
-    ConvertLead { version, process_id: process, account_id: None, contact_id: None, deal_title: None, amount: None, expected_close_date: None }
+    ConvertLead {
+        version,
+        process_id: process,
+        account_id: None,
+        contact_id: None,
+        deal_title: None,
+        amount: None,
+        expected_close_date: None,
+    }
 }
 
 async fn qualified_lead(fx: &Fx, name: &str, company: &str, email: Option<&str>, phone: Option<&str>) -> Lead {
     let (s, b) = (fx.s(), fx.b());
-    let l = s.create_lead(&new_lead(name, company, email, phone, Channel::TradeShow), fx.actor.user, at(0)).await.expect(b);
+    let l =
+        s.create_lead(&new_lead(name, company, email, phone, Channel::TradeShow), fx.actor.user, at(0)).await.expect(b);
     s.set_lead_status(l.id, LeadStatus::Qualified, &q(1, None), at(1)).await.expect(b)
 }
 
@@ -677,7 +956,9 @@ async fn qualified_lead(fx: &Fx, name: &str, company: &str, email: Option<&str>,
 async fn converting_a_lead_creates_account_contact_and_deal_together() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
-        let lead = qualified_lead(&fx, "李伟", "上海云帆科技有限公司", Some("li.wei@example.com"), Some("+86 138-0013-8000")).await;
+        let lead =
+            qualified_lead(&fx, "李伟", "上海云帆科技有限公司", Some("li.wei@example.com"), Some("+86 138-0013-8000"))
+                .await;
         let before = counts(s).await;
         let mut req = convert_req(lead.version, fx.process);
         req.amount = Some(cny(12_500_000));
@@ -685,22 +966,49 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
         let c = s.convert_lead(lead.id, &req, &fx.actor, at(10)).await.expect(b);
         assert!(c.account_created && c.contact_created, "[{b}]");
         assert_eq!(c.account.name, "上海云帆科技有限公司", "[{b}] account named after the company");
-        assert_eq!((c.contact.name.as_str(), c.contact.email.as_deref(), c.contact.phone.as_deref(), c.contact.account_id),
-            ("李伟", Some("li.wei@example.com"), Some("+86 138-0013-8000"), Some(c.account.id)), "[{b}] contact from the lead");
+        assert_eq!(
+            (c.contact.name.as_str(), c.contact.email.as_deref(), c.contact.phone.as_deref(), c.contact.account_id),
+            ("李伟", Some("li.wei@example.com"), Some("+86 138-0013-8000"), Some(c.account.id)),
+            "[{b}] contact from the lead"
+        );
         let d = &c.deal;
         assert_eq!(d.title, "上海云帆科技有限公司 — 李伟", "[{b}] default title");
-        assert_eq!((d.account_id, &d.contact_ids, d.lead_id, d.channel), (c.account.id, &vec![c.contact.id], Some(lead.id), Some(Channel::TradeShow)), "[{b}]");
-        assert_eq!((d.current_node.as_str(), d.probability, d.status, d.version), ("lead_identification", 10, DealStatus::Open, 1), "[{b}]");
-        assert_eq!((d.amount, d.expected_close_date, d.owner_id), (Some(cny(12_500_000)), Some(date(2025, 6, 30)), lead.owner_id), "[{b}]");
-        assert_eq!((c.lead.status, c.lead.converted_deal_id, c.lead.version), (LeadStatus::Converted, Some(d.id), lead.version + 1), "[{b}]");
+        assert_eq!(
+            (d.account_id, &d.contact_ids, d.lead_id, d.channel),
+            (c.account.id, &vec![c.contact.id], Some(lead.id), Some(Channel::TradeShow)),
+            "[{b}]"
+        );
+        assert_eq!(
+            (d.current_node.as_str(), d.probability, d.status, d.version),
+            ("lead_identification", 10, DealStatus::Open, 1),
+            "[{b}]"
+        );
+        assert_eq!(
+            (d.amount, d.expected_close_date, d.owner_id),
+            (Some(cny(12_500_000)), Some(date(2025, 6, 30)), lead.owner_id),
+            "[{b}]"
+        );
+        assert_eq!(
+            (c.lead.status, c.lead.converted_deal_id, c.lead.version),
+            (LeadStatus::Converted, Some(d.id), lead.version + 1),
+            "[{b}]"
+        );
         assert_eq!(s.deal(d.id).await.expect(b), *d, "[{b}] deal read back");
         assert_eq!(s.lead(lead.id).await.expect(b), c.lead, "[{b}] lead read back");
         let events = s.deal_events(d.id).await.expect(b);
         assert_eq!(kinds(&events), vec![EventKind::Created], "[{b}]");
-        assert_eq!((events[0].actor_id, events[0].amount_minor, events[0].probability), (fx.actor.user, Some(12_500_000), 10), "[{b}]");
+        assert_eq!(
+            (events[0].actor_id, events[0].amount_minor, events[0].probability),
+            (fx.actor.user, Some(12_500_000), 10),
+            "[{b}]"
+        );
         assert_eq!(counts(s).await, (before.0 + 1, before.1 + 1, before.2, before.3 + 1), "[{b}] one of each");
         // Converting twice is refused.
-        invalid(b, s.convert_lead(lead.id, &convert_req(c.lead.version, fx.process), &fx.actor, at(11)).await, "status");
+        invalid(
+            b,
+            s.convert_lead(lead.id, &convert_req(c.lead.version, fx.process), &fx.actor, at(11)).await,
+            "status",
+        );
 
         // A lead of the same company (normalised) joins the existing account.
         let second = qualified_lead(&fx, "吴磊", "上海云帆科技", None, None).await;
@@ -713,7 +1021,8 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
 
         // Explicit account and contact are linked, nothing new is created but the deal.
         let other = s.create_account(&new_account("Globex"), fx.actor.user, at(13)).await.expect(b);
-        let person = s.create_contact(&new_contact(Some(other.id), "Hank", None, None), fx.actor.user, at(13)).await.expect(b);
+        let person =
+            s.create_contact(&new_contact(Some(other.id), "Hank", None, None), fx.actor.user, at(13)).await.expect(b);
         let third = qualified_lead(&fx, "Hank S.", "Globex Corporation", None, None).await;
         let before = counts(s).await;
         let mut req = convert_req(third.version, fx.process);
@@ -722,7 +1031,11 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
         req.deal_title = Some("Globex 续约".into());
         let c3 = s.convert_lead(third.id, &req, &fx.actor, at(14)).await.expect(b);
         assert!(!c3.account_created && !c3.contact_created, "[{b}]");
-        assert_eq!((c3.deal.title.as_str(), c3.deal.account_id, c3.deal.contact_ids.clone()), ("Globex 续约", other.id, vec![person.id]), "[{b}]");
+        assert_eq!(
+            (c3.deal.title.as_str(), c3.deal.account_id, c3.deal.contact_ids.clone()),
+            ("Globex 续约", other.id, vec![person.id]),
+            "[{b}]"
+        );
         assert_eq!(counts(s).await, (before.0, before.1, before.2, before.3 + 1), "[{b}] only a deal");
     }
 }
@@ -731,7 +1044,14 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
 async fn a_refused_conversion_creates_nothing() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
-        let fresh = s.create_lead(&new_lead("周杰", "杭州西湖茶业", Some("zhou@xihu.cn"), None, Channel::SocialMedia), fx.actor.user, at(0)).await.expect(b);
+        let fresh = s
+            .create_lead(
+                &new_lead("周杰", "杭州西湖茶业", Some("zhou@xihu.cn"), None, Channel::SocialMedia),
+                fx.actor.user,
+                at(0),
+            )
+            .await
+            .expect(b);
         let before = counts(s).await;
         invalid(b, s.convert_lead(fresh.id, &convert_req(1, fx.process), &fx.actor, at(1)).await, "status");
         assert_eq!(counts(s).await, before, "[{b}] unqualified: nothing created");
@@ -740,7 +1060,11 @@ async fn a_refused_conversion_creates_nothing() {
         let lead = qualified_lead(&fx, "郑爽", "成都熊猫文旅", None, None).await;
         let before = counts(s).await;
         conflict(b, s.convert_lead(lead.id, &convert_req(lead.version - 1, fx.process), &fx.actor, at(2)).await);
-        invalid(b, s.convert_lead(lead.id, &convert_req(lead.version, ProcessId(9_999)), &fx.actor, at(2)).await, "process_id");
+        invalid(
+            b,
+            s.convert_lead(lead.id, &convert_req(lead.version, ProcessId(9_999)), &fx.actor, at(2)).await,
+            "process_id",
+        );
         let mut bad_account = convert_req(lead.version, fx.process);
         bad_account.account_id = Some(AccountId(9_999));
         invalid(b, s.convert_lead(lead.id, &bad_account, &fx.actor, at(2)).await, "account_id");
@@ -757,7 +1081,11 @@ async fn a_refused_conversion_creates_nothing() {
         let mut draft_only = salesflow_domain::templates::get("saas-trial.zh-CN").unwrap();
         draft_only.key = "draft-only".into();
         let draft = s.create_process(&draft_only, at(3)).await.expect(b);
-        invalid(b, s.convert_lead(lead.id, &convert_req(lead.version, draft.process_id), &fx.actor, at(3)).await, "process_id");
+        invalid(
+            b,
+            s.convert_lead(lead.id, &convert_req(lead.version, draft.process_id), &fx.actor, at(3)).await,
+            "process_id",
+        );
         assert_eq!(counts(s).await, before, "[{b}]");
         not_found(b, s.convert_lead(LeadId(9_999), &convert_req(1, fx.process), &fx.actor, at(3)).await);
     }
@@ -771,16 +1099,36 @@ async fn deals_are_created_in_the_entry_stage() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
         let (account, contact, deal) = deal_with_contact(&fx, "云帆 ERP 项目", at(100)).await;
-        assert_eq!((deal.current_node.as_str(), deal.probability, deal.probability_overridden), ("lead_identification", 10, false), "[{b}] entry stage default");
-        assert_eq!((deal.status, deal.version, deal.process_version, deal.owner_id), (DealStatus::Open, 1, 1, fx.actor.user), "[{b}]");
+        assert_eq!(
+            (deal.current_node.as_str(), deal.probability, deal.probability_overridden),
+            ("lead_identification", 10, false),
+            "[{b}] entry stage default"
+        );
+        assert_eq!(
+            (deal.status, deal.version, deal.process_version, deal.owner_id),
+            (DealStatus::Open, 1, 1, fx.actor.user),
+            "[{b}]"
+        );
         assert_eq!((deal.contact_ids.clone(), deal.completed_steps.clone()), (vec![contact.id], vec![]), "[{b}]");
-        assert_eq!((deal.created_at, deal.stage_entered_at, deal.updated_at, deal.closed_at), (at(100), at(100), at(100), None), "[{b}]");
+        assert_eq!(
+            (deal.created_at, deal.stage_entered_at, deal.updated_at, deal.closed_at),
+            (at(100), at(100), at(100), None),
+            "[{b}]"
+        );
         assert_eq!(s.deal(deal.id).await.expect(b), deal, "[{b}] read back");
         let events = s.deal_events(deal.id).await.expect(b);
         assert_eq!(events.len(), 1, "[{b}]");
         let e = &events[0];
-        assert_eq!((e.seq, e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.clone()), (1, EventKind::Created, "lead_identification", "lead_identification", None), "[{b}]");
-        assert_eq!((e.deal_id, e.process_id, e.process_version, e.occurred_at, e.recorded_at), (deal.id, fx.process, 1, at(100), at(100)), "[{b}]");
+        assert_eq!(
+            (e.seq, e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.clone()),
+            (1, EventKind::Created, "lead_identification", "lead_identification", None),
+            "[{b}]"
+        );
+        assert_eq!(
+            (e.deal_id, e.process_id, e.process_version, e.occurred_at, e.recorded_at),
+            (deal.id, fx.process, 1, at(100), at(100)),
+            "[{b}]"
+        );
         assert_eq!(e.details, json!({ "title": "云帆 ERP 项目" }), "[{b}]");
 
         // Explicit probability, amount, back-dated creation, another owner.
@@ -793,21 +1141,83 @@ async fn deals_are_created_in_the_entry_stage() {
         nd.owner_id = Some(other.user);
         nd.needs_summary = "需要 CRM".into();
         let d2 = s.create_deal(&nd, &fx.actor, at(200)).await.expect(b);
-        assert_eq!((d2.title.as_str(), d2.probability, d2.probability_overridden, d2.owner_id), ("回溯的商机", 33, true, other.user), "[{b}]");
-        assert_eq!((d2.created_at, d2.stage_entered_at, d2.updated_at), (at(50), at(50), at(200)), "[{b}] business time vs write time");
+        assert_eq!(
+            (d2.title.as_str(), d2.probability, d2.probability_overridden, d2.owner_id),
+            ("回溯的商机", 33, true, other.user),
+            "[{b}]"
+        );
+        assert_eq!(
+            (d2.created_at, d2.stage_entered_at, d2.updated_at),
+            (at(50), at(50), at(200)),
+            "[{b}] business time vs write time"
+        );
         let e = &s.deal_events(d2.id).await.expect(b)[0];
-        assert_eq!((e.occurred_at, e.recorded_at, e.amount_minor, e.currency, e.probability, e.expected_close_date, e.actor_id),
-            (at(50), at(200), Some(880_000), Some(Currency::CNY), 33, Some(date(2025, 9, 1)), fx.actor.user), "[{b}] event snapshot");
+        assert_eq!(
+            (
+                e.occurred_at,
+                e.recorded_at,
+                e.amount_minor,
+                e.currency,
+                e.probability,
+                e.expected_close_date,
+                e.actor_id
+            ),
+            (at(50), at(200), Some(880_000), Some(Currency::CNY), 33, Some(date(2025, 9, 1)), fx.actor.user),
+            "[{b}] event snapshot"
+        );
 
         // Refusals.
-        invalid(b, s.create_deal(&new_deal("X", AccountId(9_999), vec![], fx.process), &fx.actor, at(300)).await, "account_id");
-        invalid(b, s.create_deal(&new_deal("X", account.id, vec![ContactId(9_999)], fx.process), &fx.actor, at(300)).await, "contact_ids[0]");
-        invalid(b, s.create_deal(&new_deal("X", account.id, vec![], ProcessId(9_999)), &fx.actor, at(300)).await, "process_id");
+        invalid(
+            b,
+            s.create_deal(&new_deal("X", AccountId(9_999), vec![], fx.process), &fx.actor, at(300)).await,
+            "account_id",
+        );
+        invalid(
+            b,
+            s.create_deal(&new_deal("X", account.id, vec![ContactId(9_999)], fx.process), &fx.actor, at(300)).await,
+            "contact_ids[0]",
+        );
+        invalid(
+            b,
+            s.create_deal(&new_deal("X", account.id, vec![], ProcessId(9_999)), &fx.actor, at(300)).await,
+            "process_id",
+        );
         invalid(b, s.create_deal(&new_deal(" ", account.id, vec![], fx.process), &fx.actor, at(300)).await, "title");
-        invalid(b, s.create_deal(&NewDeal { probability: Some(101), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "probability");
-        invalid(b, s.create_deal(&NewDeal { occurred_at: Some(at(300 + 3_600)), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "occurred_at");
-        invalid(b, s.create_deal(&NewDeal { owner_id: Some(UserId(9_999)), ..new_deal("X", account.id, vec![], fx.process) }, &fx.actor, at(300)).await, "owner_id");
-        assert_eq!(s.list_deals(&DealFilter::default(), all()).await.expect(b).items.len(), 2, "[{b}] refused deals were not written");
+        invalid(
+            b,
+            s.create_deal(
+                &NewDeal { probability: Some(101), ..new_deal("X", account.id, vec![], fx.process) },
+                &fx.actor,
+                at(300),
+            )
+            .await,
+            "probability",
+        );
+        invalid(
+            b,
+            s.create_deal(
+                &NewDeal { occurred_at: Some(at(300 + 3_600)), ..new_deal("X", account.id, vec![], fx.process) },
+                &fx.actor,
+                at(300),
+            )
+            .await,
+            "occurred_at",
+        );
+        invalid(
+            b,
+            s.create_deal(
+                &NewDeal { owner_id: Some(UserId(9_999)), ..new_deal("X", account.id, vec![], fx.process) },
+                &fx.actor,
+                at(300),
+            )
+            .await,
+            "owner_id",
+        );
+        assert_eq!(
+            s.list_deals(&DealFilter::default(), all()).await.expect(b).items.len(),
+            2,
+            "[{b}] refused deals were not written"
+        );
         not_found(b, s.deal(DealId(9_999)).await);
         not_found(b, s.deal_events(DealId(9_999)).await);
     }
@@ -818,8 +1228,14 @@ async fn duplicate_contact_ids_are_collapsed() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
         let (account, c1, _) = deal_with_contact(&fx, "重复联系人", at(0)).await;
-        let c2 = s.create_contact(&new_contact(Some(account.id), "第二人", None, None), fx.actor.user, at(0)).await.expect(b);
-        let d = s.create_deal(&new_deal("D", account.id, vec![c1.id, c2.id, c1.id], fx.process), &fx.actor, at(1)).await.expect(b);
+        let c2 = s
+            .create_contact(&new_contact(Some(account.id), "第二人", None, None), fx.actor.user, at(0))
+            .await
+            .expect(b);
+        let d = s
+            .create_deal(&new_deal("D", account.id, vec![c1.id, c2.id, c1.id], fx.process), &fx.actor, at(1))
+            .await
+            .expect(b);
         assert_eq!(d.contact_ids, vec![c1.id, c2.id], "[{b}]");
         let patch = DealPatch { version: 1, contact_ids: Some(vec![c2.id, c1.id, c2.id]), ..Default::default() };
         let d = s.update_deal(d.id, &patch, &fx.actor, at(2)).await.expect(b);
@@ -843,17 +1259,43 @@ async fn a_deal_walks_the_whole_process_to_won() {
         let d = s.toggle_step(id, &tick("check_fit", d.version), a, now()).await.expect(b);
         assert_eq!(d.completed_steps, vec!["check_fit"], "[{b}]");
         let (d, e) = s.move_deal(id, &mv("needs_analysis", d.version), a, now()).await.expect(b);
-        assert_eq!((e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.as_deref()), (EventKind::Moved, "lead_identification", "needs_analysis", Some("qualified")), "[{b}]");
-        assert_eq!((d.current_node.as_str(), d.probability, d.completed_steps.len(), d.stage_entered_at), ("needs_analysis", 25, 0, e.occurred_at), "[{b}] new stage, fresh checklist");
+        assert_eq!(
+            (e.kind, e.from_node.as_str(), e.to_node.as_str(), e.edge_id.as_deref()),
+            (EventKind::Moved, "lead_identification", "needs_analysis", Some("qualified")),
+            "[{b}]"
+        );
+        assert_eq!(
+            (d.current_node.as_str(), d.probability, d.completed_steps.len(), d.stage_entered_at),
+            ("needs_analysis", 25, 0, e.occurred_at),
+            "[{b}] new stage, fresh checklist"
+        );
         assert_eq!(e.details["route"], json!(["qualified"]), "[{b}]");
 
         // 客户接触与需求分析
-        let d = s.update_deal(id, &DealPatch { version: d.version, needs_summary: Some("痛点:手工报价慢".into()), ..Default::default() }, a, now()).await.expect(b);
+        let d = s
+            .update_deal(
+                id,
+                &DealPatch {
+                    version: d.version, needs_summary: Some("痛点:手工报价慢".into()), ..Default::default()
+                },
+                a,
+                now(),
+            )
+            .await
+            .expect(b);
         let d = s.toggle_step(id, &tick("confirm_intent", d.version), a, now()).await.expect(b);
         let (d, _) = s.move_deal(id, &mv("recommendation", d.version), a, now()).await.expect(b);
 
         // 产品/服务推荐
-        let d = s.update_deal(id, &DealPatch { version: d.version, amount: Some(Some(cny(30_000_000))), ..Default::default() }, a, now()).await.expect(b);
+        let d = s
+            .update_deal(
+                id,
+                &DealPatch { version: d.version, amount: Some(Some(cny(30_000_000))), ..Default::default() },
+                a,
+                now(),
+            )
+            .await
+            .expect(b);
         let d = s.toggle_step(id, &tick("present_advantages", d.version), a, now()).await.expect(b);
         let d = s.toggle_step(id, &tick("share_evidence", d.version), a, now()).await.expect(b);
         let (d, _) = s.move_deal(id, &mv("negotiation", d.version), a, now()).await.expect(b);
@@ -861,18 +1303,41 @@ async fn a_deal_walks_the_whole_process_to_won() {
 
         // 报价与谈判 → 报价是否接受? → 客户拒绝 → 提供分层产品套餐
         let d = s.toggle_step(id, &tick("send_quote", d.version), a, now()).await.expect(b);
-        let d = s.update_deal(id, &DealPatch { version: d.version, expected_close_date: Some(Some(date(2025, 5, 31))), ..Default::default() }, a, now()).await.expect(b);
+        let d = s
+            .update_deal(
+                id,
+                &DealPatch {
+                    version: d.version,
+                    expected_close_date: Some(Some(date(2025, 5, 31))),
+                    ..Default::default()
+                },
+                a,
+                now(),
+            )
+            .await
+            .expect(b);
         let (d, e) = s.move_deal(id, &mv("tiered_package", d.version), a, now()).await.expect(b);
-        assert_eq!((e.edge_id.as_deref(), &e.details["route"], &e.details["label"]), (Some("rejected"), &json!(["quote_sent", "rejected"]), &json!("客户拒绝")), "[{b}] through the decision");
+        assert_eq!(
+            (e.edge_id.as_deref(), &e.details["route"], &e.details["label"]),
+            (Some("rejected"), &json!(["quote_sent", "rejected"]), &json!("客户拒绝")),
+            "[{b}] through the decision"
+        );
         assert_eq!((d.current_node.as_str(), d.probability), ("tiered_package", 45), "[{b}]");
         let d = s.toggle_step(id, &tick("select_tier", d.version), a, now()).await.expect(b);
         let (d, _) = s.move_deal(id, &mv("negotiation", d.version), a, now()).await.expect(b);
         assert!(d.completed_steps.is_empty(), "[{b}] re-entering a stage starts its checklist anew");
         assert_eq!(s.deal(id).await.expect(b).completed_steps, Vec::<String>::new(), "[{b}] also when read back");
         let report = gate_blocked(b, s.move_deal(id, &mv("signing", d.version), a, now()).await);
-        assert_eq!(report.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["c_quote"], "[{b}] only the quote is missing again");
+        assert_eq!(
+            report.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+            vec!["c_quote"],
+            "[{b}] only the quote is missing again"
+        );
         let d = s.toggle_step(id, &tick("send_quote", d.version), a, now()).await.expect(b);
-        let (d, e) = s.move_deal(id, &MoveRequest { edge: Some("accepted".into()), ..mv("signing", d.version) }, a, now()).await.expect(b);
+        let (d, e) = s
+            .move_deal(id, &MoveRequest { edge: Some("accepted".into()), ..mv("signing", d.version) }, a, now())
+            .await
+            .expect(b);
         assert_eq!(e.edge_id.as_deref(), Some("accepted"), "[{b}]");
         assert_eq!((d.current_node.as_str(), d.probability), ("signing", 90), "[{b}]");
 
@@ -881,8 +1346,16 @@ async fn a_deal_walks_the_whole_process_to_won() {
         let d = s.toggle_step(id, &tick("kickoff_execution", d.version), a, now()).await.expect(b);
         let won_at = now();
         let (d, e) = s.move_deal(id, &mv("won", d.version), a, won_at).await.expect(b);
-        assert_eq!((d.status, d.probability, d.closed_at, d.current_node.as_str()), (DealStatus::Won, 100, Some(won_at), "won"), "[{b}]");
-        assert_eq!((e.probability, e.amount_minor, e.expected_close_date), (100, Some(30_000_000), Some(date(2025, 5, 31))), "[{b}] snapshot after the move");
+        assert_eq!(
+            (d.status, d.probability, d.closed_at, d.current_node.as_str()),
+            (DealStatus::Won, 100, Some(won_at), "won"),
+            "[{b}]"
+        );
+        assert_eq!(
+            (e.probability, e.amount_minor, e.expected_close_date),
+            (100, Some(30_000_000), Some(date(2025, 5, 31))),
+            "[{b}] snapshot after the move"
+        );
         assert_eq!(s.deal(id).await.expect(b), d, "[{b}] read back");
         invalid(b, s.move_deal(id, &lose(d.version, "太晚"), a, now()).await, "to");
         invalid(b, s.toggle_step(id, &tick("sign_contract", d.version), a, now()).await, "step");
@@ -890,17 +1363,26 @@ async fn a_deal_walks_the_whole_process_to_won() {
         let events = s.deal_events(id).await.expect(b);
         assert_seq_contiguous(b, &events);
         assert_eq!(events.len() as i64, d.version, "[{b}] one event per change");
-        let moves: Vec<(&str, &str)> = events.iter().filter(|e| e.kind == EventKind::Moved).map(|e| (e.from_node.as_str(), e.to_node.as_str())).collect();
-        assert_eq!(moves, vec![
-            ("lead_identification", "needs_analysis"),
-            ("needs_analysis", "recommendation"),
-            ("recommendation", "negotiation"),
-            ("negotiation", "tiered_package"),
-            ("tiered_package", "negotiation"),
-            ("negotiation", "signing"),
-            ("signing", "won"),
-        ], "[{b}] the path taken");
-        let won = s.list_deals(&DealFilter { status: Some(DealStatus::Won), ..Default::default() }, all()).await.expect(b);
+        let moves: Vec<(&str, &str)> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Moved)
+            .map(|e| (e.from_node.as_str(), e.to_node.as_str()))
+            .collect();
+        assert_eq!(
+            moves,
+            vec![
+                ("lead_identification", "needs_analysis"),
+                ("needs_analysis", "recommendation"),
+                ("recommendation", "negotiation"),
+                ("negotiation", "tiered_package"),
+                ("tiered_package", "negotiation"),
+                ("negotiation", "signing"),
+                ("signing", "won"),
+            ],
+            "[{b}] the path taken"
+        );
+        let won =
+            s.list_deals(&DealFilter { status: Some(DealStatus::Won), ..Default::default() }, all()).await.expect(b);
         assert_eq!(won.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id], "[{b}]");
     }
 }
@@ -916,8 +1398,11 @@ async fn a_hard_gate_blocks_and_lists_every_missing_criterion() {
             let req = MoveRequest { override_reason, ..mv("needs_analysis", deal.version) };
             let report = gate_blocked(b, s.move_deal(deal.id, &req, a, at(10)).await);
             assert_eq!(report.stage, "lead_identification", "[{b}]");
-            assert_eq!(report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(),
-                vec![("c_contact", Gate::Hard), ("c_fit", Gate::Hard)], "[{b}] all missing criteria, in order");
+            assert_eq!(
+                report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(),
+                vec![("c_contact", Gate::Hard), ("c_fit", Gate::Hard)],
+                "[{b}] all missing criteria, in order"
+            );
             assert!(!report.override_required, "[{b}] hard gates cannot be overridden");
             assert!(report.missing.iter().all(|m| !m.label.is_empty()), "[{b}] labels for the rep");
         }
@@ -925,13 +1410,26 @@ async fn a_hard_gate_blocks_and_lists_every_missing_criterion() {
         assert_eq!(s.deal_events(deal.id).await.expect(b), before, "[{b}] no event written");
 
         // Meeting one criterion leaves the other.
-        let contact = s.create_contact(&new_contact(Some(account.id), "联系人", None, None), a.user, at(1)).await.expect(b);
-        let deal = s.update_deal(deal.id, &DealPatch { version: 1, contact_ids: Some(vec![contact.id]), ..Default::default() }, a, at(2)).await.expect(b);
+        let contact =
+            s.create_contact(&new_contact(Some(account.id), "联系人", None, None), a.user, at(1)).await.expect(b);
+        let deal = s
+            .update_deal(
+                deal.id,
+                &DealPatch { version: 1, contact_ids: Some(vec![contact.id]), ..Default::default() },
+                a,
+                at(2),
+            )
+            .await
+            .expect(b);
         let report = gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), a, at(3)).await);
         assert_eq!(report.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["c_fit"], "[{b}]");
         // Moving to Lost skips the gate.
         let (lost, _) = s.move_deal(deal.id, &lose(deal.version, "客户无预算"), a, at(4)).await.expect(b);
-        assert_eq!((lost.status, lost.lost_reason.as_deref(), lost.probability), (DealStatus::Lost, Some("客户无预算"), 0), "[{b}]");
+        assert_eq!(
+            (lost.status, lost.lost_reason.as_deref(), lost.probability),
+            (DealStatus::Lost, Some("客户无预算"), 0),
+            "[{b}]"
+        );
     }
 }
 
@@ -943,19 +1441,56 @@ async fn a_soft_gate_needs_an_override_reason() {
         let d = s.toggle_step(d.id, &tick("check_fit", 1), a, at(1)).await.expect(b);
         let (d, _) = s.move_deal(d.id, &mv("needs_analysis", d.version), a, at(2)).await.expect(b);
         // Hard and soft missing: blocked, no override possible.
-        let report = gate_blocked(b, s.move_deal(d.id, &MoveRequest { override_reason: Some("急".into()), ..mv("recommendation", d.version) }, a, at(3)).await);
+        let report = gate_blocked(
+            b,
+            s.move_deal(
+                d.id,
+                &MoveRequest { override_reason: Some("急".into()), ..mv("recommendation", d.version) },
+                a,
+                at(3),
+            )
+            .await,
+        );
         assert_eq!((report.missing.len(), report.override_required), (2, false), "[{b}] {report:?}");
-        let d = s.update_deal(d.id, &DealPatch { version: d.version, needs_summary: Some("需要移动端".into()), ..Default::default() }, a, at(4)).await.expect(b);
+        let d = s
+            .update_deal(
+                d.id,
+                &DealPatch { version: d.version, needs_summary: Some("需要移动端".into()), ..Default::default() },
+                a,
+                at(4),
+            )
+            .await
+            .expect(b);
         let events_before = s.deal_events(d.id).await.expect(b).len();
         for reason in [None, Some("  ".to_string())] {
-            let report = gate_blocked(b, s.move_deal(d.id, &MoveRequest { override_reason: reason, ..mv("recommendation", d.version) }, a, at(5)).await);
+            let report = gate_blocked(
+                b,
+                s.move_deal(
+                    d.id,
+                    &MoveRequest { override_reason: reason, ..mv("recommendation", d.version) },
+                    a,
+                    at(5),
+                )
+                .await,
+            );
             assert!(report.override_required, "[{b}] only soft criteria missing");
-            assert_eq!(report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(), vec![("c_intent", Gate::Soft)], "[{b}]");
+            assert_eq!(
+                report.missing.iter().map(|m| (m.id.as_str(), m.gate)).collect::<Vec<_>>(),
+                vec![("c_intent", Gate::Soft)],
+                "[{b}]"
+            );
         }
         assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] unchanged");
         assert_eq!(s.deal_events(d.id).await.expect(b).len(), events_before, "[{b}] no event");
         let (moved, e) = s
-            .move_deal(d.id, &MoveRequest { override_reason: Some(" 客户口头确认 ".into()), ..mv("recommendation", d.version) }, a, at(6))
+            .move_deal(
+                d.id,
+                &MoveRequest {
+                    override_reason: Some(" 客户口头确认 ".into()), ..mv("recommendation", d.version)
+                },
+                a,
+                at(6),
+            )
             .await
             .expect(b);
         assert_eq!(moved.current_node, "recommendation", "[{b}]");
@@ -974,24 +1509,57 @@ async fn move_requests_are_validated() {
         let errs = invalid(b, s.move_deal(d.id, &mv("signing", 1), a, at(110)).await, "to");
         assert!(errs[0].message.contains("needs_analysis"), "[{b}] says where it can go: {errs:?}");
         invalid(b, s.move_deal(d.id, &mv("no_such_node", 1), a, at(110)).await, "to");
-        invalid(b, s.move_deal(d.id, &MoveRequest { edge: Some("signed".into()), ..mv("needs_analysis", 1) }, a, at(110)).await, "edge");
+        invalid(
+            b,
+            s.move_deal(d.id, &MoveRequest { edge: Some("signed".into()), ..mv("needs_analysis", 1) }, a, at(110))
+                .await,
+            "edge",
+        );
         invalid(b, s.move_deal(d.id, &mv("lost", 1), a, at(110)).await, "lost_reason");
         invalid(b, s.move_deal(d.id, &lose(1, "  "), a, at(110)).await, "lost_reason");
-        invalid(b, s.move_deal(d.id, &MoveRequest { lost_reason: Some("不该有".into()), ..mv("needs_analysis", 1) }, a, at(110)).await, "lost_reason");
+        invalid(
+            b,
+            s.move_deal(
+                d.id,
+                &MoveRequest { lost_reason: Some("不该有".into()), ..mv("needs_analysis", 1) },
+                a,
+                at(110),
+            )
+            .await,
+            "lost_reason",
+        );
         conflict(b, s.move_deal(d.id, &lose(2, "旧版本"), a, at(110)).await);
         conflict(b, s.move_deal(d.id, &lose(0, "旧版本"), a, at(110)).await);
         // Business time: never before the previous event, never in the future.
-        invalid(b, s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(99)), ..lose(1, "回溯") }, a, at(110)).await, "occurred_at");
-        invalid(b, s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(110 + 3_600)), ..lose(1, "未来") }, a, at(110)).await, "occurred_at");
+        invalid(
+            b,
+            s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(99)), ..lose(1, "回溯") }, a, at(110)).await,
+            "occurred_at",
+        );
+        invalid(
+            b,
+            s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(110 + 3_600)), ..lose(1, "未来") }, a, at(110)).await,
+            "occurred_at",
+        );
         not_found(b, s.move_deal(DealId(9_999), &lose(1, "无"), a, at(110)).await);
         assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] refused moves change nothing");
         assert_eq!(s.deal_events(d.id).await.expect(b).len(), 1, "[{b}]");
 
         // Back-dated, but after the previous event, is fine.
-        let (lost, e) = s.move_deal(d.id, &MoveRequest { occurred_at: Some(at(105)), ..lose(1, " 竞品价格更低 ") }, a, at(110)).await.expect(b);
-        assert_eq!((lost.status, lost.lost_reason.as_deref(), lost.closed_at, lost.stage_entered_at, lost.updated_at),
-            (DealStatus::Lost, Some("竞品价格更低"), Some(at(105)), at(105), at(110)), "[{b}]");
-        assert_eq!((e.occurred_at, e.recorded_at, e.edge_id.as_deref()), (at(105), at(110), Some("lead_identification_lost")), "[{b}]");
+        let (lost, e) = s
+            .move_deal(d.id, &MoveRequest { occurred_at: Some(at(105)), ..lose(1, " 竞品价格更低 ") }, a, at(110))
+            .await
+            .expect(b);
+        assert_eq!(
+            (lost.status, lost.lost_reason.as_deref(), lost.closed_at, lost.stage_entered_at, lost.updated_at),
+            (DealStatus::Lost, Some("竞品价格更低"), Some(at(105)), at(105), at(110)),
+            "[{b}]"
+        );
+        assert_eq!(
+            (e.occurred_at, e.recorded_at, e.edge_id.as_deref()),
+            (at(105), at(110), Some("lead_identification_lost")),
+            "[{b}]"
+        );
         assert_eq!(e.details["lost_reason"], json!("竞品价格更低"), "[{b}]");
         invalid(b, s.move_deal(d.id, &mv("needs_analysis", lost.version), a, at(120)).await, "to");
     }
@@ -1004,21 +1572,41 @@ async fn step_toggles_are_recorded() {
         let (_, _, d) = deal_with_contact(&fx, "步骤", at(0)).await;
         let d = s.toggle_step(d.id, &tick("define_target", 1), a, at(1)).await.expect(b);
         let d = s.toggle_step(d.id, &tick("check_fit", 2), a, at(2)).await.expect(b);
-        assert_eq!((d.version, d.completed_steps.clone()), (3, vec!["define_target".to_string(), "check_fit".to_string()]), "[{b}] in the order ticked");
+        assert_eq!(
+            (d.version, d.completed_steps.clone()),
+            (3, vec!["define_target".to_string(), "check_fit".to_string()]),
+            "[{b}] in the order ticked"
+        );
         invalid(b, s.toggle_step(d.id, &tick("check_fit", 3), a, at(3)).await, "done");
         invalid(b, s.toggle_step(d.id, &tick("send_quote", 3), a, at(3)).await, "step");
         conflict(b, s.toggle_step(d.id, &tick("screen_channels", 2), a, at(3)).await);
-        invalid(b, s.toggle_step(d.id, &StepToggle { occurred_at: Some(at(1)), ..tick("screen_channels", 3) }, a, at(3)).await, "occurred_at");
+        invalid(
+            b,
+            s.toggle_step(d.id, &StepToggle { occurred_at: Some(at(1)), ..tick("screen_channels", 3) }, a, at(3)).await,
+            "occurred_at",
+        );
         let d = s.toggle_step(d.id, &StepToggle { done: false, ..tick("define_target", 3) }, a, at(4)).await.expect(b);
         assert_eq!((d.version, d.completed_steps.clone()), (4, vec!["check_fit".to_string()]), "[{b}] unticked");
-        invalid(b, s.toggle_step(d.id, &StepToggle { done: false, ..tick("define_target", 4) }, a, at(5)).await, "done");
+        invalid(
+            b,
+            s.toggle_step(d.id, &StepToggle { done: false, ..tick("define_target", 4) }, a, at(5)).await,
+            "done",
+        );
         assert_eq!(s.deal(d.id).await.expect(b), d, "[{b}] read back");
         let events = s.deal_events(d.id).await.expect(b);
         assert_seq_contiguous(b, &events);
-        assert_eq!(kinds(&events), vec![EventKind::Created, EventKind::StepCompleted, EventKind::StepCompleted, EventKind::StepReopened], "[{b}]");
+        assert_eq!(
+            kinds(&events),
+            vec![EventKind::Created, EventKind::StepCompleted, EventKind::StepCompleted, EventKind::StepReopened],
+            "[{b}]"
+        );
         assert_eq!(events[1].details["step"], json!("define_target"), "[{b}]");
         assert_eq!(events[3].details["step"], json!("define_target"), "[{b}]");
-        assert_eq!((events[3].occurred_at, events[3].from_node.as_str(), events[3].to_node.as_str()), (at(4), "lead_identification", "lead_identification"), "[{b}]");
+        assert_eq!(
+            (events[3].occurred_at, events[3].from_node.as_str(), events[3].to_node.as_str()),
+            (at(4), "lead_identification", "lead_identification"),
+            "[{b}]"
+        );
     }
 }
 
@@ -1041,27 +1629,57 @@ async fn deal_updates_produce_one_event_per_tracked_change() {
             ..Default::default()
         };
         let u = s.update_deal(d.id, &patch, a, at(10)).await.expect(b);
-        assert_eq!((u.version, u.amount, u.expected_close_date, u.owner_id, u.probability, u.probability_overridden),
-            (2, Some(cny(250_000)), Some(date(2025, 7, 15)), other.user, 70, true), "[{b}] one version per patch");
+        assert_eq!(
+            (u.version, u.amount, u.expected_close_date, u.owner_id, u.probability, u.probability_overridden),
+            (2, Some(cny(250_000)), Some(date(2025, 7, 15)), other.user, 70, true),
+            "[{b}] one version per patch"
+        );
         assert_eq!(u.updated_at, at(10), "[{b}]");
         assert_eq!(s.deal(d.id).await.expect(b), u, "[{b}] read back");
         let events = s.deal_events(d.id).await.expect(b);
         assert_seq_contiguous(b, &events);
         let new: Vec<&DealEvent> = events.iter().skip(1).collect();
-        assert_eq!(new.iter().map(|e| e.kind).collect::<Vec<_>>(),
-            vec![EventKind::AmountChanged, EventKind::ProbabilityChanged, EventKind::CloseDateChanged, EventKind::OwnerChanged], "[{b}]");
+        assert_eq!(
+            new.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            vec![
+                EventKind::AmountChanged,
+                EventKind::ProbabilityChanged,
+                EventKind::CloseDateChanged,
+                EventKind::OwnerChanged
+            ],
+            "[{b}]"
+        );
         for e in &new {
-            assert_eq!((e.amount_minor, e.currency, e.probability, e.expected_close_date, e.occurred_at, e.actor_id),
-                (Some(250_000), Some(Currency::CNY), 70, Some(date(2025, 7, 15)), at(10), a.user), "[{b}] snapshot after the change: {e:?}");
-            assert_eq!((e.from_node.as_str(), e.to_node.as_str()), ("lead_identification", "lead_identification"), "[{b}]");
+            assert_eq!(
+                (e.amount_minor, e.currency, e.probability, e.expected_close_date, e.occurred_at, e.actor_id),
+                (Some(250_000), Some(Currency::CNY), 70, Some(date(2025, 7, 15)), at(10), a.user),
+                "[{b}] snapshot after the change: {e:?}"
+            );
+            assert_eq!(
+                (e.from_node.as_str(), e.to_node.as_str()),
+                ("lead_identification", "lead_identification"),
+                "[{b}]"
+            );
         }
-        assert_eq!(new[0].details, json!({ "old": { "minor": 100_000, "currency": "CNY" }, "new": { "minor": 250_000, "currency": "CNY" } }), "[{b}]");
+        assert_eq!(
+            new[0].details,
+            json!({ "old": { "minor": 100_000, "currency": "CNY" }, "new": { "minor": 250_000, "currency": "CNY" } }),
+            "[{b}]"
+        );
         assert_eq!(new[1].details, json!({ "old": 10, "new": 70, "overridden": true }), "[{b}]");
         assert_eq!(new[2].details, json!({ "old": null, "new": "2025-07-15" }), "[{b}]");
         assert_eq!(new[3].details, json!({ "old": a.user.0, "new": other.user.0 }), "[{b}]");
 
         // Back to the stage default; clearing the amount.
-        let u = s.update_deal(d.id, &DealPatch { version: 2, probability: Some(None), amount: Some(None), ..Default::default() }, a, at(20)).await.expect(b);
+        let u = s
+            .update_deal(
+                d.id,
+                &DealPatch { version: 2, probability: Some(None), amount: Some(None), ..Default::default() },
+                a,
+                at(20),
+            )
+            .await
+            .expect(b);
         assert_eq!((u.probability, u.probability_overridden, u.amount, u.version), (10, false, None, 3), "[{b}]");
         let events = s.deal_events(d.id).await.expect(b);
         let last2 = &events[events.len() - 2..];
@@ -1070,29 +1688,118 @@ async fn deal_updates_produce_one_event_per_tracked_change() {
         assert_eq!(last2[1].details, json!({ "old": 70, "new": 10, "overridden": false }), "[{b}]");
 
         // Other fields go into one `updated` event.
-        let u = s.update_deal(d.id, &DealPatch { version: 3, title: Some(" 新标题 ".into()), needs_summary: Some("需求".into()), ..Default::default() }, a, at(30)).await.expect(b);
+        let u = s
+            .update_deal(
+                d.id,
+                &DealPatch {
+                    version: 3,
+                    title: Some(" 新标题 ".into()),
+                    needs_summary: Some("需求".into()),
+                    ..Default::default()
+                },
+                a,
+                at(30),
+            )
+            .await
+            .expect(b);
         assert_eq!((u.title.as_str(), u.needs_summary.as_str(), u.version), ("新标题", "需求", 4), "[{b}]");
         let e = s.deal_events(d.id).await.expect(b).pop().unwrap();
         assert_eq!(e.kind, EventKind::Updated, "[{b}]");
-        assert_eq!(e.details, json!({ "title": { "old": "更新", "new": "新标题" }, "needs_summary": { "old": "", "new": "需求" } }), "[{b}]");
+        assert_eq!(
+            e.details,
+            json!({ "title": { "old": "更新", "new": "新标题" }, "needs_summary": { "old": "", "new": "需求" } }),
+            "[{b}]"
+        );
 
         // No change, no event, no new version.
-        let same = s.update_deal(d.id, &DealPatch { version: 4, title: Some("新标题".into()), owner_id: Some(other.user), ..Default::default() }, a, at(40)).await.expect(b);
+        let same = s
+            .update_deal(
+                d.id,
+                &DealPatch {
+                    version: 4,
+                    title: Some("新标题".into()),
+                    owner_id: Some(other.user),
+                    ..Default::default()
+                },
+                a,
+                at(40),
+            )
+            .await
+            .expect(b);
         assert_eq!(same, u, "[{b}] a no-op patch changes nothing");
         let count = s.deal_events(d.id).await.expect(b).len();
 
         // Refusals leave everything as it was.
-        conflict(b, s.update_deal(d.id, &DealPatch { version: 3, title: Some("旧".into()), ..Default::default() }, a, at(50)).await);
-        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, title: Some("回溯".into()), occurred_at: Some(at(25)), ..Default::default() }, a, at(50)).await, "occurred_at");
-        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, owner_id: Some(UserId(9_999)), ..Default::default() }, a, at(50)).await, "owner_id");
-        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, contact_ids: Some(vec![ContactId(9_999)]), ..Default::default() }, a, at(50)).await, "contact_ids[0]");
-        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, amount: Some(Some(cny(-1))), ..Default::default() }, a, at(50)).await, "amount.minor");
-        invalid(b, s.update_deal(d.id, &DealPatch { version: 4, probability: Some(Some(101)), ..Default::default() }, a, at(50)).await, "probability");
+        conflict(
+            b,
+            s.update_deal(d.id, &DealPatch { version: 3, title: Some("旧".into()), ..Default::default() }, a, at(50))
+                .await,
+        );
+        invalid(
+            b,
+            s.update_deal(
+                d.id,
+                &DealPatch {
+                    version: 4, title: Some("回溯".into()), occurred_at: Some(at(25)), ..Default::default()
+                },
+                a,
+                at(50),
+            )
+            .await,
+            "occurred_at",
+        );
+        invalid(
+            b,
+            s.update_deal(
+                d.id,
+                &DealPatch { version: 4, owner_id: Some(UserId(9_999)), ..Default::default() },
+                a,
+                at(50),
+            )
+            .await,
+            "owner_id",
+        );
+        invalid(
+            b,
+            s.update_deal(
+                d.id,
+                &DealPatch { version: 4, contact_ids: Some(vec![ContactId(9_999)]), ..Default::default() },
+                a,
+                at(50),
+            )
+            .await,
+            "contact_ids[0]",
+        );
+        invalid(
+            b,
+            s.update_deal(
+                d.id,
+                &DealPatch { version: 4, amount: Some(Some(cny(-1))), ..Default::default() },
+                a,
+                at(50),
+            )
+            .await,
+            "amount.minor",
+        );
+        invalid(
+            b,
+            s.update_deal(
+                d.id,
+                &DealPatch { version: 4, probability: Some(Some(101)), ..Default::default() },
+                a,
+                at(50),
+            )
+            .await,
+            "probability",
+        );
         assert_eq!(s.deal(d.id).await.expect(b), u, "[{b}] unchanged");
         assert_eq!(s.deal_events(d.id).await.expect(b).len(), count, "[{b}] no events");
 
         // A move clears an overridden probability back to the new stage's default.
-        let d2 = s.update_deal(d.id, &DealPatch { version: 4, probability: Some(Some(5)), ..Default::default() }, a, at(60)).await.expect(b);
+        let d2 = s
+            .update_deal(d.id, &DealPatch { version: 4, probability: Some(Some(5)), ..Default::default() }, a, at(60))
+            .await
+            .expect(b);
         let (moved, e) = s.move_deal(d.id, &lose(d2.version, "放弃"), a, at(70)).await.expect(b);
         assert_eq!((moved.probability, moved.probability_overridden), (0, false), "[{b}]");
         assert_eq!(e.details["probability_override_cleared"], json!(5), "[{b}]");
@@ -1111,29 +1818,98 @@ async fn deals_list_with_filters_and_pages() {
         let acme = s.create_account(&new_account("Acme"), a.user, at(0)).await.expect(b);
         let mut ids = BTreeSet::new();
         for i in 0..7 {
-            let mut nd = new_deal(&format!("商机 {i} 号"), if i % 2 == 0 { yunfan.id } else { acme.id }, vec![], fx.process);
+            let mut nd =
+                new_deal(&format!("商机 {i} 号"), if i % 2 == 0 { yunfan.id } else { acme.id }, vec![], fx.process);
             nd.owner_id = Some(if i < 3 { other.user } else { a.user });
             nd.channel = Some(if i == 6 { Channel::Referral } else { Channel::TradeShow });
             nd.amount = Some(cny(1_000 * i));
             ids.insert(s.create_deal(&nd, a, at(i)).await.expect(b).id.0);
         }
         let no_filter = DealFilter::default();
-        let (seen, pages) = walk_pages(3, |p| s.list_deals(&no_filter, p), |d: &salesflow_domain::store::DealSummary| d.id.0).await;
+        let (seen, pages) =
+            walk_pages(3, |p| s.list_deals(&no_filter, p), |d: &salesflow_domain::store::DealSummary| d.id.0).await;
         assert_eq!(pages, 3, "[{b}]");
         assert_newest_first_no_duplicates(b, &seen, &ids);
-        let first = s.list_deals(&DealFilter::default(), PageRequest { limit: 1, after: None }).await.expect(b).items.remove(0);
-        assert_eq!((first.title.as_str(), first.account_name.as_str(), first.amount, first.probability, first.current_node.as_str()),
-            ("商机 6 号", "上海云帆科技", Some(cny(6_000)), 10, "lead_identification"), "[{b}] summary fields");
+        let first =
+            s.list_deals(&DealFilter::default(), PageRequest { limit: 1, after: None }).await.expect(b).items.remove(0);
+        assert_eq!(
+            (
+                first.title.as_str(),
+                first.account_name.as_str(),
+                first.amount,
+                first.probability,
+                first.current_node.as_str()
+            ),
+            ("商机 6 号", "上海云帆科技", Some(cny(6_000)), 10, "lead_identification"),
+            "[{b}] summary fields"
+        );
 
-        let titles = |p: Page<salesflow_domain::store::DealSummary>| p.items.into_iter().map(|d| d.title).collect::<Vec<_>>();
+        let titles =
+            |p: Page<salesflow_domain::store::DealSummary>| p.items.into_iter().map(|d| d.title).collect::<Vec<_>>();
         let f = |f: DealFilter| f;
-        assert_eq!(titles(s.list_deals(&f(DealFilter { owner: Some(other.user), ..Default::default() }), all()).await.expect(b)), vec!["商机 2 号", "商机 1 号", "商机 0 号"], "[{b}] owner");
-        assert_eq!(titles(s.list_deals(&f(DealFilter { account: Some(acme.id), ..Default::default() }), all()).await.expect(b)), vec!["商机 5 号", "商机 3 号", "商机 1 号"], "[{b}] account");
-        assert_eq!(titles(s.list_deals(&f(DealFilter { channel: Some(Channel::Referral), ..Default::default() }), all()).await.expect(b)), vec!["商机 6 号"], "[{b}] channel");
-        assert_eq!(titles(s.list_deals(&f(DealFilter { text: Some("4 号".into()), ..Default::default() }), all()).await.expect(b)), vec!["商机 4 号"], "[{b}] text");
-        assert_eq!(s.list_deals(&f(DealFilter { process: Some(fx.process), stage: Some("lead_identification".into()), status: Some(DealStatus::Open), ..Default::default() }), all()).await.expect(b).items.len(), 7, "[{b}] stage");
-        assert!(s.list_deals(&f(DealFilter { stage: Some("negotiation".into()), ..Default::default() }), all()).await.expect(b).items.is_empty(), "[{b}]");
-        assert!(s.list_deals(&f(DealFilter { process: Some(ProcessId(9_999)), ..Default::default() }), all()).await.expect(b).items.is_empty(), "[{b}]");
+        assert_eq!(
+            titles(
+                s.list_deals(&f(DealFilter { owner: Some(other.user), ..Default::default() }), all()).await.expect(b)
+            ),
+            vec!["商机 2 号", "商机 1 号", "商机 0 号"],
+            "[{b}] owner"
+        );
+        assert_eq!(
+            titles(
+                s.list_deals(&f(DealFilter { account: Some(acme.id), ..Default::default() }), all()).await.expect(b)
+            ),
+            vec!["商机 5 号", "商机 3 号", "商机 1 号"],
+            "[{b}] account"
+        );
+        assert_eq!(
+            titles(
+                s.list_deals(&f(DealFilter { channel: Some(Channel::Referral), ..Default::default() }), all())
+                    .await
+                    .expect(b)
+            ),
+            vec!["商机 6 号"],
+            "[{b}] channel"
+        );
+        assert_eq!(
+            titles(
+                s.list_deals(&f(DealFilter { text: Some("4 号".into()), ..Default::default() }), all()).await.expect(b)
+            ),
+            vec!["商机 4 号"],
+            "[{b}] text"
+        );
+        assert_eq!(
+            s.list_deals(
+                &f(DealFilter {
+                    process: Some(fx.process),
+                    stage: Some("lead_identification".into()),
+                    status: Some(DealStatus::Open),
+                    ..Default::default()
+                }),
+                all()
+            )
+            .await
+            .expect(b)
+            .items
+            .len(),
+            7,
+            "[{b}] stage"
+        );
+        assert!(
+            s.list_deals(&f(DealFilter { stage: Some("negotiation".into()), ..Default::default() }), all())
+                .await
+                .expect(b)
+                .items
+                .is_empty(),
+            "[{b}]"
+        );
+        assert!(
+            s.list_deals(&f(DealFilter { process: Some(ProcessId(9_999)), ..Default::default() }), all())
+                .await
+                .expect(b)
+                .items
+                .is_empty(),
+            "[{b}]"
+        );
     }
 }
 
@@ -1160,7 +1936,8 @@ async fn deal_events_and_published_versions_cannot_be_changed_by_sql() {
             "sqlite" => {
                 let mut conn = sqlx::SqliteConnection::connect(&fx.ts.url).await.expect(b);
                 for sql in statements {
-                    let r = sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    let r =
+                        sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
                     results.push((sql.to_string(), r));
                 }
                 conn.close().await.ok();
@@ -1168,7 +1945,8 @@ async fn deal_events_and_published_versions_cannot_be_changed_by_sql() {
             "postgres" => {
                 let mut conn = sqlx::PgConnection::connect(&fx.ts.url).await.expect(b);
                 for sql in statements.iter().copied().chain(["TRUNCATE deal_events CASCADE"]) {
-                    let r = sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    let r =
+                        sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
                     results.push((sql.to_string(), r));
                 }
                 conn.close().await.ok();
@@ -1177,7 +1955,10 @@ async fn deal_events_and_published_versions_cannot_be_changed_by_sql() {
         }
         for (sql, r) in &results {
             match r {
-                Err(e) => assert!(e.contains("append-only") || e.contains("immutable"), "[{b}] `{sql}` refused for the right reason: {e}"),
+                Err(e) => assert!(
+                    e.contains("append-only") || e.contains("immutable"),
+                    "[{b}] `{sql}` refused for the right reason: {e}"
+                ),
                 Ok(n) => panic!("[{b}] `{sql}` must fail, but changed {n} rows"),
             }
         }
@@ -1225,7 +2006,9 @@ async fn concurrent_moves_of_one_version_let_exactly_one_win() {
             let results = race(racers, |i| {
                 let store = fx.ts.store.clone();
                 let actor = fx.actor;
-                async move { store.move_deal(d.id, &lose(d.version, &format!("原因 {i}")), &actor, at(10)).await.map(|_| ()) }
+                async move {
+                    store.move_deal(d.id, &lose(d.version, &format!("原因 {i}")), &actor, at(10)).await.map(|_| ())
+                }
             })
             .await;
             let wins = results.iter().filter(|r| r.is_ok()).count();
@@ -1238,7 +2021,11 @@ async fn concurrent_moves_of_one_version_let_exactly_one_win() {
             assert_seq_contiguous(&b, &events);
             let after = fx.ts.store.deal(d.id).await.expect(&b);
             assert_eq!((after.version, after.status), (2, DealStatus::Lost), "[{b}] one version step");
-            assert_eq!(after.lost_reason, events[1].details["lost_reason"].as_str().map(String::from), "[{b}] the winner's reason");
+            assert_eq!(
+                after.lost_reason,
+                events[1].details["lost_reason"].as_str().map(String::from),
+                "[{b}] the winner's reason"
+            );
         }
     }
 }
@@ -1260,9 +2047,27 @@ async fn concurrent_changes_of_one_version_lose_with_conflict() {
                 async move {
                     match i {
                         0 => store.move_deal(d.id, &mv("needs_analysis", d.version), &actor, at(10)).await.map(|_| ()),
-                        1 => store.toggle_step(d.id, &StepToggle { done: false, ..tick("check_fit", d.version) }, &actor, at(10)).await.map(|_| ()),
-                        2 => store.update_deal(d.id, &DealPatch { version: d.version, contact_ids: Some(vec![]), ..Default::default() }, &actor, at(10)).await.map(|_| ()),
-                        _ => store.toggle_step(d.id, &tick("define_target", d.version), &actor, at(10)).await.map(|_| ()),
+                        1 => store
+                            .toggle_step(
+                                d.id,
+                                &StepToggle { done: false, ..tick("check_fit", d.version) },
+                                &actor,
+                                at(10),
+                            )
+                            .await
+                            .map(|_| ()),
+                        2 => store
+                            .update_deal(
+                                d.id,
+                                &DealPatch { version: d.version, contact_ids: Some(vec![]), ..Default::default() },
+                                &actor,
+                                at(10),
+                            )
+                            .await
+                            .map(|_| ()),
+                        _ => {
+                            store.toggle_step(d.id, &tick("define_target", d.version), &actor, at(10)).await.map(|_| ())
+                        }
                     }
                 }
             })
@@ -1290,7 +2095,11 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
         // Something written the ordinary way first, so imported ids start above it.
         let (_, _, existing) = deal_with_contact(&fx, "已有", at(0)).await;
         let max = s.max_ids().await.expect(b);
-        assert_eq!((max.account, max.contact, max.deal, max.event), (existing.account_id.0, existing.contact_ids[0].0, existing.id.0, max.event), "[{b}]");
+        assert_eq!(
+            (max.account, max.contact, max.deal, max.event),
+            (existing.account_id.0, existing.contact_ids[0].0, existing.id.0, max.event),
+            "[{b}]"
+        );
         assert!(max.event >= 1, "[{b}]");
         let before = counts(s).await;
 
@@ -1323,7 +2132,8 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             created_at: day(1),
             updated_at: day(1),
         };
-        let contacts = vec![con(1, accounts[0].id, "黄敏", "huang@huacheng.cn"), con(2, accounts[1].id, "林涛", "lin@ludao.cn")];
+        let contacts =
+            vec![con(1, accounts[0].id, "黄敏", "huang@huacheng.cn"), con(2, accounts[1].id, "林涛", "lin@ludao.cn")];
         let deal1_id = DealId(max.deal + 1);
         let deal2_id = DealId(max.deal + 2);
         let lead = Lead {
@@ -1390,7 +2200,15 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             ..deal1.clone()
         };
         let mut next_event = max.event;
-        let mut ev = |deal: &Deal, seq: i64, kind: EventKind, from: &str, to: &str, edge: Option<&str>, when: DateTime<Utc>, probability: u8, details: serde_json::Value| {
+        let mut ev = |deal: &Deal,
+                      seq: i64,
+                      kind: EventKind,
+                      from: &str,
+                      to: &str,
+                      edge: Option<&str>,
+                      when: DateTime<Utc>,
+                      probability: u8,
+                      details: serde_json::Value| {
             next_event += 1;
             DealEvent {
                 id: next_event,
@@ -1413,11 +2231,61 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             }
         };
         let events = vec![
-            ev(&deal1, 1, EventKind::Created, "lead_identification", "lead_identification", None, day(1), 10, json!({ "title": deal1.title })),
-            ev(&deal2, 1, EventKind::Created, "lead_identification", "lead_identification", None, day(2), 10, json!({ "title": deal2.title })),
-            ev(&deal1, 2, EventKind::Moved, "lead_identification", "needs_analysis", Some("qualified"), day(5), 25, json!({ "route": ["qualified"], "label": "确认为潜在客户" })),
-            ev(&deal1, 3, EventKind::StepCompleted, "needs_analysis", "needs_analysis", None, day(6), 25, json!({ "step": "first_contact" })),
-            ev(&deal2, 2, EventKind::Moved, "lead_identification", "lost", Some("lead_identification_lost"), day(9), 0, json!({ "lost_reason": "预算冻结" })),
+            ev(
+                &deal1,
+                1,
+                EventKind::Created,
+                "lead_identification",
+                "lead_identification",
+                None,
+                day(1),
+                10,
+                json!({ "title": deal1.title }),
+            ),
+            ev(
+                &deal2,
+                1,
+                EventKind::Created,
+                "lead_identification",
+                "lead_identification",
+                None,
+                day(2),
+                10,
+                json!({ "title": deal2.title }),
+            ),
+            ev(
+                &deal1,
+                2,
+                EventKind::Moved,
+                "lead_identification",
+                "needs_analysis",
+                Some("qualified"),
+                day(5),
+                25,
+                json!({ "route": ["qualified"], "label": "确认为潜在客户" }),
+            ),
+            ev(
+                &deal1,
+                3,
+                EventKind::StepCompleted,
+                "needs_analysis",
+                "needs_analysis",
+                None,
+                day(6),
+                25,
+                json!({ "step": "first_contact" }),
+            ),
+            ev(
+                &deal2,
+                2,
+                EventKind::Moved,
+                "lead_identification",
+                "lost",
+                Some("lead_identification_lost"),
+                day(9),
+                0,
+                json!({ "lost_reason": "预算冻结" }),
+            ),
         ];
         let batch = HistoryBatch {
             accounts: accounts.clone(),
@@ -1444,11 +2312,20 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
         assert_eq!(read1, want1, "[{b}] events of deal 1 in seq order");
         assert_eq!(s.deal_events(deal2.id).await.expect(b).len(), 2, "[{b}]");
         let max2 = s.max_ids().await.expect(b);
-        assert_eq!((max2.account, max2.contact, max2.lead, max2.deal, max2.event),
-            (max.account + 2, max.contact + 2, max.lead + 1, max.deal + 2, max.event + 5), "[{b}] max ids");
+        assert_eq!(
+            (max2.account, max2.contact, max2.lead, max2.deal, max2.event),
+            (max.account + 2, max.contact + 2, max.lead + 1, max.deal + 2, max.event + 5),
+            "[{b}] max ids"
+        );
         assert_eq!(counts(s).await, (before.0 + 2, before.1 + 2, before.2 + 1, before.3 + 2), "[{b}]");
-        let dups = s.find_duplicates(&DuplicateKeys::of(Some("HUANG@huacheng.cn"), None, Some("广州花城百货")), None).await.expect(b);
-        assert!(dups.iter().any(|d| d.entity == "contact" && d.id == contacts[0].id.0), "[{b}] imported keys are normalised: {dups:?}");
+        let dups = s
+            .find_duplicates(&DuplicateKeys::of(Some("HUANG@huacheng.cn"), None, Some("广州花城百货")), None)
+            .await
+            .expect(b);
+        assert!(
+            dups.iter().any(|d| d.entity == "contact" && d.id == contacts[0].id.0),
+            "[{b}] imported keys are normalised: {dups:?}"
+        );
         assert!(dups.iter().any(|d| d.entity == "account" && d.id == accounts[0].id.0), "[{b}] {dups:?}");
 
         // The imported deal goes on where its history ended.
@@ -1481,7 +2358,6 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
     }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Regressions: bugs found and fixed, kept as specifications.
 
@@ -1490,7 +2366,12 @@ async fn updates_normalise_input_like_creates() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());
         let a = s.create_account(&new_account("Acme"), fx.actor.user, at(0)).await.expect(b);
-        invalid(b, s.update_account(a.id, &AccountPatch { version: 1, name: Some("——".into()), ..Default::default() }, at(1)).await, "name");
+        invalid(
+            b,
+            s.update_account(a.id, &AccountPatch { version: 1, name: Some("——".into()), ..Default::default() }, at(1))
+                .await,
+            "name",
+        );
         let c = s.create_contact(&new_contact(None, "X", None, None), fx.actor.user, at(0)).await.expect(b);
         let patch = ContactPatch {
             version: 1,
@@ -1500,9 +2381,20 @@ async fn updates_normalise_input_like_creates() {
             ..Default::default()
         };
         let c = s.update_contact(c.id, &patch, at(1)).await.expect(b);
-        assert_eq!((c.email.as_deref(), c.phone.as_deref(), c.wechat_id.as_deref()), (Some("New@Example.com"), Some("138 0013 8000"), None), "[{b}] contact");
+        assert_eq!(
+            (c.email.as_deref(), c.phone.as_deref(), c.wechat_id.as_deref()),
+            (Some("New@Example.com"), Some("138 0013 8000"), None),
+            "[{b}] contact"
+        );
         let l = s.create_lead(&new_lead("X", "Y", None, None, Channel::Other), fx.actor.user, at(0)).await.expect(b);
-        let l = s.update_lead(l.id, &LeadPatch { version: 1, email: Some(Some(" New@Example.com ".into())), ..Default::default() }, at(1)).await.expect(b);
+        let l = s
+            .update_lead(
+                l.id,
+                &LeadPatch { version: 1, email: Some(Some(" New@Example.com ".into())), ..Default::default() },
+                at(1),
+            )
+            .await
+            .expect(b);
         assert_eq!(l.email.as_deref(), Some("New@Example.com"), "[{b}] lead");
     }
 }

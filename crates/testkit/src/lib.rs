@@ -101,7 +101,8 @@ pub async fn seed_user<S: Store + ?Sized>(store: &S, role: Role) -> Actor {
 /// its version 1.
 pub async fn seed_process<S: Store + ?Sized>(store: &S, key: &str) -> ProcessVersion {
     let def = salesflow_domain::templates::get(key).unwrap_or_else(|| panic!("no shipped template `{key}`"));
-    let draft = store.create_process(&def, at(0)).await.unwrap_or_else(|e| panic!("[{}] create process: {e}", store.backend()));
+    let draft =
+        store.create_process(&def, at(0)).await.unwrap_or_else(|e| panic!("[{}] create process: {e}", store.backend()));
     store
         .publish(draft.process_id, draft.version, at(0))
         .await

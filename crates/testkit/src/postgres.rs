@@ -122,7 +122,11 @@ pub struct TempPostgres {
 
 impl std::fmt::Debug for TempPostgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TempPostgres").field("bin", &self.bin).field("base", &self.base).field("port", &self.port).finish()
+        f.debug_struct("TempPostgres")
+            .field("bin", &self.bin)
+            .field("base", &self.base)
+            .field("port", &self.port)
+            .finish()
     }
 }
 

@@ -29,7 +29,10 @@ fn available() -> bool {
     if find_binaries().is_some() {
         return true;
     }
-    assert!(!postgres_required(), "PostgreSQL binaries not found; install postgresql or unset SALESFLOW_REQUIRE_POSTGRES");
+    assert!(
+        !postgres_required(),
+        "PostgreSQL binaries not found; install postgresql or unset SALESFLOW_REQUIRE_POSTGRES"
+    );
     eprintln!("PostgreSQL not installed: skipped");
     false
 }

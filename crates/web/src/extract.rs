@@ -83,8 +83,12 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(|e| {
-            ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", format!("no such resource: {}", e.body_text()))
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                format!("no such resource: {}", e.body_text()),
+            )
         })
     }
 }
-

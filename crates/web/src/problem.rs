@@ -70,7 +70,8 @@ impl From<Error> for ApiError {
         match e {
             Error::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", e.to_string()),
             Error::Invalid(errors) => {
-                let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+                let detail =
+                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
                 let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", "Invalid input", detail);
                 p.0.errors = errors;
                 p
@@ -83,27 +84,38 @@ impl From<Error> for ApiError {
                     report
                         .missing
                         .iter()
-                        .map(|m| format!("{} ({:?})", if m.label.is_empty() { &m.id } else { &m.label }, m.gate).to_lowercase())
+                        .map(|m| format!("{} ({:?})", if m.label.is_empty() { &m.id } else { &m.label }, m.gate)
+                            .to_lowercase())
                         .collect::<Vec<_>>()
                         .join(", "),
                     if report.override_required { "; give an override_reason to pass these soft criteria" } else { "" }
                 );
-                let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "gate-blocked", "Exit criteria not met", detail);
+                let mut p =
+                    Self::new(StatusCode::UNPROCESSABLE_ENTITY, "gate-blocked", "Exit criteria not met", detail);
                 p.0.override_required = report.override_required;
                 p.0.missing = report.missing;
                 p
             }
             Error::ProcessInvalid(issues) => {
                 let detail = issues.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("; ");
-                let mut p =
-                    Self::new(StatusCode::UNPROCESSABLE_ENTITY, "process-invalid", "The process definition is invalid", detail);
+                let mut p = Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "process-invalid",
+                    "The process definition is invalid",
+                    detail,
+                );
                 p.0.issues = issues;
                 p
             }
             Error::Unauthenticated(detail) => Self::unauthenticated(detail),
             Error::Storage(detail) => {
                 tracing::error!(%detail, "storage error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "the request could not be completed")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "the request could not be completed",
+                )
             }
         }
     }

@@ -120,9 +120,10 @@ impl NewDeal {
         p.text("title", &self.title, true, NAME_MAX);
         p.text("needs_summary", &self.needs_summary, false, TEXT_MAX);
         if let Some(m) = self.amount
-            && let Err(Error::Invalid(errs)) = m.checked("amount") {
-                p.0.extend(errs);
-            }
+            && let Err(Error::Invalid(errs)) = m.checked("amount")
+        {
+            p.0.extend(errs);
+        }
         if self.probability.is_some_and(|v| v > 100) {
             p.push("probability", "must be between 0 and 100");
         }
@@ -161,13 +162,15 @@ impl DealPatch {
         }
         p.opt_text("needs_summary", self.needs_summary.as_deref(), TEXT_MAX);
         if let Some(Some(m)) = self.amount
-            && let Err(Error::Invalid(errs)) = m.checked("amount") {
-                p.0.extend(errs);
-            }
+            && let Err(Error::Invalid(errs)) = m.checked("amount")
+        {
+            p.0.extend(errs);
+        }
         if let Some(Some(v)) = self.probability
-            && v > 100 {
-                p.push("probability", "must be between 0 and 100");
-            }
+            && v > 100
+        {
+            p.push("probability", "must be between 0 and 100");
+        }
         p.finish()
     }
 }

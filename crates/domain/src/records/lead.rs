@@ -2,9 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{NAME_MAX, Problems, TEXT_MAX};
-use crate::ids::{AccountId, ContactId, DealId, LeadId, ProcessId, UserId};
 use crate::currency::Money;
 use crate::error::Error;
+use crate::ids::{AccountId, ContactId, DealId, LeadId, ProcessId, UserId};
 
 /// Where a lead came from (获客渠道).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -62,8 +62,13 @@ pub enum LeadStatus {
 }
 
 impl LeadStatus {
-    pub const ALL: [LeadStatus; 5] =
-        [LeadStatus::New, LeadStatus::Contacted, LeadStatus::Qualified, LeadStatus::Disqualified, LeadStatus::Converted];
+    pub const ALL: [LeadStatus; 5] = [
+        LeadStatus::New,
+        LeadStatus::Contacted,
+        LeadStatus::Qualified,
+        LeadStatus::Disqualified,
+        LeadStatus::Converted,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -52,9 +52,10 @@ impl Problems {
 
     pub fn email(&mut self, field: &str, value: Option<&str>) {
         if let Some(v) = value.filter(|v| !v.trim().is_empty())
-            && crate::normalize::email(v).is_none() {
-                self.0.push(FieldError::new(field, format!("`{v}` is not an email address")));
-            }
+            && crate::normalize::email(v).is_none()
+        {
+            self.0.push(FieldError::new(field, format!("`{v}` is not an email address")));
+        }
     }
 
     pub fn phone(&mut self, field: &str, value: Option<&str>) {

@@ -25,7 +25,11 @@ pub struct AccountQuery {
 
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(AccountQuery),
     responses((status = 200, body = AccountPage), (status = 400, body = Problem)))]
-pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<AccountQuery>) -> ApiResult<Json<AccountPage>> {
+pub async fn list(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
+) -> ApiResult<Json<AccountPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = AccountFilter { owner: q.owner.map(UserId), text: q.q };
     Ok(Json(s.store.list_accounts(&filter, page).await?.into()))
@@ -33,7 +37,11 @@ pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<A
 
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = NewAccount,
     responses((status = 201, body = Account), (status = 422, body = Problem)))]
-pub async fn create(c: Caller, State(s): State<AppState>, ApiJson(new): ApiJson<NewAccount>) -> ApiResult<(StatusCode, Json<Account>)> {
+pub async fn create(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiJson(new): ApiJson<NewAccount>,
+) -> ApiResult<(StatusCode, Json<Account>)> {
     let owner = new.owner_id.unwrap_or(c.user.id);
     Ok((StatusCode::CREATED, Json(s.store.create_account(&new, owner, s.clock.now()).await?)))
 }
@@ -46,6 +54,11 @@ pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64
 
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = i64, Path)), request_body = AccountPatch,
     responses((status = 200, body = Account), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(patch): ApiJson<AccountPatch>) -> ApiResult<Json<Account>> {
+pub async fn update(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<AccountPatch>,
+) -> ApiResult<Json<Account>> {
     Ok(Json(s.store.update_account(AccountId(id), &patch, s.clock.now()).await?))
 }

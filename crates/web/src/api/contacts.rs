@@ -26,7 +26,11 @@ pub struct ContactQuery {
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
     responses((status = 200, body = ContactPage), (status = 400, body = Problem)))]
-pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<ContactQuery>) -> ApiResult<Json<ContactPage>> {
+pub async fn list(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<ContactQuery>,
+) -> ApiResult<Json<ContactPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = ContactFilter { owner: q.owner.map(UserId), account: q.account.map(AccountId), text: q.q };
     Ok(Json(s.store.list_contacts(&filter, page).await?.into()))
@@ -34,7 +38,11 @@ pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<C
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = NewContact,
     responses((status = 201, body = Contact), (status = 422, body = Problem)))]
-pub async fn create(c: Caller, State(s): State<AppState>, ApiJson(new): ApiJson<NewContact>) -> ApiResult<(StatusCode, Json<Contact>)> {
+pub async fn create(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiJson(new): ApiJson<NewContact>,
+) -> ApiResult<(StatusCode, Json<Contact>)> {
     let owner = new.owner_id.unwrap_or(c.user.id);
     Ok((StatusCode::CREATED, Json(s.store.create_contact(&new, owner, s.clock.now()).await?)))
 }
@@ -47,6 +55,11 @@ pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)), request_body = ContactPatch,
     responses((status = 200, body = Contact), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(patch): ApiJson<ContactPatch>) -> ApiResult<Json<Contact>> {
+pub async fn update(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ContactPatch>,
+) -> ApiResult<Json<Contact>> {
     Ok(Json(s.store.update_contact(ContactId(id), &patch, s.clock.now()).await?))
 }

@@ -54,7 +54,11 @@ pub struct EventList {
 
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals", params(DealQuery),
     responses((status = 200, body = DealPage), (status = 400, body = Problem)))]
-pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<DealQuery>) -> ApiResult<Json<DealPage>> {
+pub async fn list(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<DealQuery>,
+) -> ApiResult<Json<DealPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = DealFilter {
         owner: q.owner.map(UserId),
@@ -71,7 +75,11 @@ pub async fn list(_c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<D
 /// Creates a deal at the entry stage of the process's latest published version.
 #[utoipa::path(post, path = "/api/v1/deals", tag = "deals", request_body = NewDeal,
     responses((status = 201, body = Deal), (status = 422, body = Problem)))]
-pub async fn create(c: Caller, State(s): State<AppState>, ApiJson(new): ApiJson<NewDeal>) -> ApiResult<(StatusCode, Json<Deal>)> {
+pub async fn create(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiJson(new): ApiJson<NewDeal>,
+) -> ApiResult<(StatusCode, Json<Deal>)> {
     Ok((StatusCode::CREATED, Json(s.store.create_deal(&new, &c.actor(), s.clock.now()).await?)))
 }
 
@@ -84,7 +92,12 @@ pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64
 /// Changes fields; amount, probability, close date and owner changes each append an event.
 #[utoipa::path(patch, path = "/api/v1/deals/{id}", tag = "deals", params(("id" = i64, Path)), request_body = DealPatch,
     responses((status = 200, body = Deal), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn update(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(patch): ApiJson<DealPatch>) -> ApiResult<Json<Deal>> {
+pub async fn update(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<DealPatch>,
+) -> ApiResult<Json<Deal>> {
     Ok(Json(s.store.update_deal(DealId(id), &patch, &c.actor(), s.clock.now()).await?))
 }
 
@@ -102,7 +115,12 @@ pub async fn options(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath
 /// (422); a stale `version` gets 409; either way nothing changes.
 #[utoipa::path(post, path = "/api/v1/deals/{id}/moves", tag = "deals", params(("id" = i64, Path)), request_body = MoveRequest,
     responses((status = 201, body = MoveResult), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn move_deal(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<MoveRequest>) -> ApiResult<(StatusCode, Json<MoveResult>)> {
+pub async fn move_deal(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MoveRequest>,
+) -> ApiResult<(StatusCode, Json<MoveResult>)> {
     let (deal, event) = s.store.move_deal(DealId(id), &req, &c.actor(), s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(MoveResult { deal, event })))
 }
@@ -110,7 +128,12 @@ pub async fn move_deal(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPat
 /// Ticks or unticks a step of the current stage's checklist.
 #[utoipa::path(post, path = "/api/v1/deals/{id}/steps", tag = "deals", params(("id" = i64, Path)), request_body = StepToggle,
     responses((status = 200, body = Deal), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn toggle_step(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(t): ApiJson<StepToggle>) -> ApiResult<Json<Deal>> {
+pub async fn toggle_step(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(t): ApiJson<StepToggle>,
+) -> ApiResult<Json<Deal>> {
     Ok(Json(s.store.toggle_step(DealId(id), &t, &c.actor(), s.clock.now()).await?))
 }
 

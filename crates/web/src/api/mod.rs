@@ -113,7 +113,10 @@ async fn me(caller: Caller) -> axum::Json<User> {
 
 /// Every user (for owner pickers).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = UserList), (status = 401, body = Problem)))]
-async fn users(_caller: Caller, axum::extract::State(state): axum::extract::State<AppState>) -> ApiResult<axum::Json<UserList>> {
+async fn users(
+    _caller: Caller,
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> ApiResult<axum::Json<UserList>> {
     Ok(axum::Json(UserList { items: state.store.list_users().await? }))
 }
 

@@ -61,7 +61,11 @@ pub async fn list(_c: Caller, State(s): State<AppState>) -> ApiResult<Json<Proce
 /// Creates a process whose version 1 is a draft with this definition.
 #[utoipa::path(post, path = "/api/v1/processes", tag = "processes", request_body = ProcessDefinition,
     responses((status = 201, body = ProcessVersion), (status = 422, body = Problem)))]
-pub async fn create(_c: Caller, State(s): State<AppState>, ApiJson(def): ApiJson<ProcessDefinition>) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
+pub async fn create(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiJson(def): ApiJson<ProcessDefinition>,
+) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
     Ok((StatusCode::CREATED, Json(s.store.create_process(&def, s.clock.now()).await?)))
 }
 
@@ -83,7 +87,11 @@ pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64
 #[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}", tag = "processes",
     params(("id" = i64, Path), ("version" = i32, Path)),
     responses((status = 200, body = ProcessVersion), (status = 404, body = Problem)))]
-pub async fn version(_c: Caller, State(s): State<AppState>, ApiPath((id, v)): ApiPath<(i64, i32)>) -> ApiResult<Json<ProcessVersion>> {
+pub async fn version(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<Json<ProcessVersion>> {
     Ok(Json((*s.store.process_version(ProcessId(id), v).await?).clone()))
 }
 
@@ -91,13 +99,23 @@ pub async fn version(_c: Caller, State(s): State<AppState>, ApiPath((id, v)): Ap
 #[utoipa::path(put, path = "/api/v1/processes/{id}/versions/{version}", tag = "processes",
     params(("id" = i64, Path), ("version" = i32, Path)), request_body = ProcessDefinition,
     responses((status = 200, body = ProcessVersion), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn save_draft(_c: Caller, State(s): State<AppState>, ApiPath((id, v)): ApiPath<(i64, i32)>, ApiJson(def): ApiJson<ProcessDefinition>) -> ApiResult<Json<ProcessVersion>> {
+pub async fn save_draft(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+    ApiJson(def): ApiJson<ProcessDefinition>,
+) -> ApiResult<Json<ProcessVersion>> {
     Ok(Json(s.store.save_draft(ProcessId(id), v, &def, s.clock.now()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/processes/{id}/versions", tag = "processes", params(("id" = i64, Path)), request_body = NewDraft,
     responses((status = 201, body = ProcessVersion), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn new_draft(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>, ApiJson(req): ApiJson<NewDraft>) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
+pub async fn new_draft(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NewDraft>,
+) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
     let id = ProcessId(id);
     let definition = match (req.definition, req.from_version) {
         (Some(def), None) => def,
@@ -110,7 +128,9 @@ pub async fn new_draft(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPa
                 .ok_or_else(|| Error::invalid("from_version", format!("process {id} has no version {wanted}")))?
                 .definition
         }
-        (Some(_), Some(_)) => return Err(Error::invalid("from_version", "give either from_version or definition, not both").into()),
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid("from_version", "give either from_version or definition, not both").into());
+        }
     };
     Ok((StatusCode::CREATED, Json(s.store.new_draft(id, &definition, s.clock.now()).await?)))
 }
@@ -119,7 +139,11 @@ pub async fn new_draft(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPa
 #[utoipa::path(post, path = "/api/v1/processes/{id}/versions/{version}/publish", tag = "processes",
     params(("id" = i64, Path), ("version" = i32, Path)),
     responses((status = 200, body = ProcessVersion), (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn publish(_c: Caller, State(s): State<AppState>, ApiPath((id, v)): ApiPath<(i64, i32)>) -> ApiResult<Json<ProcessVersion>> {
+pub async fn publish(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<Json<ProcessVersion>> {
     Ok(Json(s.store.publish(ProcessId(id), v, s.clock.now()).await?))
 }
 
@@ -133,7 +157,12 @@ pub async fn templates(_c: Caller) -> Json<TemplateList> {
 #[utoipa::path(post, path = "/api/v1/process-templates/{key}/instantiate", tag = "processes",
     params(("key" = String, Path)), request_body = Instantiate,
     responses((status = 201, body = ProcessVersion), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn instantiate(_c: Caller, State(s): State<AppState>, ApiPath(key): ApiPath<String>, ApiJson(req): ApiJson<Instantiate>) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
+pub async fn instantiate(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(req): ApiJson<Instantiate>,
+) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
     let mut def = templates::get(&key).ok_or_else(|| Error::not_found("template", &key))?;
     if let Some(k) = req.key {
         def.key = k;

@@ -21,7 +21,11 @@ async fn raw_post(app: &App, path: &str, body: &str) -> (StatusCode, Value) {
 }
 
 async fn new_deal(app: &App, process: i64) -> Value {
-    let account = app.expect("account", app.post("/api/v1/accounts", json!({ "name": "Northwind Ltd." })).await, StatusCode::CREATED);
+    let account = app.expect(
+        "account",
+        app.post("/api/v1/accounts", json!({ "name": "Northwind Ltd." })).await,
+        StatusCode::CREATED,
+    );
     let body = json!({ "title": "Northwind rollout", "account_id": account["id"], "process_id": process });
     app.expect("deal", app.post("/api/v1/deals", body).await, StatusCode::CREATED)
 }
@@ -43,13 +47,21 @@ async fn bad_input_is_named_and_changes_nothing() {
         assert_eq!((status, problem_fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["colour".to_string()]), "{p}");
         let body = json!({ "title": "x", "account_id": "seven", "process_id": process }).to_string();
         let (status, p) = raw_post(&app, "/api/v1/deals", &body).await;
-        assert_eq!((status, problem_fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["account_id".to_string()]), "{p}");
+        assert_eq!(
+            (status, problem_fields(&p)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["account_id".to_string()]),
+            "{p}"
+        );
         let body = format!(
             r#"{{"title":"x","account_id":{},"process_id":{process},"amount":{{"minor":99999999999999999999,"currency":"CNY"}}}}"#,
             deal["account_id"]
         );
         let (status, p) = raw_post(&app, "/api/v1/deals", &body).await;
-        assert_eq!((status, problem_fields(&p)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["amount.minor".to_string()]), "{p}");
+        assert_eq!(
+            (status, problem_fields(&p)),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["amount.minor".to_string()]),
+            "{p}"
+        );
         let body = json!({ "title": "x", "account_id": deal["account_id"], "process_id": process,
                            "amount": { "minor": 1_000_000_000_000_000_000i64, "currency": "CNY" } });
         let p = app.expect("amount too large", app.post("/api/v1/deals", body).await, StatusCode::UNPROCESSABLE_ENTITY);
@@ -73,12 +85,24 @@ async fn bad_input_is_named_and_changes_nothing() {
         // A move along an edge that does not exist, Lost without a reason, a stale version,
         // a back-dated event before the previous one.
         let path = format!("/api/v1/deals/{id}/moves");
-        let p = app.expect("no edge", app.post(&path, json!({ "to": "won", "version": deal["version"] })).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let p = app.expect(
+            "no edge",
+            app.post(&path, json!({ "to": "won", "version": deal["version"] })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
         assert_eq!(problem_fields(&p), ["to"]);
         assert!(p["detail"].as_str().unwrap().contains("needs_analysis"), "the allowed moves are listed: {p}");
-        let p = app.expect("lost without reason", app.post(&path, json!({ "to": "lost", "version": deal["version"] })).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let p = app.expect(
+            "lost without reason",
+            app.post(&path, json!({ "to": "lost", "version": deal["version"] })).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
         assert_eq!(problem_fields(&p), ["lost_reason"]);
-        let p = app.expect("stale", app.post(&path, json!({ "to": "lost", "lost_reason": "x", "version": 99 })).await, StatusCode::CONFLICT);
+        let p = app.expect(
+            "stale",
+            app.post(&path, json!({ "to": "lost", "lost_reason": "x", "version": 99 })).await,
+            StatusCode::CONFLICT,
+        );
         assert_eq!(p["type"], "/api/problems/conflict");
         let p = app.expect(
             "back-dated",
@@ -95,15 +119,34 @@ async fn bad_input_is_named_and_changes_nothing() {
         let mut def = salesflow_domain::templates::get("seed-five-stage.en").unwrap();
         def.key = "broken".into();
         def.edges.retain(|e| e.id != "signed");
-        let draft = app.expect("draft", app.post("/api/v1/processes", serde_json::to_value(&def).unwrap()).await, StatusCode::CREATED);
+        let draft = app.expect(
+            "draft",
+            app.post("/api/v1/processes", serde_json::to_value(&def).unwrap()).await,
+            StatusCode::CREATED,
+        );
         let pid = draft["process_id"].as_i64().unwrap();
-        let p = app.expect("publish invalid", app.post(&format!("/api/v1/processes/{pid}/versions/1/publish"), json!({})).await, StatusCode::UNPROCESSABLE_ENTITY);
+        let p = app.expect(
+            "publish invalid",
+            app.post(&format!("/api/v1/processes/{pid}/versions/1/publish"), json!({})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
         assert_eq!(p["type"], "/api/problems/process-invalid");
-        assert!(p["issues"].as_array().unwrap().iter().any(|i| i["node"] == "signing" && i["code"] == "cannot_finish"), "{p}");
-        let v = app.expect("validate", app.post("/api/v1/processes/validate", serde_json::to_value(&def).unwrap()).await, StatusCode::OK);
+        assert!(
+            p["issues"].as_array().unwrap().iter().any(|i| i["node"] == "signing" && i["code"] == "cannot_finish"),
+            "{p}"
+        );
+        let v = app.expect(
+            "validate",
+            app.post("/api/v1/processes/validate", serde_json::to_value(&def).unwrap()).await,
+            StatusCode::OK,
+        );
         assert_eq!(v["valid"], false);
         let put = app
-            .call(reqwest::Method::PUT, &format!("/api/v1/processes/{process}/versions/1"), Some(serde_json::to_value(salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap()).unwrap()))
+            .call(
+                reqwest::Method::PUT,
+                &format!("/api/v1/processes/{process}/versions/1"),
+                Some(serde_json::to_value(salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap()).unwrap()),
+            )
             .await;
         app.expect("published is immutable", put, StatusCode::CONFLICT);
 
@@ -151,7 +194,12 @@ async fn openapi_document_and_docs_page_are_served() {
     let app = apps().await.remove(0);
     let doc = app.expect("openapi", app.get("/api/openapi.json").await, StatusCode::OK);
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/deals", "/api/v1/deals/{id}/moves", "/api/v1/leads/{id}/convert", "/api/v1/processes/{id}/versions/{version}/publish"] {
+    for p in [
+        "/api/v1/deals",
+        "/api/v1/deals/{id}/moves",
+        "/api/v1/leads/{id}/convert",
+        "/api/v1/processes/{id}/versions/{version}/publish",
+    ] {
         assert!(paths.contains_key(p), "OpenAPI lists {p}");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -9,7 +9,8 @@ use crate::helpers::{App, apps};
 async fn tick(app: &App, deal: &mut Value, step: &str) {
     let id = deal["id"].as_i64().unwrap();
     let body = json!({ "step": step, "done": true, "version": deal["version"] });
-    *deal = app.expect(&format!("tick {step}"), app.post(&format!("/api/v1/deals/{id}/steps"), body).await, StatusCode::OK);
+    *deal =
+        app.expect(&format!("tick {step}"), app.post(&format!("/api/v1/deals/{id}/steps"), body).await, StatusCode::OK);
 }
 
 async fn patch(app: &App, deal: &mut Value, mut body: Value) {
@@ -54,12 +55,24 @@ async fn run(app: &App) {
     );
     assert_eq!(lead["duplicates"], json!([]), "[{}] a fresh database has no duplicates", app.backend);
     let lead_id = lead["lead"]["id"].as_i64().unwrap();
-    let l = app.expect("contacted", app.post(&format!("/api/v1/leads/{lead_id}/contacted"), json!({ "version": 1 })).await, StatusCode::OK);
-    let l = app.expect("qualify", app.post(&format!("/api/v1/leads/{lead_id}/qualify"), json!({ "version": l["version"] })).await, StatusCode::OK);
+    let l = app.expect(
+        "contacted",
+        app.post(&format!("/api/v1/leads/{lead_id}/contacted"), json!({ "version": 1 })).await,
+        StatusCode::OK,
+    );
+    let l = app.expect(
+        "qualify",
+        app.post(&format!("/api/v1/leads/{lead_id}/qualify"), json!({ "version": l["version"] })).await,
+        StatusCode::OK,
+    );
     assert_eq!(l["status"], "qualified");
     let conversion = app.expect(
         "convert",
-        app.post(&format!("/api/v1/leads/{lead_id}/convert"), json!({ "version": l["version"], "process_id": process })).await,
+        app.post(
+            &format!("/api/v1/leads/{lead_id}/convert"),
+            json!({ "version": l["version"], "process_id": process }),
+        )
+        .await,
         StatusCode::CREATED,
     );
     assert_eq!(conversion["lead"]["status"], "converted");
@@ -77,12 +90,15 @@ async fn run(app: &App) {
     advance(app, &mut deal, json!({ "to": "needs_analysis" })).await;
 
     // 2 → 3: needs recorded; the purchase intent step (a soft gate) is overridden with a reason.
-    patch(app, &mut deal, json!({ "needs_summary": "痛点:线索分散在表格里;需求:统一的销售流程和看板;预算约十五万" })).await;
+    patch(app, &mut deal, json!({ "needs_summary": "痛点:线索分散在表格里;需求:统一的销售流程和看板;预算约十五万" }))
+        .await;
     let refused = try_move(app, &deal, json!({ "to": "recommendation" })).await;
     let problem = app.expect("soft gate without reason", refused, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["override_required"], true, "[{}] {problem}", app.backend);
     assert_eq!(ids(&problem["missing"]), ["c_intent"]);
-    let moved = advance(app, &mut deal, json!({ "to": "recommendation", "override_reason": "客户在展会上口头确认了采购意向" })).await;
+    let moved =
+        advance(app, &mut deal, json!({ "to": "recommendation", "override_reason": "客户在展会上口头确认了采购意向" }))
+            .await;
     assert_eq!(moved["details"]["override_reason"], "客户在展会上口头确认了采购意向");
     assert_eq!(moved["details"]["overridden"], json!(["c_intent"]));
 
@@ -168,7 +184,9 @@ async fn run(app: &App) {
     let expected: Vec<_> = expected
         .into_iter()
         .enumerate()
-        .map(|(i, (k, f, t, e, p))| (i as i64 + 1, k.to_string(), f.to_string(), t.to_string(), e.map(str::to_string), p))
+        .map(|(i, (k, f, t, e, p))| {
+            (i as i64 + 1, k.to_string(), f.to_string(), t.to_string(), e.map(str::to_string), p)
+        })
         .collect();
     assert_eq!(rows, expected, "[{}] the event log", app.backend);
     let items = events["items"].as_array().unwrap();
