@@ -12,7 +12,7 @@ use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
-use salesflow_domain::stage_move::plan_move;
+use salesflow_domain::stage_move::{PlannedMove, plan_move};
 use salesflow_domain::store::{DealSummary, ProcessVersion};
 
 use super::crm::{keyset, text_filter};
@@ -250,17 +250,32 @@ pub fn update(
     Ok(load(conn, id)?.0)
 }
 
-pub fn move_to(
+/// The read half of a move: load the deal and let the domain plan the move. Runs on a reader,
+/// so refused moves (gates, bad edges) never touch the writer.
+pub fn plan(
     conn: &Connection,
     cache: &Cache,
     id: DealId,
     req: &MoveRequest,
-    actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<(Deal, DealEvent)> {
+) -> Result<(Deal, i64, PlannedMove)> {
     let (deal, seq, last_at) = load(conn, id)?;
     let version = processes::version(conn, cache, deal.process_id, deal.process_version)?;
     let plan = plan_move(&version.definition, &deal, Some(last_at), req, now)?;
+    Ok((deal, seq, plan))
+}
+
+/// The write half: applies a planned move if the deal is still at the version it was planned
+/// on (every change bumps the version), else `Conflict` and nothing is written.
+pub fn apply_move(
+    conn: &Connection,
+    deal: Deal,
+    seq: i64,
+    plan: &PlannedMove,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(Deal, DealEvent)> {
+    let id = deal.id;
     let at = plan.event.occurred_at;
     let closed_at = (plan.status != DealStatus::Open).then_some(at);
     let done = exec(

@@ -632,8 +632,11 @@ impl Store for SqliteStore {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<(Deal, DealEvent)> {
-        let (req, actor) = (req.clone(), *actor);
-        self.write(move |tx, cache| deals::move_to(tx, cache, id, &req, &actor, now)).await
+        let req = req.clone();
+        let (deal, seq, plan) =
+            self.read(move |conn, cache| deals::plan(&*snapshot(conn)?, cache, id, &req, now)).await?;
+        let actor = *actor;
+        self.write(move |tx, _| deals::apply_move(tx, deal, seq, &plan, &actor, now)).await
     }
 
     async fn toggle_step(&self, id: DealId, toggle: &StepToggle, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {
