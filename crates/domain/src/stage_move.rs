@@ -46,6 +46,27 @@ pub struct PlannedMove {
     pub event: NewEvent,
 }
 
+impl PlannedMove {
+    /// The deal as it stands once this move is written: in the new node, with a fresh checklist
+    /// and its probability back to the node's default.
+    pub fn applied_to(&self, deal: Deal, now: DateTime<Utc>) -> Deal {
+        let at = self.event.occurred_at;
+        Deal {
+            current_node: self.to_node.clone(),
+            status: self.status,
+            probability: self.probability,
+            probability_overridden: false,
+            lost_reason: self.lost_reason.clone(),
+            completed_steps: Vec::new(),
+            version: deal.version + 1,
+            stage_entered_at: at,
+            updated_at: now,
+            closed_at: (self.status != DealStatus::Open).then_some(at),
+            ..deal
+        }
+    }
+}
+
 /// Where a deal could go from its current node, and what each way out still needs.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MoveOption {

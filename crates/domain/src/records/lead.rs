@@ -204,6 +204,60 @@ pub struct ConvertLead {
     pub expected_close_date: Option<chrono::NaiveDate>,
 }
 
+impl Lead {
+    /// The account a conversion creates when none is given or matches: named after the company
+    /// (or the person, for a lead without one).
+    pub fn new_account(&self) -> super::NewAccount {
+        let name = if self.company.trim().is_empty() { self.name.clone() } else { self.company.clone() };
+        super::NewAccount {
+            name,
+            industry: String::new(),
+            region: String::new(),
+            website: String::new(),
+            owner_id: Some(self.owner_id),
+        }
+    }
+
+    /// The contact a conversion creates: the lead's person at `account`.
+    pub fn new_contact(&self, account: AccountId) -> super::NewContact {
+        super::NewContact {
+            account_id: Some(account),
+            name: self.name.clone(),
+            title: String::new(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            wechat_id: None,
+            preferred_channel: None,
+            consent: super::Consent::default(),
+            owner_id: Some(self.owner_id),
+        }
+    }
+
+    /// The deal a conversion opens, titled "<company> — <name>" unless the request names it.
+    pub fn new_deal(&self, req: &ConvertLead, account: AccountId, contact: ContactId) -> super::NewDeal {
+        let title = req.deal_title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+            if self.company.trim().is_empty() {
+                self.name.clone()
+            } else {
+                format!("{} — {}", self.company, self.name)
+            }
+        });
+        super::NewDeal {
+            title,
+            account_id: account,
+            contact_ids: vec![contact],
+            owner_id: Some(self.owner_id),
+            process_id: req.process_id,
+            amount: req.amount,
+            expected_close_date: req.expected_close_date,
+            probability: None,
+            needs_summary: String::new(),
+            channel: Some(self.channel),
+            occurred_at: None,
+        }
+    }
+}
+
 /// Something that looks like the same person or company already on file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Duplicate {

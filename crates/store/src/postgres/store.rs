@@ -1016,18 +1016,7 @@ impl Store for PgStore {
                 };
                 match existing {
                     Some(row) => (row.into(), false),
-                    None => {
-                        let name =
-                            if lead.company.trim().is_empty() { lead.name.clone() } else { lead.company.clone() };
-                        let new = NewAccount {
-                            name,
-                            industry: String::new(),
-                            region: String::new(),
-                            website: String::new(),
-                            owner_id: Some(lead.owner_id),
-                        };
-                        (Self::insert_account(&mut tx, &new, lead.owner_id, now).await?, true)
-                    }
+                    None => (Self::insert_account(&mut tx, &lead.new_account(), lead.owner_id, now).await?, true),
                 }
             }
         };
@@ -1038,41 +1027,9 @@ impl Store for PgStore {
                 }
                 other => (other?, false),
             },
-            None => {
-                let new = NewContact {
-                    account_id: Some(account.id),
-                    name: lead.name.clone(),
-                    title: String::new(),
-                    email: lead.email.clone(),
-                    phone: lead.phone.clone(),
-                    wechat_id: None,
-                    preferred_channel: None,
-                    consent: Consent::default(),
-                    owner_id: Some(lead.owner_id),
-                };
-                (Self::insert_contact(&mut tx, &new, lead.owner_id, now).await?, true)
-            }
+            None => (Self::insert_contact(&mut tx, &lead.new_contact(account.id), lead.owner_id, now).await?, true),
         };
-        let title = req.deal_title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-            if lead.company.trim().is_empty() {
-                lead.name.clone()
-            } else {
-                format!("{} — {}", lead.company, lead.name)
-            }
-        });
-        let new_deal = NewDeal {
-            title,
-            account_id: account.id,
-            contact_ids: vec![contact.id],
-            owner_id: Some(lead.owner_id),
-            process_id: req.process_id,
-            amount: req.amount,
-            expected_close_date: req.expected_close_date,
-            probability: None,
-            needs_summary: String::new(),
-            channel: Some(lead.channel),
-            occurred_at: None,
-        };
+        let new_deal = lead.new_deal(req, account.id, contact.id);
         let deal = Self::insert_deal(&mut tx, &new_deal, lead.owner_id, Some(lead.id), actor, &process, now).await?;
         let row: Option<LeadRow> = sqlx::query_as(&format!(
             "UPDATE leads SET status = 'converted', converted_deal_id = $1, version = version + 1, updated_at = $2 \
@@ -1240,19 +1197,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .db()?;
-        let moved = Deal {
-            current_node: plan.to_node.clone(),
-            status: plan.status,
-            probability: plan.probability,
-            probability_overridden: false,
-            lost_reason: plan.lost_reason.clone(),
-            completed_steps: Vec::new(),
-            version: deal.version + 1,
-            stage_entered_at: at,
-            updated_at: now,
-            closed_at,
-            ..deal
-        };
+        let moved = plan.applied_to(deal, now);
         let event = Self::insert_event(&mut tx, &moved, seq + 1, &plan.event, actor, now).await?;
         tx.commit().await.db()?;
         Ok((moved, event))

@@ -301,19 +301,7 @@ pub fn apply_move(
     }
     // Entering a stage starts a fresh visit: its checklist begins unticked.
     exec(conn, "DELETE FROM deal_steps WHERE deal_id = ?1 AND node_id = ?2", params![id.0, plan.to_node])?;
-    let moved = Deal {
-        current_node: plan.to_node.clone(),
-        status: plan.status,
-        probability: plan.probability,
-        probability_overridden: false,
-        lost_reason: plan.lost_reason.clone(),
-        completed_steps: Vec::new(),
-        version: deal.version + 1,
-        stage_entered_at: at,
-        updated_at: now,
-        closed_at,
-        ..deal
-    };
+    let moved = plan.applied_to(deal, now);
     let event = insert_event(conn, &moved, seq + 1, &plan.event, actor, now)?;
     Ok((moved, event))
 }

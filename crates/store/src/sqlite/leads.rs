@@ -217,17 +217,7 @@ pub fn convert(
             };
             match existing {
                 Some(account) => (account, false),
-                None => {
-                    let name = if lead.company.trim().is_empty() { lead.name.clone() } else { lead.company.clone() };
-                    let new = NewAccount {
-                        name,
-                        industry: String::new(),
-                        region: String::new(),
-                        website: String::new(),
-                        owner_id: Some(lead.owner_id),
-                    };
-                    (crm::insert_account(conn, &new, lead.owner_id, now)?, true)
-                }
+                None => (crm::insert_account(conn, &lead.new_account(), lead.owner_id, now)?, true),
             }
         }
     };
@@ -238,37 +228,9 @@ pub fn convert(
             }
             other => (other?, false),
         },
-        None => {
-            let new = NewContact {
-                account_id: Some(account.id),
-                name: lead.name.clone(),
-                title: String::new(),
-                email: lead.email.clone(),
-                phone: lead.phone.clone(),
-                wechat_id: None,
-                preferred_channel: None,
-                consent: Consent::default(),
-                owner_id: Some(lead.owner_id),
-            };
-            (crm::insert_contact(conn, &new, lead.owner_id, now)?, true)
-        }
+        None => (crm::insert_contact(conn, &lead.new_contact(account.id), lead.owner_id, now)?, true),
     };
-    let title = req.deal_title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
-        if lead.company.trim().is_empty() { lead.name.clone() } else { format!("{} — {}", lead.company, lead.name) }
-    });
-    let new_deal = NewDeal {
-        title,
-        account_id: account.id,
-        contact_ids: vec![contact.id],
-        owner_id: Some(lead.owner_id),
-        process_id: req.process_id,
-        amount: req.amount,
-        expected_close_date: req.expected_close_date,
-        probability: None,
-        needs_summary: String::new(),
-        channel: Some(lead.channel),
-        occurred_at: None,
-    };
+    let new_deal = lead.new_deal(req, account.id, contact.id);
     let deal = deals::insert(conn, &new_deal, lead.owner_id, Some(lead.id), actor, &process, now)?;
     let row = one(
         conn,
