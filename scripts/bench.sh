@@ -36,16 +36,16 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null &&
 LOAD_ARGS=(--base-url "http://127.0.0.1:$PORT" --token "$TOKEN" --server-pid "$SERVER" --quiet)
 
 echo "--- list: filtered keyset pages, 100 concurrent clients back to back, $DURATION"
-"$LOAD" "${LOAD_ARGS[@]}" list --clients 100 --duration "$DURATION" | tee "$WORK/list.out"
+{ "$LOAD" "${LOAD_ARGS[@]}" list --clients 100 --duration "$DURATION" || echo "(salesflow-load exited $?)"; } | tee "$WORK/list.out"
 
 echo "--- list: 100 concurrent clients, 50 ms between a client's requests, $DURATION"
-"$LOAD" "${LOAD_ARGS[@]}" list --clients 100 --think 50ms --duration "$DURATION" | tee "$WORK/list-think.out"
+{ "$LOAD" "${LOAD_ARGS[@]}" list --clients 100 --think 50ms --duration "$DURATION" || echo "(salesflow-load exited $?)"; } | tee "$WORK/list-think.out"
 
 echo "--- moves: gate check + event append through the API, 16 workers, $DURATION"
-"$LOAD" "${LOAD_ARGS[@]}" moves --concurrency 16 --fill-gates false --duration "$DURATION" | tee "$WORK/moves.out"
+{ "$LOAD" "${LOAD_ARGS[@]}" moves --concurrency 16 --fill-gates false --duration "$DURATION" || echo "(salesflow-load exited $?)"; } | tee "$WORK/moves.out"
 
 echo "--- moves: forward only (steps ticked and fields filled untimed before each move), $DURATION"
-"$LOAD" "${LOAD_ARGS[@]}" moves --concurrency 8 --duration "$DURATION" | tee "$WORK/moves-fill.out"
+{ "$LOAD" "${LOAD_ARGS[@]}" moves --concurrency 8 --duration "$DURATION" || echo "(salesflow-load exited $?)"; } | tee "$WORK/moves-fill.out"
 
 echo "--- server peak RSS"
 grep -E "VmHWM|VmRSS" "/proc/$SERVER/status"
