@@ -89,6 +89,16 @@ pub struct Conversion {
     pub contact_created: bool,
 }
 
+/// A stage a deal entered (its creation or a move): one row of the process-mining event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageEntry {
+    pub deal_id: DealId,
+    pub process_version: i32,
+    pub node: String,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: UserId,
+}
+
 /// History written in bulk (demo data, imports): rows with their ids already assigned.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryBatch {
@@ -197,6 +207,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Deal, DealEvent)>;
     async fn toggle_step(&self, id: DealId, toggle: &StepToggle, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     async fn deal_events(&self, id: DealId) -> Result<Vec<DealEvent>>;
+    /// Every stage entry of a process's deals, by deal and in order: the event log that
+    /// process-mining tools read.
+    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

@@ -1261,6 +1261,31 @@ impl Store for PgStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::row_exists(&mut conn, "processes", process.0, "id", "process")
+            .await
+            .map_err(|_| Error::not_found("process", process))?;
+        let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
+             WHERE process_id = $1 AND kind IN ('created', 'moved') ORDER BY deal_id, seq",
+        )
+        .bind(process.0)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(deal, process_version, node, occurred_at, actor)| StageEntry {
+                deal_id: DealId(deal),
+                process_version,
+                node,
+                occurred_at,
+                actor_id: UserId(actor),
+            })
+            .collect())
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(id) FROM accounts), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM leads), \

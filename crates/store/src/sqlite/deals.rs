@@ -13,10 +13,10 @@ use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, ProcessVersion};
+use salesflow_domain::store::{DealSummary, ProcessVersion, StageEntry};
 
 use super::crm::{keyset, text_filter};
-use super::{Cache, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
+use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
 use crate::rows::{DEAL_COLS, EVENT_COLS, SUMMARY_COLS};
 
 static LOAD_SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {DEAL_COLS} FROM deals d WHERE d.id = ?1"));
@@ -348,4 +348,23 @@ pub fn events(conn: &Connection, id: DealId) -> Result<Vec<DealEvent>> {
         LazyLock::new(|| format!("SELECT {EVENT_COLS} FROM deal_events WHERE deal_id = ?1 ORDER BY seq"));
     row_exists(conn, "deals", id.0, "id", "deal").map_err(|_| Error::not_found("deal", id))?;
     all(conn, &SQL, [id.0], rows::event)
+}
+
+pub fn stage_entries(conn: &Connection, process: ProcessId) -> Result<Vec<StageEntry>> {
+    row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
+    all(
+        conn,
+        "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
+         WHERE process_id = ?1 AND kind IN ('created', 'moved') ORDER BY deal_id, seq",
+        [process.0],
+        |r| {
+            Ok(StageEntry {
+                deal_id: DealId(r.get(0).db()?),
+                process_version: r.get(1).db()?,
+                node: r.get(2).db()?,
+                occurred_at: rows::time(r, 3)?,
+                actor_id: UserId(r.get(4).db()?),
+            })
+        },
+    )
 }

@@ -648,6 +648,10 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::events(&*snapshot(conn)?, id)).await
     }
 
+    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
+        self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process)).await
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         self.read(|conn, _| bulk::max_ids(conn)).await
     }

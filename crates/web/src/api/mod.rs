@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/processes", get(processes::list).post(processes::create))
         .route("/api/v1/processes/validate", post(processes::validate))
         .route("/api/v1/processes/{id}", get(processes::get))
+        .route("/api/v1/processes/{id}/event-log", get(processes::event_log))
         .route("/api/v1/processes/{id}/versions", post(processes::new_draft))
         .route("/api/v1/processes/{id}/versions/{version}", get(processes::version).put(processes::save_draft))
         .route("/api/v1/processes/{id}/versions/{version}/publish", post(processes::publish))
@@ -143,7 +144,7 @@ impl utoipa::Modify for SecurityAddon {
         deals::list, deals::create, deals::get, deals::update, deals::options, deals::move_deal,
         deals::toggle_step, deals::events,
         processes::list, processes::create, processes::validate, processes::get, processes::version,
-        processes::save_draft, processes::new_draft, processes::publish, processes::templates, processes::instantiate,
+        processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),

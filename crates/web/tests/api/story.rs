@@ -196,6 +196,28 @@ async fn run(app: &App) {
         items.iter().map(|e| e["occurred_at"].as_str().unwrap().parse().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "[{}] business time never goes backwards", app.backend);
 
+    // The process's event log, as process-mining tools read it: the stages this deal entered.
+    let res = app
+        .http
+        .get(format!("{}/api/v1/processes/{process}/event-log", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = res.bytes().await.unwrap();
+    assert!(body.starts_with("\u{feff}".as_bytes()), "a BOM so that spreadsheets show Chinese");
+    let mut reader = csv::Reader::from_reader(&body[3..]);
+    assert_eq!(
+        reader.headers().unwrap().iter().take(4).collect::<Vec<_>>(),
+        ["case:concept:name", "concept:name", "time:timestamp", "org:resource"]
+    );
+    let nodes: Vec<String> =
+        reader.records().map(|r| r.unwrap()).filter(|r| r[0] == id.to_string()).map(|r| r[5].to_string()).collect();
+    let entered: Vec<String> =
+        rows.iter().filter(|r| r.1 == "created" || r.1 == "moved").map(|r| r.3.clone()).collect();
+    assert_eq!(nodes, entered, "[{}] one row per stage entered, in order", app.backend);
+
     // The won deal shows up in a filtered list.
     let page = app.expect("list", app.get("/api/v1/deals?status=won&channel=trade_show").await, StatusCode::OK);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
