@@ -205,6 +205,17 @@ pub struct ConvertLead {
 }
 
 impl Lead {
+    /// Only a qualified lead becomes a customer and a deal.
+    pub fn ensure_convertible(&self) -> Result<(), Error> {
+        if self.status == LeadStatus::Qualified {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "status",
+            format!("only a qualified lead can be converted; this one is {}", self.status.as_str()),
+        ))
+    }
+
     /// The account a conversion creates when none is given or matches: named after the company
     /// (or the person, for a lead without one).
     pub fn new_account(&self) -> super::NewAccount {

@@ -989,12 +989,7 @@ impl Store for PgStore {
         let mut tx = self.write.begin().await.db()?;
         let lead = Self::load_lead(&mut tx, id).await?;
         check_version("lead", id.0, lead.version, req.version)?;
-        if lead.status != LeadStatus::Qualified {
-            return Err(Error::invalid(
-                "status",
-                format!("only a qualified lead can be converted; this one is {}", lead.status.as_str()),
-            ));
-        }
+        lead.ensure_convertible()?;
         let (account, account_created) = match req.account_id {
             Some(a) => match Self::load_account(&mut tx, a).await {
                 Err(Error::NotFound { .. }) => {

@@ -197,12 +197,7 @@ pub fn convert(
     };
     let lead = load(conn, id)?;
     check_version("lead", id.0, lead.version, req.version)?;
-    if lead.status != LeadStatus::Qualified {
-        return Err(Error::invalid(
-            "status",
-            format!("only a qualified lead can be converted; this one is {}", lead.status.as_str()),
-        ));
-    }
+    lead.ensure_convertible()?;
     let (account, account_created) = match req.account_id {
         Some(a) => match crm::load_account(conn, a) {
             Err(Error::NotFound { .. }) => {
