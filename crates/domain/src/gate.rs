@@ -23,12 +23,6 @@ pub struct GateReport {
     pub override_required: bool,
 }
 
-impl GateReport {
-    pub fn hard_missing(&self) -> bool {
-        self.missing.iter().any(|m| m.gate == Gate::Hard)
-    }
-}
-
 fn met(c: &ExitCriterion, deal: &Deal) -> bool {
     match &c.requires {
         Requirement::Field(f) => deal.has(*f),

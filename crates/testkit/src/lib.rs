@@ -66,15 +66,6 @@ pub async fn stores() -> Vec<TestStore> {
     all
 }
 
-/// The backend names `stores()` returns in this environment.
-pub fn backends() -> Vec<&'static str> {
-    let mut names = vec!["sqlite"];
-    if shared_postgres().is_some() {
-        names.push("postgres");
-    }
-    names
-}
-
 static NEXT_USER: AtomicU64 = AtomicU64::new(1);
 
 /// The instant test data is anchored at: 2025-03-03T09:00:00Z (a Monday), plus `secs` seconds.
