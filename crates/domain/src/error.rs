@@ -32,6 +32,11 @@ pub enum Error {
     ProcessInvalid(Vec<ProcessIssue>),
     #[error("not authenticated: {0}")]
     Unauthenticated(String),
+    /// The caller is known but may not do this (a viewer writing, a manager changing roles).
+    /// Records the caller may not read are `NotFound` instead, so that their existence does
+    /// not leak.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("storage failure: {0}")]
     Storage(String),
 }

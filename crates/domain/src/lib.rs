@@ -2,11 +2,13 @@
 //! check (`gate`), the stage move (`stage_move`), the CRM records, and the `Store` port that
 //! the storage adapters implement.
 
+pub mod access;
 pub mod clock;
 pub mod currency;
 pub mod deal_update;
 pub mod error;
 pub mod gate;
+pub mod guard;
 pub mod ids;
 pub mod normalize;
 pub mod process;

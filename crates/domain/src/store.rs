@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::access::Scope;
 use crate::error::Result;
 use crate::ids::*;
 use crate::process::ProcessDefinition;
@@ -78,6 +79,15 @@ pub struct DealSummary {
     pub version: i64,
 }
 
+/// Count and sums over the deals a filter and scope select. Sums are per currency, in minor
+/// units; the weighted sum is amount × probability / 100, rounded down per currency total.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DealTotals {
+    pub count: u64,
+    pub amount: Vec<crate::currency::Money>,
+    pub weighted_amount: Vec<crate::currency::Money>,
+}
+
 /// What converting a lead produced.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversion {
@@ -130,14 +140,57 @@ pub trait Store: Send + Sync + 'static {
     /// Migration versions applied, in order.
     async fn applied_migrations(&self) -> Result<Vec<i64>>;
 
-    // Users and API tokens.
+    // Users, teams and shares.
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User>;
     async fn user(&self, id: UserId) -> Result<User>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
     async fn list_users(&self) -> Result<Vec<User>>;
-    async fn create_api_token(&self, user: UserId, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()>;
-    /// The active user a live token belongs to.
-    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
+    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User>;
+    /// The argon2 PHC string of the user's password, if one is set.
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>>;
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn create_team(&self, team: &NewTeam, now: DateTime<Utc>) -> Result<Team>;
+    async fn team(&self, id: TeamId) -> Result<Team>;
+    async fn list_teams(&self) -> Result<Vec<Team>>;
+    async fn update_team(&self, id: TeamId, patch: &TeamPatch, now: DateTime<Utc>) -> Result<Team>;
+    async fn delete_team(&self, id: TeamId) -> Result<()>;
+    /// The members of the teams `user` manages and of the teams they belong to.
+    async fn team_reach(&self, user: UserId) -> Result<TeamReach>;
+    /// Shares `share.record_id` with `share.user_id`; sharing twice is not an error.
+    async fn share(&self, share: &Share) -> Result<()>;
+    /// Whether a share existed.
+    async fn unshare(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool>;
+    async fn shares(&self, kind: RecordKind, record_id: i64) -> Result<Vec<Share>>;
+    async fn is_shared(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool>;
+
+    // API tokens, web sessions, sign-in throttling.
+    async fn create_api_token(&self, token: &NewApiToken, now: DateTime<Utc>) -> Result<ApiToken>;
+    async fn api_token(&self, id: TokenId) -> Result<ApiToken>;
+    /// Tokens of one user, or of everyone; newest first.
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>>;
+    /// Revokes a token (again revoking is a no-op that keeps the first time).
+    async fn revoke_api_token(&self, id: TokenId, now: DateTime<Utc>) -> Result<ApiToken>;
+    /// The live token (not revoked, not expired, its user active) with this hash, and its
+    /// user; marks it used at `now`.
+    async fn authenticate_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(ApiToken, User)>>;
+    async fn create_session(&self, session: &WebSession) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<WebSession>>;
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Signs a user out everywhere (deactivation, password change).
+    async fn delete_sessions_of(&self, user: UserId) -> Result<()>;
+    /// Removes sessions past their absolute end or idle since before `idle_since`.
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<u64>;
+    /// A failed sign-in for a normalised email from an address.
+    async fn record_login_failure(&self, email_key: &str, address: &str, now: DateTime<Utc>) -> Result<()>;
+    /// Failures since `since`: (for this email, from this address).
+    async fn login_failures(&self, email_key: &str, address: &str, since: DateTime<Utc>) -> Result<(u32, u32)>;
+    /// Forgets the failures of an email after a successful sign-in.
+    async fn clear_login_failures(&self, email_key: &str) -> Result<()>;
+
+    // The audit log: append-only.
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>>;
 
     // Processes.
     /// Creates a process with `definition` as its version 1 draft.
@@ -169,20 +222,25 @@ pub trait Store: Send + Sync + 'static {
     async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Account>;
     async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account>;
-    async fn list_accounts(&self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>>;
+    async fn list_accounts(&self, filter: &AccountFilter, scope: &Scope, page: PageRequest) -> Result<Page<Account>>;
     async fn create_contact(&self, new: &NewContact, owner: UserId, now: DateTime<Utc>) -> Result<Contact>;
     async fn contact(&self, id: ContactId) -> Result<Contact>;
     async fn update_contact(&self, id: ContactId, patch: &ContactPatch, now: DateTime<Utc>) -> Result<Contact>;
-    async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>>;
+    async fn list_contacts(&self, filter: &ContactFilter, scope: &Scope, page: PageRequest) -> Result<Page<Contact>>;
 
     // Leads.
     async fn create_lead(&self, new: &NewLead, owner: UserId, now: DateTime<Utc>) -> Result<Lead>;
     async fn lead(&self, id: LeadId) -> Result<Lead>;
     async fn update_lead(&self, id: LeadId, patch: &LeadPatch, now: DateTime<Utc>) -> Result<Lead>;
     async fn set_lead_status(&self, id: LeadId, to: LeadStatus, q: &Qualification, now: DateTime<Utc>) -> Result<Lead>;
-    async fn list_leads(&self, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>>;
-    /// Leads, contacts and accounts that share a normalised email, phone or company name.
-    async fn find_duplicates(&self, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>>;
+    async fn list_leads(&self, filter: &LeadFilter, scope: &Scope, page: PageRequest) -> Result<Page<Lead>>;
+    /// Leads, contacts and accounts within `scope` that share a normalised email, phone or company name.
+    async fn find_duplicates(
+        &self,
+        keys: &DuplicateKeys,
+        except_lead: Option<LeadId>,
+        scope: &Scope,
+    ) -> Result<Vec<Duplicate>>;
     /// Account (created or matched), contact and deal from a qualified lead, in one transaction.
     async fn convert_lead(
         &self,
@@ -195,7 +253,9 @@ pub trait Store: Send + Sync + 'static {
     // Deals and their event log.
     async fn create_deal(&self, new: &NewDeal, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     async fn deal(&self, id: DealId) -> Result<Deal>;
-    async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>>;
+    async fn list_deals(&self, filter: &DealFilter, scope: &Scope, page: PageRequest) -> Result<Page<DealSummary>>;
+    /// Count and sums of the deals `list_deals` would show for the same filter and scope.
+    async fn deal_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<DealTotals>;
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     /// Gate check and event append, or nothing at all.
     async fn move_deal(
@@ -209,7 +269,7 @@ pub trait Store: Send + Sync + 'static {
     async fn deal_events(&self, id: DealId) -> Result<Vec<DealEvent>>;
     /// Every stage entry of a process's deals, by deal and in order: the event log that
     /// process-mining tools read.
-    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>>;
+    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

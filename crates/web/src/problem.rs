@@ -108,6 +108,7 @@ impl From<Error> for ApiError {
                 p
             }
             Error::Unauthenticated(detail) => Self::unauthenticated(detail),
+            Error::Forbidden(detail) => Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
             Error::Storage(detail) => {
                 tracing::error!(%detail, "storage error");
                 Self::new(

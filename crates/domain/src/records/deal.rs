@@ -194,7 +194,7 @@ pub struct MoveRequest {
 }
 
 /// Tick or untick a step of the current stage.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepToggle {
     pub step: String,

@@ -205,6 +205,11 @@ pub struct ConvertLead {
 }
 
 impl Lead {
+    /// The keys its duplicates share.
+    pub fn duplicate_keys(&self) -> DuplicateKeys {
+        DuplicateKeys::of(self.email.as_deref(), self.phone.as_deref(), Some(&self.company))
+    }
+
     /// Only a qualified lead becomes a customer and a deal.
     pub fn ensure_convertible(&self) -> Result<(), Error> {
         if self.status == LeadStatus::Qualified {

@@ -2,6 +2,7 @@
 //! what is pursued (deals) and what happened to it (deal events).
 
 mod account;
+mod audit;
 mod contact;
 mod deal;
 mod event;
@@ -10,6 +11,7 @@ mod page;
 mod user;
 
 pub use account::*;
+pub use audit::*;
 pub use contact::*;
 pub use deal::*;
 pub use event::*;

@@ -1,0 +1,463 @@
+//! The store as one caller may use it: every record read is checked against the caller's
+//! [`Scope`], every write also against their write reach, and every change lands in the audit
+//! log with its old and new values. Handlers reach records only through [`Guarded`], so no
+//! endpoint can forget a check.
+//!
+//! A record outside the caller's reach is `NotFound`, never `Forbidden`, so that its existence
+//! does not leak; the refused attempt is still audited.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::access::Scope;
+use crate::error::{Error, Result};
+use crate::ids::*;
+use crate::process::ProcessDefinition;
+use crate::records::*;
+use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, Store};
+
+/// Where a request came from, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub address: String,
+}
+
+pub struct Guarded<'a> {
+    store: &'a dyn Store,
+    scope: &'a Scope,
+    origin: &'a Origin,
+}
+
+fn json<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+impl<'a> Guarded<'a> {
+    pub fn new(store: &'a dyn Store, scope: &'a Scope, origin: &'a Origin) -> Self {
+        Self { store, scope, origin }
+    }
+
+    pub fn scope(&self) -> &Scope {
+        self.scope
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor { user: self.scope.user, role: self.scope.role }
+    }
+
+    /// Appends to the audit log as the caller.
+    pub async fn audit(
+        &self,
+        action: AuditAction,
+        subject_kind: &str,
+        subject_id: Option<i64>,
+        detail: impl Into<String>,
+        old_value: Option<serde_json::Value>,
+        new_value: Option<serde_json::Value>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.store
+            .append_audit(&NewAuditEntry {
+                at: now,
+                actor_id: Some(self.scope.user),
+                action,
+                subject_kind: subject_kind.into(),
+                subject_id,
+                address: self.origin.address.clone(),
+                detail: detail.into(),
+                old_value,
+                new_value,
+            })
+            .await
+    }
+
+    /// Audits a refusal and passes it on.
+    async fn denied<T>(&self, kind: &str, id: Option<i64>, error: Error, now: DateTime<Utc>) -> Result<T> {
+        self.audit(AuditAction::Denied, kind, id, error.to_string(), None, None, now).await?;
+        Err(error)
+    }
+
+    async fn shared(&self, kind: RecordKind, id: i64) -> Result<bool> {
+        self.store.is_shared(kind, id, self.scope.user).await
+    }
+
+    /// `Ok` when the caller may read a record owned by `owner`; otherwise `NotFound`, audited.
+    async fn check_read(&self, kind: RecordKind, id: i64, owner: UserId, now: DateTime<Utc>) -> Result<()> {
+        if self.scope.can_read(owner, false) || self.shared(kind, id).await? {
+            return Ok(());
+        }
+        let entity = kind.as_str();
+        self.audit(AuditAction::Denied, entity, Some(id), format!("read of {entity} {id} outside the caller's reach"), None, None, now)
+            .await?;
+        Err(Error::NotFound { entity: kind_entity(kind), id: id.to_string() })
+    }
+
+    /// Read access first (so an unreachable record is `NotFound`), then write access.
+    async fn check_write(&self, kind: RecordKind, id: i64, owner: UserId, now: DateTime<Utc>) -> Result<()> {
+        let shared = self.shared(kind, id).await?;
+        if !(self.scope.can_read(owner, false) || shared) {
+            return self.check_read(kind, id, owner, now).await;
+        }
+        if self.scope.can_write(owner, shared) {
+            return Ok(());
+        }
+        let error = Error::Forbidden(format!("{} {id} may be read but not changed by this user", kind.as_str()));
+        self.denied(kind.as_str(), Some(id), error, now).await
+    }
+
+    /// The owner a new or reassigned record gets must be within the caller's write reach and active.
+    async fn check_owner(&self, kind: RecordKind, owner: UserId, now: DateTime<Utc>) -> Result<()> {
+        if let Err(e) = self.scope.require_writer() {
+            return self.denied(kind.as_str(), None, e, now).await;
+        }
+        if !self.scope.can_assign_to(owner) {
+            let e = Error::Forbidden(format!("this user may not give a {} to user {owner}", kind.as_str()));
+            return self.denied(kind.as_str(), None, e, now).await;
+        }
+        match self.store.user(owner).await {
+            Ok(u) if u.active => Ok(()),
+            Ok(_) => Err(Error::invalid("owner_id", format!("user {owner} is deactivated"))),
+            Err(Error::NotFound { .. }) => Err(Error::invalid("owner_id", format!("user {owner} does not exist"))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A record referenced by another (a deal's account) must be readable; otherwise the
+    /// reference is invalid, named by its field.
+    async fn check_reference(&self, field: &str, kind: RecordKind, id: i64, owner: UserId) -> Result<()> {
+        if self.scope.can_read(owner, false) || self.shared(kind, id).await? {
+            return Ok(());
+        }
+        Err(Error::invalid(field, format!("{} {id} does not exist", kind.as_str())))
+    }
+
+    async fn check_account_ref(&self, field: &str, id: AccountId) -> Result<()> {
+        match self.store.account(id).await {
+            Ok(a) => self.check_reference(field, RecordKind::Account, id.0, a.owner_id).await,
+            Err(Error::NotFound { .. }) => Err(Error::invalid(field, format!("account {id} does not exist"))),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn check_contact_ref(&self, field: &str, id: ContactId) -> Result<()> {
+        match self.store.contact(id).await {
+            Ok(c) => self.check_reference(field, RecordKind::Contact, id.0, c.owner_id).await,
+            Err(Error::NotFound { .. }) => Err(Error::invalid(field, format!("contact {id} does not exist"))),
+            Err(e) => Err(e),
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Accounts
+
+    pub async fn create_account(&self, new: &NewAccount, now: DateTime<Utc>) -> Result<Account> {
+        let owner = new.owner_id.unwrap_or(self.scope.user);
+        self.check_owner(RecordKind::Account, owner, now).await?;
+        let account = self.store.create_account(new, owner, now).await?;
+        self.audit(AuditAction::Create, "account", Some(account.id.0), "", None, json(&account), now).await?;
+        Ok(account)
+    }
+
+    pub async fn account(&self, id: AccountId, now: DateTime<Utc>) -> Result<Account> {
+        let account = self.store.account(id).await?;
+        self.check_read(RecordKind::Account, id.0, account.owner_id, now).await?;
+        Ok(account)
+    }
+
+    pub async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account> {
+        let old = self.store.account(id).await?;
+        self.check_write(RecordKind::Account, id.0, old.owner_id, now).await?;
+        if let Some(owner) = patch.owner_id.filter(|o| *o != old.owner_id) {
+            self.check_owner(RecordKind::Account, owner, now).await?;
+        }
+        let new = self.store.update_account(id, patch, now).await?;
+        self.audit(AuditAction::Update, "account", Some(id.0), "", json(&old), json(&new), now).await?;
+        Ok(new)
+    }
+
+    pub async fn list_accounts(&self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>> {
+        self.store.list_accounts(filter, self.scope, page).await
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Contacts
+
+    pub async fn create_contact(&self, new: &NewContact, now: DateTime<Utc>) -> Result<Contact> {
+        let owner = new.owner_id.unwrap_or(self.scope.user);
+        self.check_owner(RecordKind::Contact, owner, now).await?;
+        if let Some(account) = new.account_id {
+            self.check_account_ref("account_id", account).await?;
+        }
+        let contact = self.store.create_contact(new, owner, now).await?;
+        self.audit(AuditAction::Create, "contact", Some(contact.id.0), "", None, json(&contact), now).await?;
+        Ok(contact)
+    }
+
+    pub async fn contact(&self, id: ContactId, now: DateTime<Utc>) -> Result<Contact> {
+        let contact = self.store.contact(id).await?;
+        self.check_read(RecordKind::Contact, id.0, contact.owner_id, now).await?;
+        Ok(contact)
+    }
+
+    pub async fn update_contact(&self, id: ContactId, patch: &ContactPatch, now: DateTime<Utc>) -> Result<Contact> {
+        let old = self.store.contact(id).await?;
+        self.check_write(RecordKind::Contact, id.0, old.owner_id, now).await?;
+        if let Some(owner) = patch.owner_id.filter(|o| *o != old.owner_id) {
+            self.check_owner(RecordKind::Contact, owner, now).await?;
+        }
+        if let Some(Some(account)) = patch.account_id {
+            self.check_account_ref("account_id", account).await?;
+        }
+        let new = self.store.update_contact(id, patch, now).await?;
+        self.audit(AuditAction::Update, "contact", Some(id.0), "", json(&old), json(&new), now).await?;
+        Ok(new)
+    }
+
+    pub async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
+        self.store.list_contacts(filter, self.scope, page).await
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Leads
+
+    pub async fn create_lead(&self, new: &NewLead, now: DateTime<Utc>) -> Result<Lead> {
+        let owner = new.owner_id.unwrap_or(self.scope.user);
+        self.check_owner(RecordKind::Lead, owner, now).await?;
+        let lead = self.store.create_lead(new, owner, now).await?;
+        self.audit(AuditAction::Create, "lead", Some(lead.id.0), "", None, json(&lead), now).await?;
+        Ok(lead)
+    }
+
+    pub async fn lead(&self, id: LeadId, now: DateTime<Utc>) -> Result<Lead> {
+        let lead = self.store.lead(id).await?;
+        self.check_read(RecordKind::Lead, id.0, lead.owner_id, now).await?;
+        Ok(lead)
+    }
+
+    pub async fn update_lead(&self, id: LeadId, patch: &LeadPatch, now: DateTime<Utc>) -> Result<Lead> {
+        let old = self.store.lead(id).await?;
+        self.check_write(RecordKind::Lead, id.0, old.owner_id, now).await?;
+        if let Some(owner) = patch.owner_id.filter(|o| *o != old.owner_id) {
+            self.check_owner(RecordKind::Lead, owner, now).await?;
+        }
+        let new = self.store.update_lead(id, patch, now).await?;
+        self.audit(AuditAction::Update, "lead", Some(id.0), "", json(&old), json(&new), now).await?;
+        Ok(new)
+    }
+
+    pub async fn set_lead_status(
+        &self,
+        id: LeadId,
+        to: LeadStatus,
+        q: &Qualification,
+        now: DateTime<Utc>,
+    ) -> Result<Lead> {
+        let old = self.store.lead(id).await?;
+        self.check_write(RecordKind::Lead, id.0, old.owner_id, now).await?;
+        let new = self.store.set_lead_status(id, to, q, now).await?;
+        let detail = format!("{} → {}", old.status.as_str(), new.status.as_str());
+        self.audit(AuditAction::Transition, "lead", Some(id.0), detail, json(&old), json(&new), now).await?;
+        Ok(new)
+    }
+
+    pub async fn list_leads(&self, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>> {
+        self.store.list_leads(filter, self.scope, page).await
+    }
+
+    /// Duplicates among the records the caller can read.
+    pub async fn lead_duplicates(&self, id: LeadId, now: DateTime<Utc>) -> Result<Vec<Duplicate>> {
+        let lead = self.lead(id, now).await?;
+        self.store.find_duplicates(&lead.duplicate_keys(), Some(id), self.scope).await
+    }
+
+    pub async fn find_duplicates(&self, keys: &DuplicateKeys) -> Result<Vec<Duplicate>> {
+        self.store.find_duplicates(keys, None, self.scope).await
+    }
+
+    pub async fn convert_lead(&self, id: LeadId, req: &ConvertLead, now: DateTime<Utc>) -> Result<Conversion> {
+        let old = self.store.lead(id).await?;
+        self.check_write(RecordKind::Lead, id.0, old.owner_id, now).await?;
+        if let Some(account) = req.account_id {
+            self.check_account_ref("account_id", account).await?;
+        }
+        if let Some(contact) = req.contact_id {
+            self.check_contact_ref("contact_id", contact).await?;
+        }
+        let conversion = self.store.convert_lead(id, req, &self.actor(), now).await?;
+        let detail = format!(
+            "converted to account {}, contact {}, deal {}",
+            conversion.account.id, conversion.contact.id, conversion.deal.id
+        );
+        self.audit(AuditAction::Transition, "lead", Some(id.0), detail, json(&old), json(&conversion), now).await?;
+        Ok(conversion)
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Deals
+
+    pub async fn create_deal(&self, new: &NewDeal, now: DateTime<Utc>) -> Result<Deal> {
+        let owner = new.owner_id.unwrap_or(self.scope.user);
+        self.check_owner(RecordKind::Deal, owner, now).await?;
+        self.check_account_ref("account_id", new.account_id).await?;
+        for (i, c) in new.contact_ids.iter().enumerate() {
+            self.check_contact_ref(&format!("contact_ids[{i}]"), *c).await?;
+        }
+        let deal = self.store.create_deal(new, &self.actor(), now).await?;
+        self.audit(AuditAction::Create, "deal", Some(deal.id.0), "", None, json(&deal), now).await?;
+        Ok(deal)
+    }
+
+    pub async fn deal(&self, id: DealId, now: DateTime<Utc>) -> Result<Deal> {
+        let deal = self.store.deal(id).await?;
+        self.check_read(RecordKind::Deal, id.0, deal.owner_id, now).await?;
+        Ok(deal)
+    }
+
+    pub async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>> {
+        self.store.list_deals(filter, self.scope, page).await
+    }
+
+    pub async fn deal_totals(&self, filter: &DealFilter) -> Result<DealTotals> {
+        self.store.deal_totals(filter, self.scope).await
+    }
+
+    pub async fn update_deal(&self, id: DealId, patch: &DealPatch, now: DateTime<Utc>) -> Result<Deal> {
+        let old = self.store.deal(id).await?;
+        self.check_write(RecordKind::Deal, id.0, old.owner_id, now).await?;
+        if let Some(owner) = patch.owner_id.filter(|o| *o != old.owner_id) {
+            self.check_owner(RecordKind::Deal, owner, now).await?;
+        }
+        if let Some(contacts) = &patch.contact_ids {
+            for (i, c) in contacts.iter().enumerate() {
+                self.check_contact_ref(&format!("contact_ids[{i}]"), *c).await?;
+            }
+        }
+        let new = self.store.update_deal(id, patch, &self.actor(), now).await?;
+        self.audit(AuditAction::Update, "deal", Some(id.0), "", json(&old), json(&new), now).await?;
+        Ok(new)
+    }
+
+    pub async fn move_deal(&self, id: DealId, req: &MoveRequest, now: DateTime<Utc>) -> Result<(Deal, DealEvent)> {
+        let old = self.store.deal(id).await?;
+        self.check_write(RecordKind::Deal, id.0, old.owner_id, now).await?;
+        let (deal, event) = self.store.move_deal(id, req, &self.actor(), now).await?;
+        let detail = format!("{} → {}", old.current_node, deal.current_node);
+        self.audit(AuditAction::Move, "deal", Some(id.0), detail, json(&old), json(&event), now).await?;
+        Ok((deal, event))
+    }
+
+    pub async fn toggle_step(&self, id: DealId, toggle: &StepToggle, now: DateTime<Utc>) -> Result<Deal> {
+        let old = self.store.deal(id).await?;
+        self.check_write(RecordKind::Deal, id.0, old.owner_id, now).await?;
+        let deal = self.store.toggle_step(id, toggle, &self.actor(), now).await?;
+        self.audit(AuditAction::Transition, "deal", Some(id.0), "step", None, json(toggle), now).await?;
+        Ok(deal)
+    }
+
+    pub async fn deal_events(&self, id: DealId, now: DateTime<Utc>) -> Result<Vec<DealEvent>> {
+        self.deal(id, now).await?;
+        self.store.deal_events(id).await
+    }
+
+    /// The event log of a process, limited to the deals the caller can read.
+    pub async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
+        self.store.stage_entries(process, self.scope).await
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Processes: everyone reads them, admins and managers change them.
+
+    pub async fn create_process(&self, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        self.editor("process", now).await?;
+        let v = self.store.create_process(definition, now).await?;
+        self.audit(AuditAction::Create, "process", Some(v.process_id.0), definition.key.clone(), None, None, now)
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn save_draft(
+        &self,
+        id: ProcessId,
+        version: i32,
+        definition: &ProcessDefinition,
+        now: DateTime<Utc>,
+    ) -> Result<ProcessVersion> {
+        self.editor("process", now).await?;
+        let v = self.store.save_draft(id, version, definition, now).await?;
+        self.audit(AuditAction::Update, "process", Some(id.0), format!("draft version {version}"), None, None, now)
+            .await?;
+        Ok(v)
+    }
+
+    pub async fn new_draft(&self, id: ProcessId, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        self.editor("process", now).await?;
+        let v = self.store.new_draft(id, definition, now).await?;
+        let detail = format!("new draft version {}", v.version);
+        self.audit(AuditAction::Create, "process", Some(id.0), detail, None, None, now).await?;
+        Ok(v)
+    }
+
+    pub async fn publish(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        self.editor("process", now).await?;
+        let v = self.store.publish(id, version, now).await?;
+        let detail = format!("published version {version}");
+        self.audit(AuditAction::Transition, "process", Some(id.0), detail, None, None, now).await?;
+        Ok(v)
+    }
+
+    async fn editor(&self, kind: &str, now: DateTime<Utc>) -> Result<()> {
+        match self.scope.require_process_editor() {
+            Ok(()) => Ok(()),
+            Err(e) => self.denied(kind, None, e, now).await,
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Shares: whoever may change a record may open it to another user.
+
+    async fn owner_of(&self, kind: RecordKind, id: i64) -> Result<UserId> {
+        Ok(match kind {
+            RecordKind::Account => self.store.account(AccountId(id)).await?.owner_id,
+            RecordKind::Contact => self.store.contact(ContactId(id)).await?.owner_id,
+            RecordKind::Lead => self.store.lead(LeadId(id)).await?.owner_id,
+            RecordKind::Deal => self.store.deal(DealId(id)).await?.owner_id,
+        })
+    }
+
+    pub async fn shares(&self, kind: RecordKind, id: i64, now: DateTime<Utc>) -> Result<Vec<Share>> {
+        let owner = self.owner_of(kind, id).await?;
+        self.check_read(kind, id, owner, now).await?;
+        self.store.shares(kind, id).await
+    }
+
+    pub async fn share(&self, kind: RecordKind, id: i64, with: UserId, now: DateTime<Utc>) -> Result<Share> {
+        let owner = self.owner_of(kind, id).await?;
+        self.check_write(kind, id, owner, now).await?;
+        match self.store.user(with).await {
+            Ok(u) if u.active => {}
+            Ok(_) => return Err(Error::invalid("user_id", format!("user {with} is deactivated"))),
+            Err(Error::NotFound { .. }) => return Err(Error::invalid("user_id", format!("user {with} does not exist"))),
+            Err(e) => return Err(e),
+        }
+        let share = Share { record_kind: kind, record_id: id, user_id: with, shared_by: self.scope.user, created_at: now };
+        self.store.share(&share).await?;
+        let detail = format!("{} {id} shared with user {with}", kind.as_str());
+        self.audit(AuditAction::PermissionChanged, kind.as_str(), Some(id), detail, None, json(&share), now).await?;
+        Ok(share)
+    }
+
+    pub async fn unshare(&self, kind: RecordKind, id: i64, with: UserId, now: DateTime<Utc>) -> Result<()> {
+        let owner = self.owner_of(kind, id).await?;
+        self.check_write(kind, id, owner, now).await?;
+        if !self.store.unshare(kind, id, with).await? {
+            return Err(Error::not_found("share", format!("{} {id} with user {with}", kind.as_str())));
+        }
+        let detail = format!("{} {id} no longer shared with user {with}", kind.as_str());
+        self.audit(AuditAction::PermissionChanged, kind.as_str(), Some(id), detail, None, None, now).await
+    }
+}
+
+fn kind_entity(kind: RecordKind) -> &'static str {
+    kind.as_str()
+}
+
