@@ -69,6 +69,7 @@ pub fn demo_users() -> Vec<NewUser> {
         locale: locale.into(),
         time_zone: tz.into(),
         role,
+        password_hash: None,
     };
     let zh = "zh-CN";
     let sh = "Asia/Shanghai";

@@ -83,6 +83,7 @@ pub async fn seed_user<S: Store + ?Sized>(store: &S, role: Role) -> Actor {
         locale: "zh-CN".into(),
         time_zone: "Asia/Shanghai".into(),
         role,
+        password_hash: None,
     };
     let user = store.create_user(&user, at(0)).await.unwrap_or_else(|e| panic!("[{}] seed user: {e}", store.backend()));
     Actor { user: user.id, role: user.role }
