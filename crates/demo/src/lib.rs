@@ -89,6 +89,37 @@ pub fn demo_users() -> Vec<NewUser> {
     ]
 }
 
+/// The demo's two teams: (name, manager's email, members' emails). The viewer reads the
+/// Shanghai team's records.
+pub fn demo_teams() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    let e = |local: &'static str| local;
+    vec![
+        (
+            "华东销售组",
+            e("wang.jianguo@salesflow.example.com"),
+            vec![
+                "wang.jianguo@salesflow.example.com",
+                "zhang.wei@salesflow.example.com",
+                "li.na@salesflow.example.com",
+                "liu.yang@salesflow.example.com",
+                "chen.jing@salesflow.example.com",
+                "yang.fan@salesflow.example.com",
+                "zhao.min@salesflow.example.com",
+            ],
+        ),
+        (
+            "International Sales",
+            e("sarah.mitchell@salesflow.example.com"),
+            vec![
+                "sarah.mitchell@salesflow.example.com",
+                "james.carter@salesflow.example.com",
+                "emily.watson@salesflow.example.com",
+                "daniel.tan@salesflow.example.com",
+            ],
+        ),
+    ]
+}
+
 // ---------------------------------------------------------------------------------------------
 // The world the history is written into.
 

@@ -457,6 +457,150 @@ impl<'a> Guarded<'a> {
     }
 }
 
+/// People, teams, tokens and the audit log: what only admins (or the user themself) may do.
+impl Guarded<'_> {
+    /// Refuses (and audits) anyone but an admin.
+    pub async fn require_admin(&self, what: &str, kind: &str, id: Option<i64>, now: DateTime<Utc>) -> Result<()> {
+        match self.scope.require_admin(what) {
+            Ok(()) => Ok(()),
+            Err(e) => self.denied(kind, id, e, now).await,
+        }
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.store.list_users().await
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        self.store.user(id).await
+    }
+
+    /// `new.password_hash` is already hashed by the caller.
+    pub async fn create_user(&self, new: &NewUser, now: DateTime<Utc>) -> Result<User> {
+        self.require_admin("create users", "user", None, now).await?;
+        let user = self.store.create_user(new, now).await?;
+        self.audit(AuditAction::Create, "user", Some(user.id.0), "", None, json(&user), now).await?;
+        Ok(user)
+    }
+
+    /// Admins change anything; a user changes their own name, language and time zone.
+    /// Returns the user before and after.
+    pub async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<(User, User)> {
+        let own_details = id == self.scope.user && patch.role.is_none() && patch.active.is_none();
+        if !own_details {
+            let what = if patch.role.is_some() { "change roles" } else { "change other users" };
+            self.require_admin(what, "user", Some(id.0), now).await?;
+        }
+        if id == self.scope.user && patch.active == Some(false) {
+            return Err(Error::invalid("active", "an admin cannot deactivate themself"));
+        }
+        if id == self.scope.user && patch.role.is_some_and(|r| r != self.scope.role) {
+            return Err(Error::invalid("role", "an admin cannot change their own role"));
+        }
+        let old = self.store.user(id).await?;
+        let new = self.store.update_user(id, patch, now).await?;
+        let action = if old.role != new.role || old.active != new.active {
+            AuditAction::PermissionChanged
+        } else {
+            AuditAction::Update
+        };
+        self.audit(action, "user", Some(id.0), "", json(&old), json(&new), now).await?;
+        if !new.active {
+            self.store.delete_sessions_of(id).await?;
+        }
+        Ok((old, new))
+    }
+
+    /// An admin resets anyone's password; users change their own (the caller has checked
+    /// their current password). Every session of the user ends.
+    pub async fn set_password(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> Result<()> {
+        if id != self.scope.user {
+            self.require_admin("reset passwords", "user", Some(id.0), now).await?;
+        }
+        self.store.set_password_hash(id, hash, now).await?;
+        self.store.delete_sessions_of(id).await?;
+        let detail = if id == self.scope.user { "changed by the user" } else { "reset by an admin" };
+        self.audit(AuditAction::PasswordChanged, "user", Some(id.0), detail, None, None, now).await
+    }
+
+    pub async fn teams(&self) -> Result<Vec<Team>> {
+        self.store.list_teams().await
+    }
+
+    pub async fn team(&self, id: TeamId) -> Result<Team> {
+        self.store.team(id).await
+    }
+
+    pub async fn create_team(&self, new: &NewTeam, now: DateTime<Utc>) -> Result<Team> {
+        self.require_admin("create teams", "team", None, now).await?;
+        let team = self.store.create_team(new, now).await?;
+        self.audit(AuditAction::PermissionChanged, "team", Some(team.id.0), "created", None, json(&team), now)
+            .await?;
+        Ok(team)
+    }
+
+    pub async fn update_team(&self, id: TeamId, patch: &TeamPatch, now: DateTime<Utc>) -> Result<Team> {
+        self.require_admin("change teams", "team", Some(id.0), now).await?;
+        let old = self.store.team(id).await?;
+        let new = self.store.update_team(id, patch, now).await?;
+        self.audit(AuditAction::PermissionChanged, "team", Some(id.0), "changed", json(&old), json(&new), now)
+            .await?;
+        Ok(new)
+    }
+
+    pub async fn delete_team(&self, id: TeamId, now: DateTime<Utc>) -> Result<()> {
+        self.require_admin("delete teams", "team", Some(id.0), now).await?;
+        let old = self.store.team(id).await?;
+        self.store.delete_team(id).await?;
+        self.audit(AuditAction::PermissionChanged, "team", Some(id.0), "deleted", json(&old), None, now).await
+    }
+
+    /// A token for the caller themself.
+    pub async fn create_token(&self, new: &NewApiToken, now: DateTime<Utc>) -> Result<ApiToken> {
+        if new.user_id != self.scope.user {
+            return Err(Error::Forbidden("tokens are created by their own user".into()));
+        }
+        if let Some(end) = new.expires_at
+            && end <= now
+        {
+            return Err(Error::invalid("expires_at", "must be in the future"));
+        }
+        let label = new.label.trim();
+        if label.is_empty() || label.chars().count() > 200 {
+            return Err(Error::invalid("label", "is required, at most 200 characters"));
+        }
+        let token = self.store.create_api_token(&NewApiToken { label: label.into(), ..new.clone() }, now).await?;
+        self.audit(AuditAction::TokenCreated, "api_token", Some(token.id.0), token.label.clone(), None, json(&token), now)
+            .await?;
+        Ok(token)
+    }
+
+    /// The caller's tokens; an admin may ask for everyone's.
+    pub async fn tokens(&self, everyone: bool, now: DateTime<Utc>) -> Result<Vec<ApiToken>> {
+        if everyone {
+            self.require_admin("list every user's tokens", "api_token", None, now).await?;
+            return self.store.list_api_tokens(None).await;
+        }
+        self.store.list_api_tokens(Some(self.scope.user)).await
+    }
+
+    /// Revokes one of the caller's tokens, or any token for an admin.
+    pub async fn revoke_token(&self, id: TokenId, now: DateTime<Utc>) -> Result<ApiToken> {
+        let token = self.store.api_token(id).await?;
+        if token.user_id != self.scope.user && !self.scope.is_admin() {
+            return Err(Error::not_found("api_token", id));
+        }
+        let token = self.store.revoke_api_token(id, now).await?;
+        self.audit(AuditAction::TokenRevoked, "api_token", Some(id.0), token.label.clone(), None, None, now).await?;
+        Ok(token)
+    }
+
+    pub async fn audit_log(&self, filter: &AuditFilter, page: PageRequest, now: DateTime<Utc>) -> Result<Page<AuditEntry>> {
+        self.require_admin("read the audit log", "audit_log", None, now).await?;
+        self.store.list_audit(filter, page).await
+    }
+}
+
 fn kind_entity(kind: RecordKind) -> &'static str {
     kind.as_str()
 }

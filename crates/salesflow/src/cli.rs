@@ -52,11 +52,19 @@ pub struct Serve {
     /// Fill an empty database with a small demo data set first.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub demo_if_empty: bool,
+    /// Mark cookies `Secure`: set when users reach the server over HTTPS (directly or
+    /// through a proxy).
+    #[arg(long, env = "SALESFLOW_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
 }
 
 impl Default for Serve {
     fn default() -> Self {
-        Serve { addr: std::env::var("SALESFLOW_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into()), demo_if_empty: true }
+        Serve {
+            addr: std::env::var("SALESFLOW_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into()),
+            demo_if_empty: true,
+            secure_cookies: std::env::var("SALESFLOW_SECURE_COOKIES").is_ok_and(|v| v == "true" || v == "1"),
+        }
     }
 }
 
@@ -68,7 +76,8 @@ pub enum ProcessCommand {
 
 #[derive(Subcommand)]
 pub enum UserCommand {
-    /// Create a user and print an API token for them.
+    /// Create a user with a password (from SALESFLOW_PASSWORD, or generated and printed
+    /// once) and print an API token for them.
     Add {
         #[arg(long)]
         name: String,

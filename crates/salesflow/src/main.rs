@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 use salesflow_domain::clock::{Clock, SystemClock};
-use salesflow_domain::records::NewUser;
+use salesflow_domain::records::{AuditAction, NewUser};
 use salesflow_domain::store::Store;
 
 use cli::{Cli, Command, ProcessCommand, TokenCommand, UserCommand};
@@ -32,7 +32,7 @@ async fn main() -> Result<()> {
                 let report = seed::demo(&store, 400, 42, false).await?;
                 report.print();
             }
-            serve(store, &args.addr).await
+            serve(store, &args.addr, args.secure_cookies).await
         }
         Command::Migrate => {
             let store = open(&cli.database_url).await?;
@@ -49,9 +49,23 @@ async fn main() -> Result<()> {
             let store = open(&cli.database_url).await?;
             let role = salesflow_domain::records::Role::parse(&role)
                 .with_context(|| format!("role must be admin, manager, rep or viewer, not `{role}`"))?;
-            let user = store.create_user(&NewUser { name, email, locale, time_zone, role }, SystemClock.now()).await?;
+            // The password comes from the environment (never the command line, which other
+            // users of the machine can see), or is generated and printed once.
+            let (password, generated) = match std::env::var("SALESFLOW_PASSWORD") {
+                Ok(p) if !p.is_empty() => (p, false),
+                _ => (seed::new_password(), true),
+            };
+            salesflow_web::auth::password::check_new("SALESFLOW_PASSWORD", &password)?;
+            let password_hash = Some(salesflow_web::auth::password::hash(&password).await?);
+            let now = SystemClock.now();
+            let user =
+                store.create_user(&NewUser { name, email, locale, time_zone, role, password_hash }, now).await?;
+            store.append_audit(&seed::cli_audit(AuditAction::Create, "user", user.id.0, "command line", now)).await?;
             let token = seed::issue_token(&store, &user, "cli").await?;
             println!("user {} <{}> created as {}", user.id, user.email, role.as_str());
+            if generated {
+                println!("password (shown once): {password}");
+            }
             println!("API token (shown once): {token}");
             Ok(())
         }
@@ -79,17 +93,18 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(store: Arc<dyn Store>, addr: &str) -> Result<()> {
+async fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     // A closed stdout (piped into `head`, a supervisor gone) must not stop the server.
     let banner = format!(
-        "salesflow ({}) is serving on http://{local}\n  API docs:  http://{local}/api/docs\n  OpenAPI:   http://{local}/api/openapi.json\n",
+        "salesflow ({}) is serving on http://{local}\n  Sign in:   http://{local}/login\n  API docs:  http://{local}/api/docs\n  OpenAPI:   http://{local}/api/openapi.json\n",
         store.backend()
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
-    let state = salesflow_web::AppState::new(store, Arc::new(SystemClock));
+    let auth = salesflow_web::auth::AuthConfig { secure_cookies, ..Default::default() };
+    let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -6,12 +6,14 @@ use std::time::Instant;
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use salesflow_domain::clock::{Clock, SystemClock};
-use salesflow_domain::records::User;
+use chrono::{DateTime, Utc};
+use salesflow_domain::records::{AuditAction, NewApiToken, NewAuditEntry, NewTeam, TokenScope, User};
 use salesflow_domain::store::{ProcessVersion, Store};
 use salesflow_domain::templates;
 
 pub struct Report {
-    pub admin: Option<(User, String)>,
+    /// The admin, their API token and the demo users' password, shown once.
+    pub admin: Option<(User, String, String)>,
     pub deals: u64,
     pub events: u64,
     pub seconds: f64,
@@ -26,17 +28,51 @@ impl Report {
             self.seconds,
             self.events as f64 / self.seconds.max(0.001)
         );
-        if let Some((admin, token)) = &self.admin {
+        if let Some((admin, token, password)) = &self.admin {
             println!("admin: {} <{}>", admin.name, admin.email);
+            println!("password of every demo user (shown once): {password}");
             println!("admin API token (shown once): {token}");
         }
     }
 }
 
+/// A read-write API token for `user`, without expiry; the secret is returned once.
 pub async fn issue_token(store: &Arc<dyn Store>, user: &User, label: &str) -> Result<String> {
     let token = salesflow_web::auth::new_token();
-    store.create_api_token(user.id, &salesflow_web::auth::token_hash(&token), label, SystemClock.now()).await?;
+    let new = NewApiToken {
+        user_id: user.id,
+        token_hash: salesflow_web::auth::token_hash(&token),
+        label: label.into(),
+        scope: TokenScope::ReadWrite,
+        expires_at: None,
+    };
+    let now = SystemClock.now();
+    let created = store.create_api_token(&new, now).await?;
+    store.append_audit(&cli_audit(AuditAction::TokenCreated, "api_token", created.id.0, label, now)).await?;
     Ok(token)
+}
+
+/// An audit entry for something done on the command line (no signed-in actor).
+pub fn cli_audit(action: AuditAction, kind: &str, id: i64, detail: &str, now: DateTime<Utc>) -> NewAuditEntry {
+    NewAuditEntry {
+        at: now,
+        actor_id: None,
+        action,
+        subject_kind: kind.into(),
+        subject_id: Some(id),
+        address: "command line".into(),
+        detail: detail.into(),
+        old_value: None,
+        new_value: None,
+    }
+}
+
+/// A readable random password: 16 characters from an alphabet without look-alikes.
+pub fn new_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Published versions of every shipped template, creating and publishing them when missing.
@@ -65,11 +101,26 @@ pub async fn demo(store: &Arc<dyn Store>, deals: u64, seed: u64, progress: bool)
     let mut users = store.list_users().await?;
     let mut admin = None;
     if users.is_empty() {
-        for u in salesflow_demo::demo_users() {
-            users.push(store.create_user(&u, now).await?);
+        let password = new_password();
+        let hash = salesflow_web::auth::password::hash(&password).await?;
+        for mut u in salesflow_demo::demo_users() {
+            u.password_hash = Some(hash.clone());
+            let user = store.create_user(&u, now).await?;
+            store.append_audit(&cli_audit(AuditAction::Create, "user", user.id.0, "demo data", now)).await?;
+            users.push(user);
+        }
+        for (name, manager, members) in salesflow_demo::demo_teams() {
+            let id = |email: &str| users.iter().find(|u| u.email == email).map(|u| u.id);
+            let team = NewTeam {
+                name: name.into(),
+                manager_id: id(manager),
+                members: members.into_iter().filter_map(id).collect(),
+            };
+            let team = store.create_team(&team, now).await?;
+            store.append_audit(&cli_audit(AuditAction::PermissionChanged, "team", team.id.0, "demo data", now)).await?;
         }
         let token = issue_token(store, &users[0], "demo").await?;
-        admin = Some((users[0].clone(), token));
+        admin = Some((users[0].clone(), token, password));
     }
     let processes = template_processes(store).await?;
     let world = salesflow_demo::World { users, processes, start: store.max_ids().await?, now, months: 12 };

@@ -5,6 +5,8 @@
 pub mod api;
 pub mod auth;
 pub mod extract;
+pub mod i18n;
+pub mod pages;
 pub mod problem;
 
 use std::sync::Arc;
@@ -20,13 +22,23 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::TokenCache>,
+    pub auth: Arc<auth::AuthConfig>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()) }
+        Self::with_auth(store, clock, auth::AuthConfig::default())
+    }
+
+    pub fn with_auth(store: Arc<dyn Store>, clock: Arc<dyn Clock>, auth: auth::AuthConfig) -> Self {
+        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()), auth: Arc::new(auth) }
     }
 }
+
+/// The Content-Security-Policy of every response: nothing inline, nothing from elsewhere.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+form-action 'self'; frame-ancestors 'none'";
 
 /// The whole application: API, OpenAPI document, docs page and health check.
 pub fn router(state: AppState) -> Router {
@@ -36,10 +48,13 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(api::docs())
+        .merge(pages::routes())
         .route("/health", axum::routing::get(|| async { "ok" }))
         .fallback(problem::not_found_fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::layer))
         .with_state(state)
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        .layer(header("content-security-policy", CONTENT_SECURITY_POLICY))
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("referrer-policy", "same-origin"))
         .layer(header("x-frame-options", "DENY"))
@@ -52,5 +67,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -26,13 +26,13 @@ pub struct AccountQuery {
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", params(AccountQuery),
     responses((status = 200, body = AccountPage), (status = 400, body = Problem)))]
 pub async fn list(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> ApiResult<Json<AccountPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = AccountFilter { owner: q.owner.map(UserId), text: q.q };
-    Ok(Json(s.store.list_accounts(&filter, page).await?.into()))
+    Ok(Json(c.guarded(&s).list_accounts(&filter, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = NewAccount,
@@ -42,23 +42,22 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(new): ApiJson<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<Account>)> {
-    let owner = new.owner_id.unwrap_or(c.user.id);
-    Ok((StatusCode::CREATED, Json(s.store.create_account(&new, owner, s.clock.now()).await?)))
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).create_account(&new, s.clock.now()).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 200, body = Account), (status = 404, body = Problem)))]
-pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Account>> {
-    Ok(Json(s.store.account(AccountId(id)).await?))
+pub async fn get(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Account>> {
+    Ok(Json(c.guarded(&s).account(AccountId(id), s.clock.now()).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = i64, Path)), request_body = AccountPatch,
     responses((status = 200, body = Account), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<AccountPatch>,
 ) -> ApiResult<Json<Account>> {
-    Ok(Json(s.store.update_account(AccountId(id), &patch, s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).update_account(AccountId(id), &patch, s.clock.now()).await?))
 }

@@ -27,13 +27,13 @@ pub struct ContactQuery {
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
     responses((status = 200, body = ContactPage), (status = 400, body = Problem)))]
 pub async fn list(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<ContactQuery>,
 ) -> ApiResult<Json<ContactPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = ContactFilter { owner: q.owner.map(UserId), account: q.account.map(AccountId), text: q.q };
-    Ok(Json(s.store.list_contacts(&filter, page).await?.into()))
+    Ok(Json(c.guarded(&s).list_contacts(&filter, page).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = NewContact,
@@ -43,23 +43,22 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(new): ApiJson<NewContact>,
 ) -> ApiResult<(StatusCode, Json<Contact>)> {
-    let owner = new.owner_id.unwrap_or(c.user.id);
-    Ok((StatusCode::CREATED, Json(s.store.create_contact(&new, owner, s.clock.now()).await?)))
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).create_contact(&new, s.clock.now()).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
     responses((status = 200, body = Contact), (status = 404, body = Problem)))]
-pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Contact>> {
-    Ok(Json(s.store.contact(ContactId(id)).await?))
+pub async fn get(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Contact>> {
+    Ok(Json(c.guarded(&s).contact(ContactId(id), s.clock.now()).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)), request_body = ContactPatch,
     responses((status = 200, body = Contact), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ContactPatch>,
 ) -> ApiResult<Json<Contact>> {
-    Ok(Json(s.store.update_contact(ContactId(id), &patch, s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).update_contact(ContactId(id), &patch, s.clock.now()).await?))
 }

@@ -6,7 +6,7 @@ use salesflow_domain::records::{
     Channel, Deal, DealEvent, DealFilter, DealPatch, DealStatus, MoveRequest, NewDeal, StepToggle,
 };
 use salesflow_domain::stage_move::{self, MoveOption};
-use salesflow_domain::store::DealSummary;
+use salesflow_domain::store::{DealSummary, DealTotals};
 use serde::{Deserialize, Serialize};
 
 use super::{Paging, page_type};
@@ -55,21 +55,34 @@ pub struct EventList {
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals", params(DealQuery),
     responses((status = 200, body = DealPage), (status = 400, body = Problem)))]
 pub async fn list(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<DealQuery>,
 ) -> ApiResult<Json<DealPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
-    let filter = DealFilter {
-        owner: q.owner.map(UserId),
-        process: q.process.map(ProcessId),
-        stage: q.stage,
-        status: q.status,
-        channel: q.channel,
-        account: q.account.map(AccountId),
-        text: q.q,
-    };
-    Ok(Json(s.store.list_deals(&filter, page).await?.into()))
+    Ok(Json(c.guarded(&s).list_deals(&q.filter(), page).await?.into()))
+}
+
+impl DealQuery {
+    fn filter(self) -> DealFilter {
+        DealFilter {
+            owner: self.owner.map(UserId),
+            process: self.process.map(ProcessId),
+            stage: self.stage,
+            status: self.status,
+            channel: self.channel,
+            account: self.account.map(AccountId),
+            text: self.q,
+        }
+    }
+}
+
+/// Count, amount and probability-weighted amount (per currency) of the deals the same query
+/// lists — only those the caller may see.
+#[utoipa::path(get, path = "/api/v1/deals/totals", tag = "deals", params(DealQuery),
+    responses((status = 200, body = DealTotals), (status = 400, body = Problem)))]
+pub async fn totals(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<DealQuery>) -> ApiResult<Json<DealTotals>> {
+    Ok(Json(c.guarded(&s).deal_totals(&q.filter()).await?))
 }
 
 /// Creates a deal at the entry stage of the process's latest published version.
@@ -80,13 +93,13 @@ pub async fn create(
     State(s): State<AppState>,
     ApiJson(new): ApiJson<NewDeal>,
 ) -> ApiResult<(StatusCode, Json<Deal>)> {
-    Ok((StatusCode::CREATED, Json(s.store.create_deal(&new, &c.actor(), s.clock.now()).await?)))
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).create_deal(&new, s.clock.now()).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "deals", params(("id" = i64, Path)),
     responses((status = 200, body = Deal), (status = 404, body = Problem)))]
-pub async fn get(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Deal>> {
-    Ok(Json(s.store.deal(DealId(id)).await?))
+pub async fn get(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Deal>> {
+    Ok(Json(c.guarded(&s).deal(DealId(id), s.clock.now()).await?))
 }
 
 /// Changes fields; amount, probability, close date and owner changes each append an event.
@@ -98,14 +111,14 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<DealPatch>,
 ) -> ApiResult<Json<Deal>> {
-    Ok(Json(s.store.update_deal(DealId(id), &patch, &c.actor(), s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).update_deal(DealId(id), &patch, s.clock.now()).await?))
 }
 
 /// Where the deal can go from here, and which exit criteria each way still needs.
 #[utoipa::path(get, path = "/api/v1/deals/{id}/moves", tag = "deals", params(("id" = i64, Path)),
     responses((status = 200, body = MoveOptions), (status = 404, body = Problem)))]
-pub async fn options(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<MoveOptions>> {
-    let deal = s.store.deal(DealId(id)).await?;
+pub async fn options(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<MoveOptions>> {
+    let deal = c.guarded(&s).deal(DealId(id), s.clock.now()).await?;
     let version = s.store.process_version(deal.process_id, deal.process_version).await?;
     let items = stage_move::options(&version.definition, &deal);
     Ok(Json(MoveOptions { current_node: deal.current_node, version: deal.version, items }))
@@ -121,7 +134,7 @@ pub async fn move_deal(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<MoveRequest>,
 ) -> ApiResult<(StatusCode, Json<MoveResult>)> {
-    let (deal, event) = s.store.move_deal(DealId(id), &req, &c.actor(), s.clock.now()).await?;
+    let (deal, event) = c.guarded(&s).move_deal(DealId(id), &req, s.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(MoveResult { deal, event })))
 }
 
@@ -134,12 +147,12 @@ pub async fn toggle_step(
     ApiPath(id): ApiPath<i64>,
     ApiJson(t): ApiJson<StepToggle>,
 ) -> ApiResult<Json<Deal>> {
-    Ok(Json(s.store.toggle_step(DealId(id), &t, &c.actor(), s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).toggle_step(DealId(id), &t, s.clock.now()).await?))
 }
 
 /// The deal's append-only event log, oldest first.
 #[utoipa::path(get, path = "/api/v1/deals/{id}/events", tag = "deals", params(("id" = i64, Path)),
     responses((status = 200, body = EventList), (status = 404, body = Problem)))]
-pub async fn events(_c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<EventList>> {
-    Ok(Json(EventList { items: s.store.deal_events(DealId(id)).await? }))
+pub async fn events(c: Caller, State(s): State<AppState>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<EventList>> {
+    Ok(Json(EventList { items: c.guarded(&s).deal_events(DealId(id), s.clock.now()).await? }))
 }

@@ -1,26 +1,39 @@
 //! The REST API under `/api/v1`, and its OpenAPI document.
 
 mod accounts;
+mod audit;
 mod contacts;
 mod deals;
 mod leads;
 mod processes;
+mod shares;
+mod teams;
+mod tokens;
+mod users;
 
 use axum::Router;
-use axum::routing::{get, post};
-use serde::{Deserialize, Serialize};
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 
 use crate::AppState;
-use crate::auth::Caller;
-use crate::problem::{ApiError, ApiResult, Problem};
-use salesflow_domain::records::{PageRequest, User};
+use crate::problem::{ApiError, ApiResult};
+use salesflow_domain::records::PageRequest;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/users", get(users))
+        .route("/api/v1/me", get(users::me))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{id}", get(users::get).patch(users::update))
+        .route("/api/v1/users/{id}/password", post(users::set_password))
+        .route("/api/v1/teams", get(teams::list).post(teams::create))
+        .route("/api/v1/teams/{id}", get(teams::get).patch(teams::update).delete(teams::delete))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
+        .route("/api/v1/shares", get(shares::list).post(shares::create))
+        .route("/api/v1/shares/{record_kind}/{record_id}/{user_id}", delete(shares::delete))
+        .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/accounts", get(accounts::list).post(accounts::create))
         .route("/api/v1/accounts/{id}", get(accounts::get).patch(accounts::update))
         .route("/api/v1/contacts", get(contacts::list).post(contacts::create))
@@ -33,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/leads/{id}/disqualify", post(leads::disqualify))
         .route("/api/v1/leads/{id}/convert", post(leads::convert))
         .route("/api/v1/deals", get(deals::list).post(deals::create))
+        .route("/api/v1/deals/totals", get(deals::totals))
         .route("/api/v1/deals/{id}", get(deals::get).patch(deals::update))
         .route("/api/v1/deals/{id}/moves", get(deals::options).post(deals::move_deal))
         .route("/api/v1/deals/{id}/steps", post(deals::toggle_step))
@@ -101,32 +115,21 @@ macro_rules! page_type {
 }
 pub(crate) use page_type;
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserList {
-    pub items: Vec<User>,
-}
-
-/// The caller.
-#[utoipa::path(get, path = "/api/v1/me", tag = "users", responses((status = 200, body = User), (status = 401, body = Problem)))]
-async fn me(caller: Caller) -> axum::Json<User> {
-    axum::Json(caller.user)
-}
-
-/// Every user (for owner pickers).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = UserList), (status = 401, body = Problem)))]
-async fn users(
-    _caller: Caller,
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> ApiResult<axum::Json<UserList>> {
-    Ok(axum::Json(UserList { items: state.store.list_users().await? }))
-}
-
 struct SecurityAddon;
 
 impl utoipa::Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        // Pages' requests: the session cookie, plus the `X-CSRF-Token` header on every
+        // state-changing request.
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::session::COOKIE,
+                "Set by signing in at /login; state-changing requests also send the session's CSRF token in X-CSRF-Token",
+            ))),
+        );
     }
 }
 
@@ -134,14 +137,18 @@ impl utoipa::Modify for SecurityAddon {
 #[openapi(
     info(title = "salesflow API", description = "The sales process as a running system: processes, leads, accounts, contacts, deals and their event log. Errors are RFC 9457 problem documents (`application/problem+json`)."),
     modifiers(&SecurityAddon),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("session" = [])),
     paths(
-        me, users,
+        users::me, users::list, users::get, users::create, users::update, users::set_password,
+        teams::list, teams::get, teams::create, teams::update, teams::delete,
+        tokens::create, tokens::list, tokens::revoke,
+        shares::list, shares::create, shares::delete,
+        audit::list,
         accounts::list, accounts::create, accounts::get, accounts::update,
         contacts::list, contacts::create, contacts::get, contacts::update,
         leads::list, leads::create, leads::get, leads::update, leads::duplicates,
         leads::contacted, leads::qualify, leads::disqualify, leads::convert,
-        deals::list, deals::create, deals::get, deals::update, deals::options, deals::move_deal,
+        deals::list, deals::totals, deals::create, deals::get, deals::update, deals::options, deals::move_deal,
         deals::toggle_step, deals::events,
         processes::list, processes::create, processes::validate, processes::get, processes::version,
         processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,

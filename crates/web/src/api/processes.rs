@@ -66,11 +66,11 @@ pub async fn list(_c: Caller, State(s): State<AppState>) -> ApiResult<Json<Proce
 #[utoipa::path(post, path = "/api/v1/processes", tag = "processes", request_body = ProcessDefinition,
     responses((status = 201, body = ProcessVersion), (status = 422, body = Problem)))]
 pub async fn create(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiJson(def): ApiJson<ProcessDefinition>,
 ) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
-    Ok((StatusCode::CREATED, Json(s.store.create_process(&def, s.clock.now()).await?)))
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).create_process(&def, s.clock.now()).await?)))
 }
 
 /// Checks a definition without storing it; every problem names its node or edge.
@@ -104,18 +104,18 @@ pub async fn version(
     params(("id" = i64, Path), ("version" = i32, Path)), request_body = ProcessDefinition,
     responses((status = 200, body = ProcessVersion), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn save_draft(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath((id, v)): ApiPath<(i64, i32)>,
     ApiJson(def): ApiJson<ProcessDefinition>,
 ) -> ApiResult<Json<ProcessVersion>> {
-    Ok(Json(s.store.save_draft(ProcessId(id), v, &def, s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).save_draft(ProcessId(id), v, &def, s.clock.now()).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/processes/{id}/versions", tag = "processes", params(("id" = i64, Path)), request_body = NewDraft,
     responses((status = 201, body = ProcessVersion), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn new_draft(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<NewDraft>,
@@ -136,7 +136,7 @@ pub async fn new_draft(
             return Err(Error::invalid("from_version", "give either from_version or definition, not both").into());
         }
     };
-    Ok((StatusCode::CREATED, Json(s.store.new_draft(id, &definition, s.clock.now()).await?)))
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).new_draft(id, &definition, s.clock.now()).await?)))
 }
 
 /// Validates and freezes a draft; deals can then enter it.
@@ -144,11 +144,11 @@ pub async fn new_draft(
     params(("id" = i64, Path), ("version" = i32, Path)),
     responses((status = 200, body = ProcessVersion), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn publish(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath((id, v)): ApiPath<(i64, i32)>,
 ) -> ApiResult<Json<ProcessVersion>> {
-    Ok(Json(s.store.publish(ProcessId(id), v, s.clock.now()).await?))
+    Ok(Json(c.guarded(&s).publish(ProcessId(id), v, s.clock.now()).await?))
 }
 
 /// The process's event log for process-mining tools: one row per stage a deal entered, with
@@ -157,11 +157,11 @@ pub async fn publish(
 #[utoipa::path(get, path = "/api/v1/processes/{id}/event-log", tag = "processes", params(("id" = i64, Path)),
     responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
 pub async fn event_log(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<impl IntoResponse> {
-    let entries = s.store.stage_entries(ProcessId(id)).await?;
+    let entries = c.guarded(&s).stage_entries(ProcessId(id)).await?;
     let users: HashMap<_, _> = s.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
     let mut names: HashMap<i32, Arc<ProcessVersion>> = HashMap::new();
     let mut out = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
@@ -198,7 +198,7 @@ pub async fn templates(_c: Caller) -> Json<TemplateList> {
     params(("key" = String, Path)), request_body = Instantiate,
     responses((status = 201, body = ProcessVersion), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn instantiate(
-    _c: Caller,
+    c: Caller,
     State(s): State<AppState>,
     ApiPath(key): ApiPath<String>,
     ApiJson(req): ApiJson<Instantiate>,
@@ -208,9 +208,9 @@ pub async fn instantiate(
         def.key = k;
     }
     let now = s.clock.now();
-    let mut created = s.store.create_process(&def, now).await?;
+    let mut created = c.guarded(&s).create_process(&def, now).await?;
     if req.publish {
-        created = s.store.publish(created.process_id, created.version, now).await?;
+        created = c.guarded(&s).publish(created.process_id, created.version, now).await?;
     }
     Ok((StatusCode::CREATED, Json(created)))
 }

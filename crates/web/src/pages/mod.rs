@@ -1,0 +1,212 @@
+//! Server-rendered pages. For now: sign-in, sign-out and the signed-in home page; every
+//! page speaks the user's language (or the browser's before sign-in).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use salesflow_domain::normalize;
+use salesflow_domain::records::{AuditAction, User};
+
+use crate::AppState;
+use crate::auth::session::{self, COOKIE, LOGIN_CSRF_COOKIE, SignedIn};
+use crate::auth::{audit, new_secret, origin_of, password, same_secret};
+use crate::i18n::{Locale, Texts};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/static/app.css", get(stylesheet))
+}
+
+fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "page could not be rendered").into_response()
+        }
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.css"),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    lang: &'a str,
+    t: &'static Texts,
+    csrf: &'a str,
+    email: &'a str,
+    form_error: Option<&'a str>,
+    email_error: Option<&'a str>,
+    password_error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    lang: &'a str,
+    t: &'static Texts,
+    csrf: &'a str,
+    user: &'a User,
+    role: &'a str,
+}
+
+fn locale_of(user: Option<&User>, headers: &HeaderMap) -> Locale {
+    user.and_then(|u| Locale::parse(&u.locale)).unwrap_or_else(|| Locale::from_headers(headers))
+}
+
+async fn home(State(_s): State<AppState>, req: Request) -> Response {
+    let Some(signed_in) = req.extensions().get::<SignedIn>() else {
+        return Redirect::to("/login").into_response();
+    };
+    let locale = locale_of(Some(&signed_in.user), req.headers());
+    let t = locale.texts();
+    render(&HomePage {
+        lang: locale.tag(),
+        t,
+        csrf: &signed_in.csrf_token,
+        user: &signed_in.user,
+        role: t.role(signed_in.user.role),
+    })
+}
+
+struct LoginView<'a> {
+    email: &'a str,
+    form_error: Option<&'a str>,
+    email_error: Option<&'a str>,
+    password_error: Option<&'a str>,
+}
+
+/// The sign-in form with a fresh double-submit CSRF token in a cookie and a hidden field.
+fn login_page(s: &AppState, headers: &HeaderMap, status: StatusCode, view: LoginView<'_>) -> Response {
+    let locale = Locale::from_headers(headers);
+    let csrf = new_secret("");
+    let mut res = render(&LoginPage {
+        lang: locale.tag(),
+        t: locale.texts(),
+        csrf: &csrf,
+        email: view.email,
+        form_error: view.form_error,
+        email_error: view.email_error,
+        password_error: view.password_error,
+    });
+    *res.status_mut() = status;
+    res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, LOGIN_CSRF_COOKIE, &csrf, 3600));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+async fn login_form(State(s): State<AppState>, req: Request) -> Response {
+    if req.extensions().get::<SignedIn>().is_some() {
+        return Redirect::to("/").into_response();
+    }
+    login_page(&s, req.headers(), StatusCode::OK, LoginView { email: "", form_error: None, email_error: None, password_error: None })
+}
+
+#[derive(serde::Deserialize, Default)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+async fn login(State(s): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let origin = origin_of(&parts);
+    let headers = parts.headers;
+    let t = Locale::from_headers(&headers).texts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let form: LoginForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let email = form.email.trim();
+    let view = |form_error, email_error, password_error| LoginView { email, form_error, email_error, password_error };
+
+    let cookie_csrf = session::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if cookie_csrf.is_empty() || !same_secret(cookie_csrf, &form.csrf) {
+        audit(&s, &origin, None, AuditAction::Denied, ("session", None), "sign-in without a valid CSRF token").await;
+        return login_page(&s, &headers, StatusCode::FORBIDDEN, view(Some(t.form_expired), None, None));
+    }
+    if email.is_empty() || form.password.is_empty() {
+        let (e, p) = (email.is_empty().then_some(t.required), form.password.is_empty().then_some(t.required));
+        return login_page(&s, &headers, StatusCode::UNPROCESSABLE_ENTITY, view(None, e, p));
+    }
+
+    let now = s.clock.now();
+    let key = normalize::email(email).unwrap_or_else(|| email.to_lowercase());
+    let since = now - s.auth.throttle_window;
+    match s.store.login_failures(&key, &origin.address, since).await {
+        Ok((by_account, by_address))
+            if by_account >= s.auth.max_failures_per_account || by_address >= s.auth.max_failures_per_address =>
+        {
+            let detail = format!("{key}: {by_account} failures for the account, {by_address} from the address");
+            audit(&s, &origin, None, AuditAction::LoginThrottled, ("session", None), detail).await;
+            let mut res = login_page(&s, &headers, StatusCode::TOO_MANY_REQUESTS, view(Some(t.throttled), None, None));
+            let retry = s.auth.throttle_window.num_seconds().to_string();
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&retry).expect("digits"));
+            return res;
+        }
+        Ok(_) => {}
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    }
+
+    let user = match s.store.user_by_email(&key).await {
+        Ok(u) => u,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    let hash = match &user {
+        Some(u) if u.active => s.store.password_hash(u.id).await.ok().flatten(),
+        _ => None,
+    };
+    if !password::verify(&form.password, hash).await {
+        if let Err(e) = s.store.record_login_failure(&key, &origin.address, now).await {
+            return crate::problem::ApiError::from(e).into_response();
+        }
+        audit(&s, &origin, user.as_ref(), AuditAction::LoginFailed, ("session", None), format!("sign-in as {key} failed"))
+            .await;
+        return login_page(&s, &headers, StatusCode::UNAUTHORIZED, view(None, None, Some(t.wrong_credentials)));
+    }
+    let user = user.expect("a verified password has a user");
+    if let Err(e) = s.store.clear_login_failures(&key).await {
+        return crate::problem::ApiError::from(e).into_response();
+    }
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let id = match session::start(&s, &user, session::cookie(&headers, COOKIE), &origin, agent).await {
+        Ok(id) => id,
+        Err(e) => return crate::problem::ApiError::from(e).into_response(),
+    };
+    audit(&s, &origin, Some(&user), AuditAction::Login, ("user", Some(user.id.0)), "signed in").await;
+    let mut res = Redirect::to("/").into_response();
+    let max_age = s.auth.session_absolute.num_seconds();
+    res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, COOKIE, &id, max_age));
+    res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, LOGIN_CSRF_COOKIE, "", 0));
+    res
+}
+
+async fn logout(State(s): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let origin = origin_of(&parts);
+    // The session layer has verified the CSRF token of this POST.
+    if let Some(signed_in) = parts.extensions.get::<SignedIn>() {
+        if let Err(e) = s.store.delete_session(&signed_in.id_hash).await {
+            return crate::problem::ApiError::from(e).into_response();
+        }
+        audit(&s, &origin, Some(&signed_in.user), AuditAction::Logout, ("user", Some(signed_in.user.id.0)), "signed out")
+            .await;
+    }
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, COOKIE, "", 0));
+    res
+}
