@@ -8,6 +8,7 @@ pub mod extract;
 pub mod i18n;
 pub mod pages;
 pub mod problem;
+pub mod routes;
 
 use std::sync::Arc;
 
@@ -40,16 +41,27 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
 form-action 'self'; frame-ancestors 'none'";
 
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Every route of the application, with the docs page's routes recorded too.
+pub fn route_table() -> routes::Routes {
+    api::routes()
+        .merge(pages::routes())
+        .get("/health", health)
+        .external(axum::http::Method::GET, api::DOCS_PAGE)
+        .external(axum::http::Method::GET, api::DOCS_SPEC)
+}
+
 /// The whole application: API, OpenAPI document, docs page and health check.
 pub fn router(state: AppState) -> Router {
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
-    Router::new()
-        .merge(api::routes())
+    route_table()
+        .into_router()
         .merge(api::docs())
-        .merge(pages::routes())
-        .route("/health", axum::routing::get(|| async { "ok" }))
         .fallback(problem::not_found_fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::layer))
         .with_state(state)

@@ -12,60 +12,82 @@ mod tokens;
 mod users;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 
 use crate::AppState;
+use crate::routes::Routes;
 use crate::problem::{ApiError, ApiResult};
 use salesflow_domain::records::PageRequest;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(users::me))
-        .route("/api/v1/users", get(users::list).post(users::create))
-        .route("/api/v1/users/{id}", get(users::get).patch(users::update))
-        .route("/api/v1/users/{id}/password", post(users::set_password))
-        .route("/api/v1/teams", get(teams::list).post(teams::create))
-        .route("/api/v1/teams/{id}", get(teams::get).patch(teams::update).delete(teams::delete))
-        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/v1/tokens/{id}", delete(tokens::revoke))
-        .route("/api/v1/shares", get(shares::list).post(shares::create))
-        .route("/api/v1/shares/{record_kind}/{record_id}/{user_id}", delete(shares::delete))
-        .route("/api/v1/audit", get(audit::list))
-        .route("/api/v1/accounts", get(accounts::list).post(accounts::create))
-        .route("/api/v1/accounts/{id}", get(accounts::get).patch(accounts::update))
-        .route("/api/v1/contacts", get(contacts::list).post(contacts::create))
-        .route("/api/v1/contacts/{id}", get(contacts::get).patch(contacts::update))
-        .route("/api/v1/leads", get(leads::list).post(leads::create))
-        .route("/api/v1/leads/{id}", get(leads::get).patch(leads::update))
-        .route("/api/v1/leads/{id}/duplicates", get(leads::duplicates))
-        .route("/api/v1/leads/{id}/contacted", post(leads::contacted))
-        .route("/api/v1/leads/{id}/qualify", post(leads::qualify))
-        .route("/api/v1/leads/{id}/disqualify", post(leads::disqualify))
-        .route("/api/v1/leads/{id}/convert", post(leads::convert))
-        .route("/api/v1/deals", get(deals::list).post(deals::create))
-        .route("/api/v1/deals/totals", get(deals::totals))
-        .route("/api/v1/deals/{id}", get(deals::get).patch(deals::update))
-        .route("/api/v1/deals/{id}/moves", get(deals::options).post(deals::move_deal))
-        .route("/api/v1/deals/{id}/steps", post(deals::toggle_step))
-        .route("/api/v1/deals/{id}/events", get(deals::events))
-        .route("/api/v1/processes", get(processes::list).post(processes::create))
-        .route("/api/v1/processes/validate", post(processes::validate))
-        .route("/api/v1/processes/{id}", get(processes::get))
-        .route("/api/v1/processes/{id}/event-log", get(processes::event_log))
-        .route("/api/v1/processes/{id}/versions", post(processes::new_draft))
-        .route("/api/v1/processes/{id}/versions/{version}", get(processes::version).put(processes::save_draft))
-        .route("/api/v1/processes/{id}/versions/{version}/publish", post(processes::publish))
-        .route("/api/v1/process-templates", get(processes::templates))
-        .route("/api/v1/process-templates/{key}/instantiate", post(processes::instantiate))
-        .route("/api/openapi.json", get(openapi_json))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/api/v1/me", users::me)
+        .get("/api/v1/users", users::list)
+        .post("/api/v1/users", users::create)
+        .get("/api/v1/users/{id}", users::get)
+        .patch("/api/v1/users/{id}", users::update)
+        .post("/api/v1/users/{id}/password", users::set_password)
+        .get("/api/v1/teams", teams::list)
+        .post("/api/v1/teams", teams::create)
+        .get("/api/v1/teams/{id}", teams::get)
+        .patch("/api/v1/teams/{id}", teams::update)
+        .delete("/api/v1/teams/{id}", teams::delete)
+        .get("/api/v1/tokens", tokens::list)
+        .post("/api/v1/tokens", tokens::create)
+        .delete("/api/v1/tokens/{id}", tokens::revoke)
+        .get("/api/v1/shares", shares::list)
+        .post("/api/v1/shares", shares::create)
+        .delete("/api/v1/shares/{record_kind}/{record_id}/{user_id}", shares::delete)
+        .get("/api/v1/audit", audit::list)
+        .get("/api/v1/accounts", accounts::list)
+        .post("/api/v1/accounts", accounts::create)
+        .get("/api/v1/accounts/{id}", accounts::get)
+        .patch("/api/v1/accounts/{id}", accounts::update)
+        .get("/api/v1/contacts", contacts::list)
+        .post("/api/v1/contacts", contacts::create)
+        .get("/api/v1/contacts/{id}", contacts::get)
+        .patch("/api/v1/contacts/{id}", contacts::update)
+        .get("/api/v1/leads", leads::list)
+        .post("/api/v1/leads", leads::create)
+        .get("/api/v1/leads/{id}", leads::get)
+        .patch("/api/v1/leads/{id}", leads::update)
+        .get("/api/v1/leads/{id}/duplicates", leads::duplicates)
+        .post("/api/v1/leads/{id}/contacted", leads::contacted)
+        .post("/api/v1/leads/{id}/qualify", leads::qualify)
+        .post("/api/v1/leads/{id}/disqualify", leads::disqualify)
+        .post("/api/v1/leads/{id}/convert", leads::convert)
+        .get("/api/v1/deals", deals::list)
+        .post("/api/v1/deals", deals::create)
+        .get("/api/v1/deals/totals", deals::totals)
+        .get("/api/v1/deals/{id}", deals::get)
+        .patch("/api/v1/deals/{id}", deals::update)
+        .get("/api/v1/deals/{id}/moves", deals::options)
+        .post("/api/v1/deals/{id}/moves", deals::move_deal)
+        .post("/api/v1/deals/{id}/steps", deals::toggle_step)
+        .get("/api/v1/deals/{id}/events", deals::events)
+        .get("/api/v1/processes", processes::list)
+        .post("/api/v1/processes", processes::create)
+        .post("/api/v1/processes/validate", processes::validate)
+        .get("/api/v1/processes/{id}", processes::get)
+        .get("/api/v1/processes/{id}/event-log", processes::event_log)
+        .post("/api/v1/processes/{id}/versions", processes::new_draft)
+        .get("/api/v1/processes/{id}/versions/{version}", processes::version)
+        .put("/api/v1/processes/{id}/versions/{version}", processes::save_draft)
+        .post("/api/v1/processes/{id}/versions/{version}/publish", processes::publish)
+        .get("/api/v1/process-templates", processes::templates)
+        .post("/api/v1/process-templates/{key}/instantiate", processes::instantiate)
+        .get("/api/openapi.json", openapi_json)
 }
+
+/// Where the docs page and the document it reads are served.
+pub const DOCS_PAGE: &str = "/api/docs/";
+pub const DOCS_SPEC: &str = "/api/openapi-ui.json";
 
 /// The OpenAPI docs page, served from files compiled into the binary.
 pub fn docs() -> Router<AppState> {
-    Router::new().merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi-ui.json", ApiDoc::openapi()))
+    Router::new().merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url(DOCS_SPEC, ApiDoc::openapi()))
 }
 
 async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {

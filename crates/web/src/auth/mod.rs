@@ -88,6 +88,7 @@ pub struct TokenCache {
 struct Cached {
     token: TokenId,
     token_scope: TokenScope,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
     user: User,
     scope: Scope,
 }
@@ -96,9 +97,12 @@ impl TokenCache {
     pub const TTL: Duration = Duration::from_secs(30);
     const MAX_ENTRIES: usize = 10_000;
 
-    fn get(&self, hash: &str) -> Option<Cached> {
+    fn get(&self, hash: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Cached> {
         let entries = self.entries.read().expect("token cache lock");
-        entries.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(c, _)| c.clone())
+        entries
+            .get(hash)
+            .filter(|(c, at)| at.elapsed() < Self::TTL && c.expires_at.is_none_or(|end| now < end))
+            .map(|(c, _)| c.clone())
     }
 
     fn put(&self, hash: String, cached: Cached) {
@@ -198,7 +202,7 @@ impl FromRequestParts<AppState> for Caller {
                 .map(str::trim)
                 .filter(|t| !t.is_empty() && t.len() <= 200)
                 .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be `Bearer <token>`"))?;
-            let cached = match state.tokens.get(&token_hash(token)) {
+            let cached = match state.tokens.get(&token_hash(token), state.clock.now()) {
                 Some(c) => c,
                 None => {
                     let hash = token_hash(token);
@@ -209,8 +213,13 @@ impl FromRequestParts<AppState> for Caller {
                         return Err(ApiError::unauthenticated("the token is unknown, expired or revoked"));
                     };
                     let reach = state.store.team_reach(user.id).await?;
-                    let cached =
-                        Cached { token: api_token.id, token_scope: api_token.scope, scope: Scope::for_user(&user, &reach), user };
+                    let cached = Cached {
+                        token: api_token.id,
+                        token_scope: api_token.scope,
+                        expires_at: api_token.expires_at,
+                        scope: Scope::for_user(&user, &reach),
+                        user,
+                    };
                     state.tokens.put(hash, cached.clone());
                     cached
                 }

@@ -2,25 +2,25 @@
 //! page speaks the user's language (or the browser's before sign-in).
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
 use salesflow_domain::normalize;
 use salesflow_domain::records::{AuditAction, User};
 
 use crate::AppState;
+use crate::routes::Routes;
 use crate::auth::session::{self, COOKIE, LOGIN_CSRF_COOKIE, SignedIn};
 use crate::auth::{audit, new_secret, origin_of, password, same_secret};
 use crate::i18n::{Locale, Texts};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
-        .route("/static/app.css", get(stylesheet))
+pub fn routes() -> Routes {
+    Routes::default()
+        .get("/", home)
+        .get("/login", login_form)
+        .post("/login", login)
+        .post("/logout", logout)
+        .get("/static/app.css", stylesheet)
 }
 
 fn render(t: &impl Template) -> Response {

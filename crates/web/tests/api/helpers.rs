@@ -2,8 +2,11 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use salesflow_domain::clock::SystemClock;
-use salesflow_domain::records::Role;
+use salesflow_domain::ids::UserId;
+use salesflow_domain::records::{NewApiToken, Role, TokenScope};
+use salesflow_domain::store::Store;
 use salesflow_testkit::TestStore;
+use salesflow_web::auth::AuthConfig;
 use serde_json::Value;
 
 /// A running server on its own port and database, with an admin token.
@@ -25,18 +28,39 @@ pub async fn apps() -> Vec<App> {
     out
 }
 
-async fn spawn(store: TestStore) -> App {
-    let actor = salesflow_testkit::seed_user(store.store.as_ref(), Role::Admin).await;
+/// A user of the app under test and their read-write API token.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub token: String,
+}
+
+/// A token for `user` with `scope`, created in the store.
+pub async fn token_for(store: &dyn Store, user: UserId, scope: TokenScope) -> String {
     let token = salesflow_web::auth::new_token();
-    store
-        .store
-        .create_api_token(actor.user, &salesflow_web::auth::token_hash(&token), "test", chrono::Utc::now())
-        .await
-        .expect("token");
+    let new = NewApiToken {
+        user_id: user,
+        token_hash: salesflow_web::auth::token_hash(&token),
+        label: "test".into(),
+        scope,
+        expires_at: None,
+    };
+    store.create_api_token(&new, chrono::Utc::now()).await.expect("token");
+    token
+}
+
+async fn spawn(store: TestStore) -> App {
+    spawn_with(store, AuthConfig::default()).await
+}
+
+/// An app with its own sign-in settings.
+pub async fn spawn_with(store: TestStore, auth: AuthConfig) -> App {
+    let actor = salesflow_testkit::seed_user(store.store.as_ref(), Role::Admin).await;
+    let token = token_for(&*store.store, actor.user, TokenScope::ReadWrite).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = salesflow_web::AppState::new(store.store.clone(), Arc::new(SystemClock));
+    let state = salesflow_web::AppState::with_auth(store.store.clone(), Arc::new(SystemClock), auth);
     tokio::spawn(salesflow_web::serve(listener, state, async {
         let _ = rx.await;
     }));
@@ -44,8 +68,39 @@ async fn spawn(store: TestStore) -> App {
 }
 
 impl App {
+    pub fn store(&self) -> &dyn Store {
+        &*self._store.store
+    }
+
+    /// A new active user with `role`, a password (`password-<id>!`) and a read-write token.
+    pub async fn person(&self, role: Role) -> Person {
+        let actor = salesflow_testkit::seed_user(self.store(), role).await;
+        let hash = salesflow_web::auth::password::hash(&format!("password-{}!", actor.user.0)).await.expect("hash");
+        self.store().set_password_hash(actor.user, &hash, chrono::Utc::now()).await.expect("password");
+        Person { id: actor.user.0, token: token_for(self.store(), actor.user, TokenScope::ReadWrite).await }
+    }
+
+    /// The email `seed_user` gave a user.
+    pub async fn email_of(&self, id: i64) -> String {
+        self.store().user(UserId(id)).await.expect("user").email
+    }
+
     pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        self.call_as(&self.token, method, path, body).await
+    }
+
+    /// A request with `token` (empty: no Authorization header).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }

@@ -1,5 +1,7 @@
 //! The API as a client sees it: a real server on a free port, real HTTP, on every backend.
 
+mod access;
 mod bad_input;
 mod helpers;
+mod sessions;
 mod story;
