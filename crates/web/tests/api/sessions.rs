@@ -70,7 +70,7 @@ impl Browser {
 
     /// The CSRF token of the page's first form.
     fn csrf_in(html: &str) -> String {
-        let at = html.find("name=\"_csrf\" value=\"").expect("a CSRF field") + "name=\"_csrf\" value=\"".len();
+        let at = html.find("name=\"_csrf\" value=\"").unwrap_or_else(|| panic!("no CSRF field in {html}")) + "name=\"_csrf\" value=\"".len();
         html[at..].split('"').next().expect("value").to_string()
     }
 
@@ -138,8 +138,14 @@ async fn signing_in_rotates_the_session_and_every_page_write_needs_its_csrf_toke
         assert_eq!(status, StatusCode::CREATED, "[{b}] with the token: {created}");
         assert_eq!(created["lead"]["owner_id"].as_i64(), Some(rep.id));
 
-        // Signing in again replaces the session: the old id stops working.
-        let (status, _, _) = browser.sign_in(&email, &password).await;
+        // Signing in again (the form fetched in another tab, the old cookie still sent)
+        // replaces the session: the old id stops working.
+        let kept = browser.cookies.remove("sf_session").expect("session");
+        let (_, _, page) = browser.get("/login").await;
+        browser.cookies.insert("sf_session".into(), kept);
+        let csrf = Browser::csrf_in(&page);
+        let (status, _, _) =
+            browser.form("/login", &[("email", &email), ("password", &password), ("_csrf", &csrf)]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let second = browser.cookies["sf_session"].clone();
         assert_ne!(first, second, "[{b}] the session id changes at sign-in");
