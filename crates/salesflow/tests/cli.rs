@@ -48,8 +48,16 @@ async fn demo_then_serve_on_sqlite() {
     let out = salesflow().args(["demo", "--deals", "300", "--seed", "3"]).env("DATABASE_URL", &url).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let token =
-        stdout.lines().find_map(|l| l.split("(shown once): ").nth(1)).expect("a token is printed").trim().to_string();
+    let printed = |label: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .unwrap_or_else(|| panic!("`{label}` is printed: {stdout}"))
+            .trim()
+            .to_string()
+    };
+    let token = printed("admin API token (shown once): ");
+    let password = printed("password of every demo user (shown once): ");
 
     let mut server = salesflow()
         .args(["serve", "--addr", "127.0.0.1:0"])
@@ -70,9 +78,21 @@ async fn demo_then_serve_on_sqlite() {
         .json()
         .await
         .unwrap();
+
+    // The demo admin signs in with the printed password (the form's CSRF cookie and field first).
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = no_redirects.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let page = form.text().await.unwrap();
+    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let fields = [("email", "admin@salesflow.example.com"), ("password", password.as_str()), ("_csrf", csrf.as_str())];
+    let signed_in =
+        no_redirects.post(format!("{base}/login")).header("cookie", cookie).form(&fields).send().await.unwrap();
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(deals["items"].as_array().unwrap().len(), 10, "{deals}");
+    assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER, "the printed password signs in");
+    assert!(signed_in.headers()["set-cookie"].to_str().unwrap().starts_with("sf_session="));
 }
 
 #[tokio::test]
