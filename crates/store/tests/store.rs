@@ -10,13 +10,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use salesflow_domain::Error;
+use salesflow_domain::access::Scope;
 use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::error::Result;
 use salesflow_domain::gate::GateReport;
 use salesflow_domain::ids::*;
 use salesflow_domain::process::{Gate, NodeKind};
 use salesflow_domain::records::*;
-use salesflow_domain::store::{HistoryBatch, Store, VersionStatus};
+use salesflow_domain::store::{DealTotals, HistoryBatch, Store, VersionStatus};
 use salesflow_testkit::{TestStore, at, seed_five_stage, seed_user, stores};
 use serde_json::json;
 
@@ -177,12 +178,13 @@ async fn deal_with_contact(fx: &Fx, title: &str, now: DateTime<Utc>) -> (Account
     (account, contact, deal)
 }
 
-async fn counts(s: &dyn Store) -> (usize, usize, usize, usize) {
+async fn counts(fx: &Fx) -> (usize, usize, usize, usize) {
+    let s = fx.s();
     (
-        s.list_accounts(&AccountFilter::default(), all()).await.unwrap().items.len(),
-        s.list_contacts(&ContactFilter::default(), all()).await.unwrap().items.len(),
-        s.list_leads(&LeadFilter::default(), all()).await.unwrap().items.len(),
-        s.list_deals(&DealFilter::default(), all()).await.unwrap().items.len(),
+        s.list_accounts(&AccountFilter::default(), &Scope::admin(fx.actor.user), all()).await.unwrap().items.len(),
+        s.list_contacts(&ContactFilter::default(), &Scope::admin(fx.actor.user), all()).await.unwrap().items.len(),
+        s.list_leads(&LeadFilter::default(), &Scope::admin(fx.actor.user), all()).await.unwrap().items.len(),
+        s.list_deals(&DealFilter::default(), &Scope::admin(fx.actor.user), all()).await.unwrap().items.len(),
     )
 }
 
@@ -297,6 +299,7 @@ async fn users_emails_and_tokens() {
             locale: "zh-CN".into(),
             time_zone: "Asia/Shanghai".into(),
             role: Role::Manager,
+            password_hash: None,
         };
         let u = s.create_user(&new, at(0)).await.expect(b);
         assert_eq!((u.name.as_str(), u.email.as_str()), ("李伟", "li.wei@example.com"), "[{b}] trimmed, normalised");
@@ -320,15 +323,22 @@ async fn users_emails_and_tokens() {
         let users = s.list_users().await.expect(b);
         assert_eq!(users.iter().map(|u| u.id).collect::<Vec<_>>(), vec![u.id, other.user], "[{b}] by id");
 
-        s.create_api_token(u.id, "hash-abc", "CLI", at(2)).await.expect(b);
-        assert_eq!(s.user_by_token("hash-abc", at(3)).await.expect(b), Some(u.clone()), "[{b}] token finds its user");
-        assert_eq!(s.user_by_token("hash-unknown", at(3)).await.expect(b), None, "[{b}] unknown token");
+        let token = NewApiToken {
+            user_id: u.id,
+            token_hash: "hash-abc".into(),
+            label: "CLI".into(),
+            scope: TokenScope::ReadWrite,
+            expires_at: None,
+        };
+        s.create_api_token(&token, at(2)).await.expect(b);
+        let found = s.authenticate_token("hash-abc", at(3)).await.expect(b);
+        assert_eq!(found.map(|(_, user)| user), Some(u.clone()), "[{b}] token finds its user");
+        assert_eq!(s.authenticate_token("hash-unknown", at(3)).await.expect(b), None, "[{b}] unknown token");
         // A token hash is unique.
-        assert!(
-            s.create_api_token(other.user, "hash-abc", "again", at(4)).await.is_err(),
-            "[{b}] duplicate token hash"
-        );
-        assert_eq!(s.user_by_token("hash-abc", at(5)).await.expect(b).map(|u| u.id), Some(u.id), "[{b}]");
+        let again = NewApiToken { user_id: other.user, label: "again".into(), ..token.clone() };
+        assert!(s.create_api_token(&again, at(4)).await.is_err(), "[{b}] duplicate token hash");
+        let found = s.authenticate_token("hash-abc", at(5)).await.expect(b);
+        assert_eq!(found.map(|(_, user)| user.id), Some(u.id), "[{b}]");
     }
 }
 
@@ -459,44 +469,52 @@ async fn accounts_create_update_list_and_search() {
         not_found(b, s.account(AccountId(9_999)).await);
 
         let no_filter = AccountFilter::default();
-        let (seen, pages) = walk_pages(3, |p| s.list_accounts(&no_filter, p), |a: &Account| a.id.0).await;
+        let every = Scope::admin(fx.actor.user);
+        let (seen, pages) = walk_pages(3, |p| s.list_accounts(&no_filter, &every, p), |a: &Account| a.id.0).await;
         assert_eq!(pages, 3, "[{b}] 7 rows in pages of 3");
         assert_newest_first_no_duplicates(b, &seen, &ids);
 
-        let mine = s.list_accounts(&AccountFilter { owner: Some(other.user), text: None }, all()).await.expect(b);
+        let mine = s
+            .list_accounts(&AccountFilter { owner: Some(other.user), text: None }, &Scope::admin(fx.actor.user), all())
+            .await
+            .expect(b);
         assert_eq!(mine.items.len(), 3, "[{b}] owner filter");
         assert!(mine.items.iter().all(|a| a.owner_id == other.user), "[{b}]");
 
         let search = |t: &str| AccountFilter { owner: None, text: Some(t.into()) };
         let names_of = |p: Page<Account>| p.items.into_iter().map(|a| a.name).collect::<Vec<_>>();
         assert_eq!(
-            names_of(s.list_accounts(&search("云帆"), all()).await.expect(b)),
+            names_of(s.list_accounts(&search("云帆"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["广州云帆物流", "上海云帆科技有限公司"],
             "[{b}] Chinese text"
         );
         assert_eq!(
-            names_of(s.list_accounts(&search("ACME"), all()).await.expect(b)),
+            names_of(s.list_accounts(&search("ACME"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["Acme Corp"],
             "[{b}] case-insensitive"
         );
         assert_eq!(
-            names_of(s.list_accounts(&search("%"), all()).await.expect(b)),
+            names_of(s.list_accounts(&search("%"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["100% Cotton Ltd"],
             "[{b}] % is literal"
         );
         assert_eq!(
-            names_of(s.list_accounts(&search("_"), all()).await.expect(b)),
+            names_of(s.list_accounts(&search("_"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["under_score"],
             "[{b}] _ is literal"
         );
         assert_eq!(
-            names_of(s.list_accounts(&search("云帆"), PageRequest { limit: 1, after: None }).await.expect(b)),
+            names_of(
+                s.list_accounts(&search("云帆"), &Scope::admin(fx.actor.user), PageRequest { limit: 1, after: None })
+                    .await
+                    .expect(b)
+            ),
             vec!["广州云帆物流"],
             "[{b}]"
         );
 
         // Optimistic locking.
-        let a = s.list_accounts(&search("北京"), all()).await.unwrap().items.remove(0);
+        let a = s.list_accounts(&search("北京"), &Scope::admin(fx.actor.user), all()).await.unwrap().items.remove(0);
         let patch = AccountPatch {
             version: 1,
             name: Some("北京星辰软件股份有限公司".into()),
@@ -592,12 +610,19 @@ async fn contacts_create_update_list_and_search() {
         ids.insert(blank.id.0);
 
         let no_filter = ContactFilter::default();
-        let (seen, pages) = walk_pages(3, |p| s.list_contacts(&no_filter, p), |c: &Contact| c.id.0).await;
+        let every = Scope::admin(fx.actor.user);
+        let (seen, pages) = walk_pages(3, |p| s.list_contacts(&no_filter, &every, p), |c: &Contact| c.id.0).await;
         assert_eq!(pages, 3, "[{b}] 8 rows in pages of 3");
         assert_newest_first_no_duplicates(b, &seen, &ids);
 
-        let of_yunfan =
-            s.list_contacts(&ContactFilter { account: Some(yunfan.id), ..Default::default() }, all()).await.expect(b);
+        let of_yunfan = s
+            .list_contacts(
+                &ContactFilter { account: Some(yunfan.id), ..Default::default() },
+                &Scope::admin(fx.actor.user),
+                all(),
+            )
+            .await
+            .expect(b);
         assert_eq!(
             of_yunfan.items.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
             vec!["赵敏", "刘洋", "陈静", "王强"],
@@ -606,22 +631,34 @@ async fn contacts_create_update_list_and_search() {
         let by_text = |t: &str| ContactFilter { text: Some(t.into()), ..Default::default() };
         let names = |p: Page<Contact>| p.items.into_iter().map(|c| c.name).collect::<Vec<_>>();
         assert_eq!(
-            names(s.list_contacts(&by_text("yunfan.cn"), all()).await.expect(b)),
+            names(s.list_contacts(&by_text("yunfan.cn"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["赵敏", "陈静"],
             "[{b}] by email"
         );
         assert_eq!(
-            names(s.list_contacts(&by_text("ZHANG.WEI"), all()).await.expect(b)),
+            names(s.list_contacts(&by_text("ZHANG.WEI"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["张伟"],
             "[{b}] email case-insensitive"
         );
-        assert_eq!(names(s.list_contacts(&by_text("王"), all()).await.expect(b)), vec!["王强"], "[{b}] Chinese name");
-        assert_eq!(names(s.list_contacts(&by_text("mary smith"), all()).await.expect(b)), vec!["Mary Smith"], "[{b}]");
+        assert_eq!(
+            names(s.list_contacts(&by_text("王"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["王强"],
+            "[{b}] Chinese name"
+        );
+        assert_eq!(
+            names(s.list_contacts(&by_text("mary smith"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["Mary Smith"],
+            "[{b}]"
+        );
         let filtered = ContactFilter { account: Some(acme.id), text: Some("li".into()), owner: Some(fx.actor.user) };
-        assert_eq!(names(s.list_contacts(&filtered, all()).await.expect(b)), vec!["李娜"], "[{b}] filters combine");
+        assert_eq!(
+            names(s.list_contacts(&filtered, &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["李娜"],
+            "[{b}] filters combine"
+        );
 
         // Optimistic locking and field semantics (absent = keep, null = clear).
-        let c = s.list_contacts(&by_text("张伟"), all()).await.unwrap().items.remove(0);
+        let c = s.list_contacts(&by_text("张伟"), &Scope::admin(fx.actor.user), all()).await.unwrap().items.remove(0);
         let patch = ContactPatch {
             version: 1,
             title: Some("总经理".into()),
@@ -672,7 +709,10 @@ async fn contacts_create_update_list_and_search() {
             "account_id",
         );
         // The phone was cleared: it no longer matches duplicates.
-        let d = s.find_duplicates(&DuplicateKeys::of(None, Some("13900000001"), None), None).await.expect(b);
+        let d = s
+            .find_duplicates(&DuplicateKeys::of(None, Some("13900000001"), None), None, &Scope::admin(fx.actor.user))
+            .await
+            .expect(b);
         assert!(d.is_empty(), "[{b}] cleared phone key: {d:?}");
     }
 }
@@ -719,40 +759,57 @@ async fn leads_create_update_filter_and_page() {
         not_found(b, s.lead(LeadId(9_999)).await);
 
         let no_filter = LeadFilter::default();
-        let (seen, pages) = walk_pages(3, |p| s.list_leads(&no_filter, p), |l: &Lead| l.id.0).await;
+        let every = Scope::admin(fx.actor.user);
+        let (seen, pages) = walk_pages(3, |p| s.list_leads(&no_filter, &every, p), |l: &Lead| l.id.0).await;
         assert_eq!(pages, 3, "[{b}]");
         assert_newest_first_no_duplicates(b, &seen, &ids);
 
         let names = |p: Page<Lead>| p.items.into_iter().map(|l| l.name).collect::<Vec<_>>();
         let trade = LeadFilter { channel: Some(Channel::TradeShow), ..Default::default() };
         assert_eq!(
-            names(s.list_leads(&trade, all()).await.expect(b)),
+            names(s.list_leads(&trade, &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["孙俪", "吴磊", "李伟"],
             "[{b}] channel filter"
         );
         let trade_mine = LeadFilter { owner: Some(fx.actor.user), ..trade.clone() };
-        assert_eq!(names(s.list_leads(&trade_mine, all()).await.expect(b)), vec!["吴磊", "李伟"], "[{b}] + owner");
-        let (seen, _) = walk_pages(1, |p| s.list_leads(&trade, p), |l: &Lead| l.id.0).await;
+        assert_eq!(
+            names(s.list_leads(&trade_mine, &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["吴磊", "李伟"],
+            "[{b}] + owner"
+        );
+        let every = Scope::admin(fx.actor.user);
+        let (seen, _) = walk_pages(1, |p| s.list_leads(&trade, &every, p), |l: &Lead| l.id.0).await;
         assert_eq!(seen.len(), 3, "[{b}] filtered pages");
         let text = |t: &str| LeadFilter { text: Some(t.into()), ..Default::default() };
         assert_eq!(
-            names(s.list_leads(&text("云帆"), all()).await.expect(b)),
+            names(s.list_leads(&text("云帆"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["吴磊", "李伟"],
             "[{b}] Chinese company"
         );
         assert_eq!(
-            names(s.list_leads(&text("acme"), all()).await.expect(b)),
+            names(s.list_leads(&text("acme"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
             vec!["Tom"],
             "[{b}] case-insensitive company"
         );
-        assert_eq!(names(s.list_leads(&text("周"), all()).await.expect(b)), vec!["周杰"], "[{b}] Chinese name");
-        assert!(s.list_leads(&text("不存在"), all()).await.expect(b).items.is_empty(), "[{b}]");
+        assert_eq!(
+            names(s.list_leads(&text("周"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["周杰"],
+            "[{b}] Chinese name"
+        );
+        assert!(
+            s.list_leads(&text("不存在"), &Scope::admin(fx.actor.user), all()).await.expect(b).items.is_empty(),
+            "[{b}]"
+        );
 
         // Status filter after a qualification move.
-        let tom = s.list_leads(&text("Tom"), all()).await.unwrap().items.remove(0);
+        let tom = s.list_leads(&text("Tom"), &Scope::admin(fx.actor.user), all()).await.unwrap().items.remove(0);
         s.set_lead_status(tom.id, LeadStatus::Contacted, &q(1, None), at(10)).await.expect(b);
         let contacted = LeadFilter { status: Some(LeadStatus::Contacted), ..Default::default() };
-        assert_eq!(names(s.list_leads(&contacted, all()).await.expect(b)), vec!["Tom"], "[{b}] status filter");
+        assert_eq!(
+            names(s.list_leads(&contacted, &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["Tom"],
+            "[{b}] status filter"
+        );
 
         // Update with version.
         let patch = LeadPatch {
@@ -784,7 +841,11 @@ async fn leads_create_update_filter_and_page() {
             "phone",
         );
         // The new email is searchable.
-        assert_eq!(names(s.list_leads(&text("tom@acme"), all()).await.expect(b)), vec!["Tom"], "[{b}] by email");
+        assert_eq!(
+            names(s.list_leads(&text("tom@acme"), &Scope::admin(fx.actor.user), all()).await.expect(b)),
+            vec!["Tom"],
+            "[{b}] by email"
+        );
     }
 }
 
@@ -825,7 +886,7 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
             .expect(b);
         let keys = DuplicateKeys::of(lead.email.as_deref(), lead.phone.as_deref(), Some(&lead.company));
         assert_eq!(keys.email.as_deref(), Some("li.wei@example.com"), "[{b}]");
-        let found = s.find_duplicates(&keys, Some(lead.id)).await.expect(b);
+        let found = s.find_duplicates(&keys, Some(lead.id), &Scope::admin(fx.actor.user)).await.expect(b);
         let set: BTreeSet<(String, i64, String)> =
             found.iter().map(|d| (d.entity.clone(), d.id, d.matched_on.clone())).collect();
         let expected: BTreeSet<(String, i64, String)> = [
@@ -841,7 +902,7 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
         assert_eq!(account_hit.name, "上海云帆科技", "[{b}] the match carries its name");
 
         // Without the exception the lead matches itself; a second lead matches the first.
-        let with_self = s.find_duplicates(&keys, None).await.expect(b);
+        let with_self = s.find_duplicates(&keys, None, &Scope::admin(fx.actor.user)).await.expect(b);
         assert!(
             with_self.iter().any(|d| d.entity == "lead" && d.id == lead.id.0 && d.matched_on == "email"),
             "[{b}] {with_self:?}"
@@ -855,7 +916,7 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
             .await
             .expect(b);
         let twin_keys = DuplicateKeys::of(None, twin.phone.as_deref(), Some(&twin.company));
-        let found = s.find_duplicates(&twin_keys, Some(twin.id)).await.expect(b);
+        let found = s.find_duplicates(&twin_keys, Some(twin.id), &Scope::admin(fx.actor.user)).await.expect(b);
         let set: BTreeSet<(&str, i64, &str)> =
             found.iter().map(|d| (d.entity.as_str(), d.id, d.matched_on.as_str())).collect();
         for want in [
@@ -869,11 +930,14 @@ async fn duplicates_match_on_normalised_email_phone_and_company() {
         assert!(!set.iter().any(|(e, id, _)| *e == "lead" && *id == twin.id.0), "[{b}] not itself");
 
         assert!(
-            s.find_duplicates(&DuplicateKeys::default(), None).await.expect(b).is_empty(),
+            s.find_duplicates(&DuplicateKeys::default(), None, &Scope::admin(fx.actor.user)).await.expect(b).is_empty(),
             "[{b}] no keys, no matches"
         );
         let none = DuplicateKeys::of(Some("new@example.com"), Some("020-12345678"), Some("全新公司"));
-        assert!(s.find_duplicates(&none, None).await.expect(b).is_empty(), "[{b}] nothing similar");
+        assert!(
+            s.find_duplicates(&none, None, &Scope::admin(fx.actor.user)).await.expect(b).is_empty(),
+            "[{b}] nothing similar"
+        );
     }
 }
 
@@ -959,7 +1023,7 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
         let lead =
             qualified_lead(&fx, "李伟", "上海云帆科技有限公司", Some("li.wei@example.com"), Some("+86 138-0013-8000"))
                 .await;
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         let mut req = convert_req(lead.version, fx.process);
         req.amount = Some(cny(12_500_000));
         req.expected_close_date = Some(date(2025, 6, 30));
@@ -1002,7 +1066,7 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
             (fx.actor.user, Some(12_500_000), 10),
             "[{b}]"
         );
-        assert_eq!(counts(s).await, (before.0 + 1, before.1 + 1, before.2, before.3 + 1), "[{b}] one of each");
+        assert_eq!(counts(&fx).await, (before.0 + 1, before.1 + 1, before.2, before.3 + 1), "[{b}] one of each");
         // Converting twice is refused.
         invalid(
             b,
@@ -1012,19 +1076,19 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
 
         // A lead of the same company (normalised) joins the existing account.
         let second = qualified_lead(&fx, "吴磊", "上海云帆科技", None, None).await;
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         let c2 = s.convert_lead(second.id, &convert_req(second.version, fx.process), &fx.actor, at(12)).await.expect(b);
         assert!(!c2.account_created && c2.contact_created, "[{b}] matched the account");
         assert_eq!(c2.account.id, c.account.id, "[{b}] same account");
         assert_eq!(c2.deal.title, "上海云帆科技 — 吴磊", "[{b}]");
-        assert_eq!(counts(s).await, (before.0, before.1 + 1, before.2, before.3 + 1), "[{b}] no new account");
+        assert_eq!(counts(&fx).await, (before.0, before.1 + 1, before.2, before.3 + 1), "[{b}] no new account");
 
         // Explicit account and contact are linked, nothing new is created but the deal.
         let other = s.create_account(&new_account("Globex"), fx.actor.user, at(13)).await.expect(b);
         let person =
             s.create_contact(&new_contact(Some(other.id), "Hank", None, None), fx.actor.user, at(13)).await.expect(b);
         let third = qualified_lead(&fx, "Hank S.", "Globex Corporation", None, None).await;
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         let mut req = convert_req(third.version, fx.process);
         req.account_id = Some(other.id);
         req.contact_id = Some(person.id);
@@ -1036,7 +1100,7 @@ async fn converting_a_lead_creates_account_contact_and_deal_together() {
             ("Globex 续约", other.id, vec![person.id]),
             "[{b}]"
         );
-        assert_eq!(counts(s).await, (before.0, before.1, before.2, before.3 + 1), "[{b}] only a deal");
+        assert_eq!(counts(&fx).await, (before.0, before.1, before.2, before.3 + 1), "[{b}] only a deal");
     }
 }
 
@@ -1052,13 +1116,13 @@ async fn a_refused_conversion_creates_nothing() {
             )
             .await
             .expect(b);
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         invalid(b, s.convert_lead(fresh.id, &convert_req(1, fx.process), &fx.actor, at(1)).await, "status");
-        assert_eq!(counts(s).await, before, "[{b}] unqualified: nothing created");
+        assert_eq!(counts(&fx).await, before, "[{b}] unqualified: nothing created");
         assert_eq!(s.lead(fresh.id).await.expect(b), fresh, "[{b}] lead unchanged");
 
         let lead = qualified_lead(&fx, "郑爽", "成都熊猫文旅", None, None).await;
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         conflict(b, s.convert_lead(lead.id, &convert_req(lead.version - 1, fx.process), &fx.actor, at(2)).await);
         invalid(
             b,
@@ -1075,7 +1139,7 @@ async fn a_refused_conversion_creates_nothing() {
         let mut bad_contact = convert_req(lead.version, fx.process);
         bad_contact.contact_id = Some(ContactId(9_999));
         invalid(b, s.convert_lead(lead.id, &bad_contact, &fx.actor, at(2)).await, "contact_id");
-        assert_eq!(counts(s).await, before, "[{b}] refused conversions leave no rows behind");
+        assert_eq!(counts(&fx).await, before, "[{b}] refused conversions leave no rows behind");
         assert_eq!(s.lead(lead.id).await.expect(b), lead, "[{b}] lead unchanged");
         // A process without a published version cannot take deals.
         let mut draft_only = salesflow_domain::templates::get("saas-trial.zh-CN").unwrap();
@@ -1086,7 +1150,7 @@ async fn a_refused_conversion_creates_nothing() {
             s.convert_lead(lead.id, &convert_req(lead.version, draft.process_id), &fx.actor, at(3)).await,
             "process_id",
         );
-        assert_eq!(counts(s).await, before, "[{b}]");
+        assert_eq!(counts(&fx).await, before, "[{b}]");
         not_found(b, s.convert_lead(LeadId(9_999), &convert_req(1, fx.process), &fx.actor, at(3)).await);
     }
 }
@@ -1214,7 +1278,7 @@ async fn deals_are_created_in_the_entry_stage() {
             "owner_id",
         );
         assert_eq!(
-            s.list_deals(&DealFilter::default(), all()).await.expect(b).items.len(),
+            s.list_deals(&DealFilter::default(), &Scope::admin(fx.actor.user), all()).await.expect(b).items.len(),
             2,
             "[{b}] refused deals were not written"
         );
@@ -1381,8 +1445,14 @@ async fn a_deal_walks_the_whole_process_to_won() {
             ],
             "[{b}] the path taken"
         );
-        let won =
-            s.list_deals(&DealFilter { status: Some(DealStatus::Won), ..Default::default() }, all()).await.expect(b);
+        let won = s
+            .list_deals(
+                &DealFilter { status: Some(DealStatus::Won), ..Default::default() },
+                &Scope::admin(fx.actor.user),
+                all(),
+            )
+            .await
+            .expect(b);
         assert_eq!(won.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![id], "[{b}]");
     }
 }
@@ -1826,12 +1896,18 @@ async fn deals_list_with_filters_and_pages() {
             ids.insert(s.create_deal(&nd, a, at(i)).await.expect(b).id.0);
         }
         let no_filter = DealFilter::default();
+        let every = Scope::admin(fx.actor.user);
         let (seen, pages) =
-            walk_pages(3, |p| s.list_deals(&no_filter, p), |d: &salesflow_domain::store::DealSummary| d.id.0).await;
+            walk_pages(3, |p| s.list_deals(&no_filter, &every, p), |d: &salesflow_domain::store::DealSummary| d.id.0)
+                .await;
         assert_eq!(pages, 3, "[{b}]");
         assert_newest_first_no_duplicates(b, &seen, &ids);
-        let first =
-            s.list_deals(&DealFilter::default(), PageRequest { limit: 1, after: None }).await.expect(b).items.remove(0);
+        let first = s
+            .list_deals(&DealFilter::default(), &Scope::admin(fx.actor.user), PageRequest { limit: 1, after: None })
+            .await
+            .expect(b)
+            .items
+            .remove(0);
         assert_eq!(
             (
                 first.title.as_str(),
@@ -1849,30 +1925,52 @@ async fn deals_list_with_filters_and_pages() {
         let f = |f: DealFilter| f;
         assert_eq!(
             titles(
-                s.list_deals(&f(DealFilter { owner: Some(other.user), ..Default::default() }), all()).await.expect(b)
+                s.list_deals(
+                    &f(DealFilter { owner: Some(other.user), ..Default::default() }),
+                    &Scope::admin(fx.actor.user),
+                    all()
+                )
+                .await
+                .expect(b)
             ),
             vec!["商机 2 号", "商机 1 号", "商机 0 号"],
             "[{b}] owner"
         );
         assert_eq!(
             titles(
-                s.list_deals(&f(DealFilter { account: Some(acme.id), ..Default::default() }), all()).await.expect(b)
+                s.list_deals(
+                    &f(DealFilter { account: Some(acme.id), ..Default::default() }),
+                    &Scope::admin(fx.actor.user),
+                    all()
+                )
+                .await
+                .expect(b)
             ),
             vec!["商机 5 号", "商机 3 号", "商机 1 号"],
             "[{b}] account"
         );
         assert_eq!(
             titles(
-                s.list_deals(&f(DealFilter { channel: Some(Channel::Referral), ..Default::default() }), all())
-                    .await
-                    .expect(b)
+                s.list_deals(
+                    &f(DealFilter { channel: Some(Channel::Referral), ..Default::default() }),
+                    &Scope::admin(fx.actor.user),
+                    all()
+                )
+                .await
+                .expect(b)
             ),
             vec!["商机 6 号"],
             "[{b}] channel"
         );
         assert_eq!(
             titles(
-                s.list_deals(&f(DealFilter { text: Some("4 号".into()), ..Default::default() }), all()).await.expect(b)
+                s.list_deals(
+                    &f(DealFilter { text: Some("4 号".into()), ..Default::default() }),
+                    &Scope::admin(fx.actor.user),
+                    all()
+                )
+                .await
+                .expect(b)
             ),
             vec!["商机 4 号"],
             "[{b}] text"
@@ -1885,6 +1983,7 @@ async fn deals_list_with_filters_and_pages() {
                     status: Some(DealStatus::Open),
                     ..Default::default()
                 }),
+                &Scope::admin(fx.actor.user),
                 all()
             )
             .await
@@ -1895,19 +1994,27 @@ async fn deals_list_with_filters_and_pages() {
             "[{b}] stage"
         );
         assert!(
-            s.list_deals(&f(DealFilter { stage: Some("negotiation".into()), ..Default::default() }), all())
-                .await
-                .expect(b)
-                .items
-                .is_empty(),
+            s.list_deals(
+                &f(DealFilter { stage: Some("negotiation".into()), ..Default::default() }),
+                &Scope::admin(fx.actor.user),
+                all()
+            )
+            .await
+            .expect(b)
+            .items
+            .is_empty(),
             "[{b}]"
         );
         assert!(
-            s.list_deals(&f(DealFilter { process: Some(ProcessId(9_999)), ..Default::default() }), all())
-                .await
-                .expect(b)
-                .items
-                .is_empty(),
+            s.list_deals(
+                &f(DealFilter { process: Some(ProcessId(9_999)), ..Default::default() }),
+                &Scope::admin(fx.actor.user),
+                all()
+            )
+            .await
+            .expect(b)
+            .items
+            .is_empty(),
             "[{b}]"
         );
     }
@@ -2101,7 +2208,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             "[{b}]"
         );
         assert!(max.event >= 1, "[{b}]");
-        let before = counts(s).await;
+        let before = counts(&fx).await;
 
         let t0 = at(-90 * 86_400);
         let day = |n: i64| t0 + chrono::Duration::days(n);
@@ -2317,9 +2424,13 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             (max.account + 2, max.contact + 2, max.lead + 1, max.deal + 2, max.event + 5),
             "[{b}] max ids"
         );
-        assert_eq!(counts(s).await, (before.0 + 2, before.1 + 2, before.2 + 1, before.3 + 2), "[{b}]");
+        assert_eq!(counts(&fx).await, (before.0 + 2, before.1 + 2, before.2 + 1, before.3 + 2), "[{b}]");
         let dups = s
-            .find_duplicates(&DuplicateKeys::of(Some("HUANG@huacheng.cn"), None, Some("广州花城百货")), None)
+            .find_duplicates(
+                &DuplicateKeys::of(Some("HUANG@huacheng.cn"), None, Some("广州花城百货")),
+                None,
+                &Scope::admin(fx.actor.user),
+            )
             .await
             .expect(b);
         assert!(
@@ -2347,13 +2458,13 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
         seed_user(s, Role::Viewer).await;
 
         // A batch that collides with existing rows is refused whole.
-        let before = counts(s).await;
+        let before = counts(&fx).await;
         let clash = HistoryBatch {
             accounts: vec![Account { id: AccountId(max2.account + 100), ..accounts[0].clone() }, accounts[1].clone()],
             ..Default::default()
         };
         assert!(s.import_history(&clash).await.is_err(), "[{b}] duplicate id refused");
-        assert_eq!(counts(s).await, before, "[{b}] nothing of the refused batch was written");
+        assert_eq!(counts(&fx).await, before, "[{b}] nothing of the refused batch was written");
         not_found(b, s.account(AccountId(max2.account + 100)).await);
     }
 }
@@ -2406,7 +2517,748 @@ async fn text_search_finds_non_ascii_upper_case() {
         s.create_account(&new_account("Ärztekammer Berlin"), fx.actor.user, at(0)).await.expect(b);
         for text in ["Ärztekammer", "ärztekammer", "ÄRZTEKAMMER"] {
             let f = AccountFilter { owner: None, text: Some(text.into()) };
-            assert_eq!(s.list_accounts(&f, all()).await.expect(b).items.len(), 1, "[{b}] search `{text}`");
+            assert_eq!(
+                s.list_accounts(&f, &Scope::admin(fx.actor.user), all()).await.expect(b).items.len(),
+                1,
+                "[{b}] search `{text}`"
+            );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users, teams and shares
+
+/// The scope a user has: their role and their teams, as the web layer resolves it.
+async fn scope_of(s: &dyn Store, user: UserId) -> Scope {
+    let u = s.user(user).await.expect("user");
+    Scope::for_user(&u, &s.team_reach(user).await.expect("team reach"))
+}
+
+fn ids<T>(items: &[T], id: impl Fn(&T) -> i64) -> BTreeSet<i64> {
+    items.iter().map(id).collect()
+}
+
+#[tokio::test]
+async fn users_are_updated_and_keep_password_hashes() {
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let new = NewUser {
+            name: "陈静".into(),
+            email: "chen.jing@example.com".into(),
+            locale: "zh-CN".into(),
+            time_zone: "Asia/Shanghai".into(),
+            role: Role::Rep,
+            password_hash: Some(HASH.into()),
+        };
+        let u = s.create_user(&new, at(0)).await.expect(b);
+        assert_eq!(s.password_hash(u.id).await.expect(b).as_deref(), Some(HASH), "[{b}] hash stored on create");
+        let bare = s
+            .create_user(
+                &NewUser { email: "no.password@example.com".into(), password_hash: None, ..new.clone() },
+                at(0),
+            )
+            .await
+            .expect(b);
+        assert_eq!(s.password_hash(bare.id).await.expect(b), None, "[{b}] no hash");
+        invalid(
+            b,
+            s.create_user(
+                &NewUser { email: "tz@example.com".into(), time_zone: "Mars Base".into(), ..new.clone() },
+                at(0),
+            )
+            .await,
+            "time_zone",
+        );
+
+        // A patch changes what it names and nothing else.
+        let patch = UserPatch {
+            role: Some(Role::Manager),
+            active: Some(false),
+            locale: Some("en".into()),
+            ..UserPatch::default()
+        };
+        let changed = s.update_user(u.id, &patch, at(1)).await.expect(b);
+        assert_eq!(
+            changed,
+            User { role: Role::Manager, active: false, locale: "en".into(), ..u.clone() },
+            "[{b}] role, active and locale changed"
+        );
+        assert_eq!(s.user(u.id).await.expect(b), changed, "[{b}] read back");
+        let renamed = s
+            .update_user(
+                u.id,
+                &UserPatch { name: Some(" 陈静怡 ".into()), active: Some(true), ..Default::default() },
+                at(2),
+            )
+            .await
+            .expect(b);
+        assert_eq!((renamed.name.as_str(), renamed.active, renamed.role), ("陈静怡", true, Role::Manager), "[{b}]");
+        assert_eq!(s.update_user(u.id, &UserPatch::default(), at(3)).await.expect(b), renamed, "[{b}] empty patch");
+        assert_eq!(s.password_hash(u.id).await.expect(b).as_deref(), Some(HASH), "[{b}] an update keeps the hash");
+
+        // Bad input names every field, and changes nothing.
+        let bad = UserPatch {
+            locale: Some("fr".into()),
+            time_zone: Some("not a zone!".into()),
+            name: Some("  ".into()),
+            ..Default::default()
+        };
+        let errs = invalid(b, s.update_user(u.id, &bad, at(4)).await, "locale");
+        assert!(errs.iter().any(|e| e.field == "time_zone"), "[{b}] time zone named too: {errs:?}");
+        assert!(errs.iter().any(|e| e.field == "name"), "[{b}] name named too: {errs:?}");
+        invalid(
+            b,
+            s.update_user(u.id, &UserPatch { time_zone: Some("".into()), ..Default::default() }, at(4)).await,
+            "time_zone",
+        );
+        assert_eq!(s.user(u.id).await.expect(b), renamed, "[{b}] unchanged by refused patches");
+        not_found(
+            b,
+            s.update_user(UserId(9_999), &UserPatch { active: Some(false), ..Default::default() }, at(4)).await,
+        );
+
+        // Passwords.
+        s.set_password_hash(bare.id, "$argon2id$new", at(5)).await.expect(b);
+        assert_eq!(s.password_hash(bare.id).await.expect(b).as_deref(), Some("$argon2id$new"), "[{b}] set");
+        s.set_password_hash(bare.id, "$argon2id$newer", at(6)).await.expect(b);
+        assert_eq!(s.password_hash(bare.id).await.expect(b).as_deref(), Some("$argon2id$newer"), "[{b}] replaced");
+        assert_eq!(s.password_hash(u.id).await.expect(b).as_deref(), Some(HASH), "[{b}] others keep theirs");
+        not_found(b, s.password_hash(UserId(9_999)).await);
+        not_found(b, s.set_password_hash(UserId(9_999), "x", at(6)).await);
+    }
+}
+
+#[tokio::test]
+async fn teams_members_and_reach() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let manager = seed_user(s, Role::Manager).await.user;
+        let r1 = seed_user(s, Role::Rep).await.user;
+        let r2 = seed_user(s, Role::Rep).await.user;
+        let viewer = seed_user(s, Role::Viewer).await.user;
+        let outsider = seed_user(s, Role::Rep).await.user;
+        let boss = seed_user(s, Role::Manager).await.user;
+
+        let east = s
+            .create_team(
+                &NewTeam { name: "华东一组".into(), manager_id: Some(manager), members: vec![viewer, r2, r1] },
+                at(0),
+            )
+            .await
+            .expect(b);
+        assert_eq!(
+            (east.name.as_str(), east.manager_id, east.members.clone()),
+            ("华东一组", Some(manager), vec![r1, r2, viewer]),
+            "[{b}] members sorted by id"
+        );
+        assert_eq!(s.team(east.id).await.expect(b), east, "[{b}] read back");
+
+        // Refusals name their field and create nothing.
+        let dup = NewTeam { name: "华东一组".into(), manager_id: None, members: vec![] };
+        invalid(b, s.create_team(&dup, at(1)).await, "name");
+        invalid(b, s.create_team(&NewTeam { name: " ".into(), ..Default::default() }, at(1)).await, "name");
+        let unknown = NewTeam { name: "幽灵组".into(), manager_id: None, members: vec![r1, UserId(99_999)] };
+        invalid(b, s.create_team(&unknown, at(1)).await, "members[1]");
+        let no_manager = NewTeam { name: "幽灵组".into(), manager_id: Some(UserId(99_999)), members: vec![] };
+        invalid(b, s.create_team(&no_manager, at(1)).await, "manager_id");
+        assert_eq!(s.list_teams().await.expect(b), vec![east.clone()], "[{b}] nothing else created");
+
+        // The manager is a member of another team, managed by `boss`.
+        let south = s
+            .create_team(&NewTeam { name: "华南组".into(), manager_id: Some(boss), members: vec![manager] }, at(2))
+            .await
+            .expect(b);
+        assert_eq!(s.list_teams().await.expect(b), vec![east.clone(), south.clone()], "[{b}] by id");
+
+        let reach = |user| async move { s.team_reach(user).await.expect("team reach") };
+        assert_eq!(
+            reach(manager).await,
+            TeamReach { managed: vec![r1, r2, viewer], fellow: vec![manager] },
+            "[{b}] a manager reaches the team they manage"
+        );
+        assert_eq!(reach(r1).await, TeamReach { managed: vec![], fellow: vec![r1, r2, viewer] }, "[{b}] a member");
+        assert_eq!(reach(boss).await, TeamReach { managed: vec![manager], fellow: vec![] }, "[{b}] managing only");
+        assert_eq!(reach(outsider).await, TeamReach::default(), "[{b}] an outsider reaches no one");
+
+        // Members are replaced as a whole; other fields stay.
+        let smaller = s
+            .update_team(east.id, &TeamPatch { members: Some(vec![viewer, r1]), ..Default::default() }, at(3))
+            .await
+            .expect(b);
+        assert_eq!(smaller, Team { members: vec![r1, viewer], ..east.clone() }, "[{b}] members replaced");
+        assert_eq!(s.team(east.id).await.expect(b), smaller, "[{b}] read back");
+        assert_eq!(reach(r2).await, TeamReach::default(), "[{b}] a removed member");
+        assert_eq!(reach(manager).await.managed, vec![r1, viewer], "[{b}]");
+
+        invalid(
+            b,
+            s.update_team(east.id, &TeamPatch { name: Some("华南组".into()), ..Default::default() }, at(4)).await,
+            "name",
+        );
+        let bad_members = TeamPatch { members: Some(vec![UserId(99_999)]), ..Default::default() };
+        invalid(b, s.update_team(east.id, &bad_members, at(4)).await, "members[0]");
+        let bad_manager = TeamPatch { manager_id: Some(UserId(99_999)), ..Default::default() };
+        invalid(b, s.update_team(east.id, &bad_manager, at(4)).await, "manager_id");
+        assert_eq!(s.team(east.id).await.expect(b), smaller, "[{b}] refused patches change nothing");
+        not_found(b, s.update_team(TeamId(9_999), &TeamPatch::default(), at(4)).await);
+
+        let renamed = s
+            .update_team(
+                east.id,
+                &TeamPatch { name: Some("华东二组".into()), manager_id: Some(boss), members: None },
+                at(5),
+            )
+            .await
+            .expect(b);
+        assert_eq!(
+            renamed,
+            Team { name: "华东二组".into(), manager_id: Some(boss), ..smaller.clone() },
+            "[{b}] renamed, new manager"
+        );
+        assert_eq!(reach(manager).await.managed, Vec::<UserId>::new(), "[{b}] no longer manages it");
+        assert_eq!(reach(boss).await.managed, vec![manager, r1, viewer], "[{b}] the members of both teams");
+
+        s.delete_team(east.id).await.expect(b);
+        not_found(b, s.team(east.id).await);
+        not_found(b, s.delete_team(east.id).await);
+        assert_eq!(s.list_teams().await.expect(b), vec![south.clone()], "[{b}]");
+        assert_eq!(reach(r1).await, TeamReach::default(), "[{b}] members go with their team");
+        assert_eq!(reach(boss).await.managed, vec![manager], "[{b}]");
+        // The name is free again.
+        s.create_team(&NewTeam { name: "华东二组".into(), ..Default::default() }, at(6)).await.expect(b);
+    }
+}
+
+/// Reps A, B and C in one team managed by M with viewer V in it, and an admin: `[A, B, C, M, V, admin]`;
+/// an account, a contact, a lead and deals for A (four: two in CNY, one in USD, one without
+/// amount) and for B (one), by owner.
+#[allow(clippy::type_complexity)]
+async fn scoped_world(
+    fx: &Fx,
+) -> ([UserId; 6], BTreeMap<UserId, (Account, Contact, Lead, Vec<salesflow_domain::records::Deal>)>) {
+    let s = fx.s();
+    let a = seed_user(s, Role::Rep).await.user;
+    let bb = seed_user(s, Role::Rep).await.user;
+    let c = seed_user(s, Role::Rep).await.user;
+    let m = seed_user(s, Role::Manager).await.user;
+    let v = seed_user(s, Role::Viewer).await.user;
+    let admin = seed_user(s, Role::Admin).await.user;
+    s.create_team(&NewTeam { name: "一组".into(), manager_id: Some(m), members: vec![a, bb, c, v] }, at(0))
+        .await
+        .expect("team");
+    let deals: BTreeMap<UserId, Vec<(Option<Money>, u8)>> = BTreeMap::from([
+        (
+            a,
+            vec![
+                (Some(cny(10_001)), 50),
+                (Some(cny(10_001)), 50),
+                (Some(Money { minor: 3_000, currency: Currency::USD }), 25),
+                (None, 10),
+            ],
+        ),
+        (bb, vec![(Some(cny(7_000)), 30)]),
+    ]);
+    let mut out = BTreeMap::new();
+    for (i, (owner, planned)) in deals.into_iter().enumerate() {
+        let actor = Actor { user: owner, role: Role::Rep };
+        let account = s.create_account(&new_account("重复公司"), owner, at(1)).await.expect("account");
+        let email = format!("owner{i}@example.com");
+        let contact = s
+            .create_contact(&new_contact(Some(account.id), "联系人", Some(&email), None), owner, at(1))
+            .await
+            .expect("contact");
+        let lead = s
+            .create_lead(&new_lead("线索", "重复公司", Some("dup@example.com"), None, Channel::Referral), owner, at(1))
+            .await
+            .expect("lead");
+        let mut made = Vec::new();
+        for (j, (amount, probability)) in planned.into_iter().enumerate() {
+            let mut nd = new_deal(&format!("商机 {i}-{j}"), account.id, vec![contact.id], fx.process);
+            nd.amount = amount;
+            nd.probability = Some(probability);
+            made.push(s.create_deal(&nd, &actor, at(2 + j as i64)).await.expect("deal"));
+        }
+        out.insert(owner, (account, contact, lead, made));
+    }
+    ([a, bb, c, m, v, admin], out)
+}
+
+#[tokio::test]
+async fn lists_and_totals_follow_the_scope() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let ([a, bb, c, m, v, admin], world) = scoped_world(&fx).await;
+        let (a_account, a_contact, a_lead, a_deals) = &world[&a];
+        let (b_account, b_contact, b_lead, b_deals) = &world[&bb];
+        let b_deal = &b_deals[0];
+        let deal_ids = |owner: &[UserId]| -> BTreeSet<i64> {
+            owner.iter().flat_map(|o| world[o].3.iter().map(|d| d.id.0)).collect()
+        };
+
+        // (scope, whose records it reaches)
+        let expectations =
+            [(a, vec![a]), (bb, vec![bb]), (c, vec![]), (m, vec![a, bb]), (v, vec![a, bb]), (admin, vec![a, bb])];
+        for (user, reached) in &expectations {
+            let scope = scope_of(s, *user).await;
+            let label = format!("[{b}] user {user} ({:?})", scope.role);
+            let deals = s.list_deals(&DealFilter::default(), &scope, all()).await.expect(b);
+            assert_eq!(ids(&deals.items, |d| d.id.0), deal_ids(reached), "{label}: deals");
+            let accounts = s.list_accounts(&AccountFilter::default(), &scope, all()).await.expect(b);
+            let want: BTreeSet<i64> = reached.iter().map(|o| world[o].0.id.0).collect();
+            assert_eq!(ids(&accounts.items, |x| x.id.0), want, "{label}: accounts");
+            let contacts = s.list_contacts(&ContactFilter::default(), &scope, all()).await.expect(b);
+            let want: BTreeSet<i64> = reached.iter().map(|o| world[o].1.id.0).collect();
+            assert_eq!(ids(&contacts.items, |x| x.id.0), want, "{label}: contacts");
+            let leads = s.list_leads(&LeadFilter::default(), &scope, all()).await.expect(b);
+            let want: BTreeSet<i64> = reached.iter().map(|o| world[o].2.id.0).collect();
+            assert_eq!(ids(&leads.items, |x| x.id.0), want, "{label}: leads");
+            let totals = s.deal_totals(&DealFilter::default(), &scope).await.expect(b);
+            assert_eq!(totals.count, deal_ids(reached).len() as u64, "{label}: count");
+        }
+
+        // Exact sums: per currency, sorted by code; deals without an amount count but add nothing;
+        // the weighted sum is rounded down once per currency total (20 002 × 50 % = 10 001).
+        let usd = |minor| Money { minor, currency: Currency::USD };
+        let scope_a = scope_of(s, a).await;
+        let totals_a = s.deal_totals(&DealFilter::default(), &scope_a).await.expect(b);
+        assert_eq!(
+            totals_a,
+            DealTotals {
+                count: 4,
+                amount: vec![cny(20_002), usd(3_000)],
+                weighted_amount: vec![cny(10_001), usd(750)]
+            },
+            "[{b}] A's totals leave B's deal out"
+        );
+        let scope_m = scope_of(s, m).await;
+        let both = DealTotals {
+            count: 5,
+            amount: vec![cny(27_002), usd(3_000)],
+            weighted_amount: vec![cny(12_101), usd(750)],
+        };
+        assert_eq!(s.deal_totals(&DealFilter::default(), &scope_m).await.expect(b), both, "[{b}] the manager's");
+        let scope_c = scope_of(s, c).await;
+        assert_eq!(s.deal_totals(&DealFilter::default(), &scope_c).await.expect(b), DealTotals::default(), "[{b}] C's");
+        // Filters and scope combine, for the list and the totals alike.
+        let of_b = DealFilter { owner: Some(bb), ..Default::default() };
+        assert!(s.list_deals(&of_b, &scope_a, all()).await.expect(b).items.is_empty(), "[{b}] B's deals for A");
+        assert_eq!(s.deal_totals(&of_b, &scope_a).await.expect(b), DealTotals::default(), "[{b}]");
+
+        // Sharing B's records with A opens them to A, in lists and totals.
+        for (kind, id) in [
+            (RecordKind::Deal, b_deal.id.0),
+            (RecordKind::Account, b_account.id.0),
+            (RecordKind::Contact, b_contact.id.0),
+            (RecordKind::Lead, b_lead.id.0),
+        ] {
+            let share = Share { record_kind: kind, record_id: id, user_id: a, shared_by: bb, created_at: at(10) };
+            s.share(&share).await.expect(b);
+            s.share(&Share { created_at: at(11), ..share.clone() }).await.expect(b);
+            assert_eq!(s.shares(kind, id).await.expect(b), vec![share.clone()], "[{b}] sharing twice is one share");
+            assert!(s.is_shared(kind, id, a).await.expect(b), "[{b}]");
+            assert!(!s.is_shared(kind, id, c).await.expect(b), "[{b}] not with C");
+        }
+        let shared = s.list_deals(&DealFilter::default(), &scope_a, all()).await.expect(b);
+        let mut want = deal_ids(&[a]);
+        want.insert(b_deal.id.0);
+        assert_eq!(ids(&shared.items, |d| d.id.0), want, "[{b}] A now sees B's shared deal");
+        assert_eq!(s.deal_totals(&DealFilter::default(), &scope_a).await.expect(b), both, "[{b}] and counts it");
+        let no_filter = DealFilter::default();
+        let (seen, _) = walk_pages(2, |p| s.list_deals(&no_filter, &scope_a, p), |d| d.id.0).await;
+        assert_newest_first_no_duplicates(b, &seen, &want);
+        let only_b = s.list_deals(&of_b, &scope_a, all()).await.expect(b);
+        assert_eq!(ids(&only_b.items, |d| d.id.0), BTreeSet::from([b_deal.id.0]), "[{b}] filters still apply");
+        let accounts = s.list_accounts(&AccountFilter::default(), &scope_a, all()).await.expect(b);
+        assert_eq!(ids(&accounts.items, |x| x.id.0), BTreeSet::from([a_account.id.0, b_account.id.0]), "[{b}]");
+        let contacts = s.list_contacts(&ContactFilter::default(), &scope_a, all()).await.expect(b);
+        assert_eq!(ids(&contacts.items, |x| x.id.0), BTreeSet::from([a_contact.id.0, b_contact.id.0]), "[{b}]");
+        let leads = s.list_leads(&LeadFilter::default(), &scope_a, all()).await.expect(b);
+        assert_eq!(ids(&leads.items, |x| x.id.0), BTreeSet::from([a_lead.id.0, b_lead.id.0]), "[{b}]");
+        // A share opens a record to its user only.
+        let c_deals = s.list_deals(&DealFilter::default(), &scope_c, all()).await.expect(b);
+        assert!(c_deals.items.is_empty(), "[{b}] C still sees nothing");
+
+        // Unsharing closes it again.
+        assert!(s.unshare(RecordKind::Deal, b_deal.id.0, a).await.expect(b), "[{b}] a share was removed");
+        assert!(!s.unshare(RecordKind::Deal, b_deal.id.0, a).await.expect(b), "[{b}] no share left");
+        assert!(!s.is_shared(RecordKind::Deal, b_deal.id.0, a).await.expect(b), "[{b}]");
+        assert!(s.shares(RecordKind::Deal, b_deal.id.0).await.expect(b).is_empty(), "[{b}]");
+        let unshared = s.list_deals(&DealFilter::default(), &scope_a, all()).await.expect(b);
+        assert_eq!(ids(&unshared.items, |d| d.id.0), deal_ids(&[a]), "[{b}] gone from A's list");
+        assert_eq!(s.deal_totals(&DealFilter::default(), &scope_a).await.expect(b), totals_a, "[{b}] and totals");
+
+        // Shares are listed by user.
+        for user in [c, m] {
+            let share = Share {
+                record_kind: RecordKind::Deal,
+                record_id: b_deal.id.0,
+                user_id: user,
+                shared_by: bb,
+                created_at: at(12),
+            };
+            s.share(&share).await.expect(b);
+        }
+        let users: Vec<UserId> =
+            s.shares(RecordKind::Deal, b_deal.id.0).await.expect(b).iter().map(|x| x.user_id).collect();
+        assert_eq!(users, vec![c, m], "[{b}] by user id");
+        let c_deals = s.list_deals(&DealFilter::default(), &scope_c, all()).await.expect(b);
+        assert_eq!(ids(&c_deals.items, |d| d.id.0), BTreeSet::from([b_deal.id.0]), "[{b}] C: shared only");
+        s.unshare(RecordKind::Deal, b_deal.id.0, c).await.expect(b);
+
+        // Duplicates: only the records the scope reaches (A's lead and account still include
+        // B's, which stay shared with A).
+        let keys = DuplicateKeys::of(Some("DUP@example.com"), None, Some("重复公司"));
+        let keys = &keys;
+        let found = |scope: Scope| async move {
+            let d = s.find_duplicates(keys, None, &scope).await.expect("duplicates");
+            d.into_iter().map(|d| (d.entity, d.id)).collect::<BTreeSet<_>>()
+        };
+        let dup_of = |owners: &[UserId]| -> BTreeSet<(String, i64)> {
+            owners
+                .iter()
+                .flat_map(|o| [("lead".to_string(), world[o].2.id.0), ("account".to_string(), world[o].0.id.0)])
+                .collect()
+        };
+        assert_eq!(found(scope_of(s, m).await).await, dup_of(&[a, bb]), "[{b}] the manager finds both");
+        assert_eq!(found(Scope::admin(admin)).await, dup_of(&[a, bb]), "[{b}] the admin too");
+        assert_eq!(found(scope_a.clone()).await, dup_of(&[a, bb]), "[{b}] A: own and shared");
+        assert_eq!(found(scope_c.clone()).await, BTreeSet::new(), "[{b}] C finds nothing");
+        s.unshare(RecordKind::Lead, b_lead.id.0, a).await.expect(b);
+        s.unshare(RecordKind::Account, b_account.id.0, a).await.expect(b);
+        assert_eq!(found(scope_a.clone()).await, dup_of(&[a]), "[{b}] A: own only once unshared");
+        let except = s.find_duplicates(keys, Some(a_lead.id), &scope_a).await.expect(b);
+        assert_eq!(except.len(), 1, "[{b}] A's account, not the lead itself: {except:?}");
+
+        // The process event log: the stage entries of the deals the scope reaches.
+        let entries = |scope: Scope| async move {
+            let e = s.stage_entries(fx.process, &scope).await.expect("stage entries");
+            e.iter().map(|e| e.deal_id.0).collect::<BTreeSet<_>>()
+        };
+        assert_eq!(entries(scope_a.clone()).await, deal_ids(&[a]), "[{b}] A's deals");
+        assert_eq!(entries(scope_of(s, v).await).await, deal_ids(&[a, bb]), "[{b}] the viewer's");
+        assert_eq!(entries(Scope::admin(admin)).await, deal_ids(&[a, bb]), "[{b}] everything");
+        assert_eq!(entries(scope_c.clone()).await, BTreeSet::new(), "[{b}] C's: none");
+        let d = &a_deals[0];
+        s.move_deal(d.id, &lose(d.version, "预算取消"), &Actor { user: a, role: Role::Rep }, at(20)).await.expect(b);
+        let a_entries = s.stage_entries(fx.process, &scope_a).await.expect(b);
+        assert_eq!(a_entries.len(), 5, "[{b}] four creations and one move");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API tokens, web sessions, sign-in throttling
+
+fn new_token(user: UserId, hash: &str, expires_at: Option<DateTime<Utc>>) -> NewApiToken {
+    NewApiToken {
+        user_id: user,
+        token_hash: hash.into(),
+        label: format!("label {hash}"),
+        scope: TokenScope::Read,
+        expires_at,
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_authenticate_expire_and_revoke() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let u = s.user(seed_user(s, Role::Rep).await.user).await.expect(b);
+        let other = s.user(seed_user(s, Role::Manager).await.user).await.expect(b);
+
+        let new =
+            NewApiToken { scope: TokenScope::ReadWrite, label: "CI".into(), ..new_token(u.id, "hash-live", None) };
+        let live = s.create_api_token(&new, at(1)).await.expect(b);
+        assert_eq!(
+            live,
+            ApiToken {
+                id: live.id,
+                user_id: u.id,
+                label: "CI".into(),
+                scope: TokenScope::ReadWrite,
+                created_at: at(1),
+                expires_at: None,
+                last_used_at: None,
+                revoked_at: None,
+            },
+            "[{b}] as created"
+        );
+        assert_eq!(s.api_token(live.id).await.expect(b), live, "[{b}] read back");
+        not_found(b, s.api_token(TokenId(9_999)).await);
+        invalid(b, s.create_api_token(&new_token(UserId(9_999), "hash-nobody", None), at(1)).await, "user_id");
+
+        // Authenticating marks the token used.
+        let (token, user) = s.authenticate_token("hash-live", at(100)).await.expect(b).expect("live token");
+        assert_eq!(user, u, "[{b}] its user");
+        assert_eq!(token, ApiToken { last_used_at: Some(at(100)), ..live.clone() }, "[{b}] marked used");
+        assert_eq!(s.api_token(live.id).await.expect(b).last_used_at, Some(at(100)), "[{b}] stored");
+        // A use shortly after may or may not be written, but what is returned is what is stored.
+        let (token, _) = s.authenticate_token("hash-live", at(130)).await.expect(b).expect("live token");
+        assert!([Some(at(100)), Some(at(130))].contains(&token.last_used_at), "[{b}] {token:?}");
+        assert_eq!(s.api_token(live.id).await.expect(b).last_used_at, token.last_used_at, "[{b}]");
+        let (token, _) = s.authenticate_token("hash-live", at(400)).await.expect(b).expect("live token");
+        assert_eq!(token.last_used_at, Some(at(400)), "[{b}] a later use is recorded");
+        assert_eq!(s.authenticate_token("hash-unknown", at(400)).await.expect(b), None, "[{b}] unknown");
+
+        // Expiry: live strictly before `expires_at`.
+        let expiring = s.create_api_token(&new_token(u.id, "hash-expiring", Some(at(500))), at(2)).await.expect(b);
+        assert_eq!((expiring.scope, expiring.expires_at), (TokenScope::Read, Some(at(500))), "[{b}]");
+        let micro = at(499) + chrono::Duration::microseconds(999_999);
+        assert!(s.authenticate_token("hash-expiring", micro).await.expect(b).is_some(), "[{b}] just before");
+        assert_eq!(s.authenticate_token("hash-expiring", at(500)).await.expect(b), None, "[{b}] at expiry");
+        assert_eq!(s.authenticate_token("hash-expiring", at(600)).await.expect(b), None, "[{b}] after");
+
+        // Revoking: once, at the first time.
+        let revoked = s.revoke_api_token(live.id, at(700)).await.expect(b);
+        assert_eq!(
+            revoked,
+            ApiToken { revoked_at: Some(at(700)), last_used_at: Some(at(400)), ..live.clone() },
+            "[{b}]"
+        );
+        assert_eq!(s.authenticate_token("hash-live", at(701)).await.expect(b), None, "[{b}] revoked");
+        let again = s.revoke_api_token(live.id, at(800)).await.expect(b);
+        assert_eq!(again.revoked_at, Some(at(700)), "[{b}] revoking again keeps the first time");
+        assert_eq!(s.api_token(live.id).await.expect(b), revoked, "[{b}]");
+        not_found(b, s.revoke_api_token(TokenId(9_999), at(800)).await);
+
+        // A deactivated user's tokens stop working, and work again on reactivation.
+        let others = s.create_api_token(&new_token(other.id, "hash-other", None), at(3)).await.expect(b);
+        assert!(s.authenticate_token("hash-other", at(900)).await.expect(b).is_some(), "[{b}]");
+        s.update_user(other.id, &UserPatch { active: Some(false), ..Default::default() }, at(901)).await.expect(b);
+        assert_eq!(s.authenticate_token("hash-other", at(902)).await.expect(b), None, "[{b}] user deactivated");
+        s.update_user(other.id, &UserPatch { active: Some(true), ..Default::default() }, at(903)).await.expect(b);
+        assert!(s.authenticate_token("hash-other", at(904)).await.expect(b).is_some(), "[{b}] reactivated");
+
+        // Lists: newest first, per user or everyone's.
+        let list_ids = |tokens: Vec<ApiToken>| tokens.into_iter().map(|t| t.id).collect::<Vec<_>>();
+        assert_eq!(list_ids(s.list_api_tokens(Some(u.id)).await.expect(b)), vec![expiring.id, live.id], "[{b}]");
+        assert_eq!(list_ids(s.list_api_tokens(Some(other.id)).await.expect(b)), vec![others.id], "[{b}]");
+        assert_eq!(
+            list_ids(s.list_api_tokens(None).await.expect(b)),
+            vec![others.id, expiring.id, live.id],
+            "[{b}] everyone's"
+        );
+        let listed = s.list_api_tokens(Some(u.id)).await.expect(b);
+        assert_eq!(listed[1], revoked, "[{b}] listed as stored");
+        assert!(s.list_api_tokens(Some(UserId(9_999))).await.expect(b).is_empty(), "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn web_sessions_are_kept_touched_and_expired() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let u = seed_user(s, Role::Rep).await.user;
+        let other = seed_user(s, Role::Rep).await.user;
+        let session = |id: &str, user: UserId, last_seen: i64, expires: i64| WebSession {
+            id_hash: id.into(),
+            user_id: user,
+            csrf_token: format!("csrf-{id}"),
+            created_at: at(0),
+            last_seen_at: at(last_seen),
+            expires_at: at(expires),
+            address: "203.0.113.9".into(),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0".into(),
+        };
+        // Microseconds survive.
+        let first =
+            WebSession { created_at: at(0) + chrono::Duration::microseconds(123_456), ..session("s1", u, 0, 3_600) };
+        s.create_session(&first).await.expect(b);
+        assert_eq!(s.session("s1").await.expect(b), Some(first.clone()), "[{b}] read back exactly");
+        assert_eq!(s.session("nope").await.expect(b), None, "[{b}]");
+        assert!(s.create_session(&first).await.is_err(), "[{b}] an id is used once");
+
+        s.touch_session("s1", at(600)).await.expect(b);
+        let touched = s.session("s1").await.expect(b).expect("session");
+        assert_eq!(touched, WebSession { last_seen_at: at(600), ..first.clone() }, "[{b}] touched");
+        // Sessions are returned whatever their age; expiry is the caller's to judge.
+        s.create_session(&session("old", u, 0, 10)).await.expect(b);
+        assert!(s.session("old").await.expect(b).is_some(), "[{b}] an expired session is still returned");
+
+        s.create_session(&session("s2", u, 0, 3_600)).await.expect(b);
+        s.create_session(&session("s3", other, 0, 3_600)).await.expect(b);
+        s.delete_sessions_of(u).await.expect(b);
+        for gone in ["s1", "s2", "old"] {
+            assert_eq!(s.session(gone).await.expect(b), None, "[{b}] {gone} signed out");
+        }
+        assert!(s.session("s3").await.expect(b).is_some(), "[{b}] other users stay signed in");
+        s.delete_session("s3").await.expect(b);
+        assert_eq!(s.session("s3").await.expect(b), None, "[{b}] deleted");
+        s.delete_session("s3").await.expect(b);
+
+        // Expired: past the absolute end (inclusive) or idle since before the idle limit.
+        s.create_session(&session("ended", u, 90, 100)).await.expect(b);
+        s.create_session(&session("idle", u, 10, 1_000)).await.expect(b);
+        s.create_session(&session("borderline", u, 50, 1_000)).await.expect(b);
+        s.create_session(&session("alive", other, 60, 1_000)).await.expect(b);
+        assert_eq!(s.delete_expired_sessions(at(100), at(50)).await.expect(b), 2, "[{b}] two expired");
+        for (id, kept) in [("ended", false), ("idle", false), ("borderline", true), ("alive", true)] {
+            assert_eq!(s.session(id).await.expect(b).is_some(), kept, "[{b}] {id}");
+        }
+        assert_eq!(s.delete_expired_sessions(at(100), at(50)).await.expect(b), 0, "[{b}] nothing left to expire");
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_counted_by_email_and_address() {
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let (ann, bob) = ("ann@example.com", "bob@example.com");
+        let (home, cafe) = ("198.51.100.7", "2001:db8::1");
+        for (email, address, t) in [(ann, home, 0), (ann, cafe, 10), (bob, home, 20), (ann, home, 30)] {
+            s.record_login_failure(email, address, at(t)).await.expect(b);
+        }
+        assert_eq!(s.login_failures(ann, home, at(0)).await.expect(b), (3, 3), "[{b}] everything");
+        assert_eq!(s.login_failures(ann, home, at(10)).await.expect(b), (2, 2), "[{b}] `since` is inclusive");
+        assert_eq!(s.login_failures(ann, cafe, at(11)).await.expect(b), (1, 0), "[{b}]");
+        assert_eq!(s.login_failures(bob, cafe, at(0)).await.expect(b), (1, 1), "[{b}]");
+        assert_eq!(s.login_failures(ann, home, at(31)).await.expect(b), (0, 0), "[{b}] nothing since");
+        assert_eq!(s.login_failures("carol@example.com", "192.0.2.1", at(0)).await.expect(b), (0, 0), "[{b}]");
+
+        s.clear_login_failures(ann).await.expect(b);
+        assert_eq!(s.login_failures(ann, home, at(0)).await.expect(b), (0, 1), "[{b}] ann's forgotten, bob's kept");
+        assert_eq!(s.login_failures(bob, home, at(0)).await.expect(b), (1, 1), "[{b}]");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit log
+
+#[tokio::test]
+async fn the_audit_log_is_filtered_paged_and_append_only() {
+    use sqlx::Connection;
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let alice = seed_user(s, Role::Admin).await.user;
+        let bob = seed_user(s, Role::Rep).await.user;
+        let entry = |t: i64, actor: Option<UserId>, action: AuditAction, kind: &str, id: Option<i64>| NewAuditEntry {
+            at: at(t),
+            actor_id: actor,
+            action,
+            subject_kind: kind.into(),
+            subject_id: id,
+            address: "203.0.113.9".into(),
+            detail: format!("{} {kind}", action.as_str()),
+            old_value: None,
+            new_value: None,
+        };
+        let entries = vec![
+            entry(0, None, AuditAction::LoginFailed, "session", None),
+            entry(1, Some(alice), AuditAction::Login, "session", None),
+            NewAuditEntry {
+                old_value: Some(json!({"amount": {"minor": 100, "currency": "CNY"}, "title": "旧"})),
+                new_value: Some(json!({"amount": null, "title": "新", "contact_ids": [1, 2]})),
+                ..entry(2, Some(alice), AuditAction::Update, "deal", Some(7))
+            },
+            entry(3, Some(bob), AuditAction::Create, "deal", Some(8)),
+            entry(4, Some(bob), AuditAction::Update, "deal", Some(7)),
+            entry(5, Some(alice), AuditAction::PermissionChanged, "user", Some(bob.0)),
+            entry(5, Some(bob), AuditAction::Denied, "account", Some(3)),
+        ];
+        for e in &entries {
+            s.append_audit(e).await.expect(b);
+        }
+
+        let page = s.list_audit(&AuditFilter::default(), all()).await.expect(b);
+        assert_eq!(page.next_cursor, None, "[{b}]");
+        let got: Vec<NewAuditEntry> = page
+            .items
+            .iter()
+            .map(|e| NewAuditEntry {
+                at: e.at,
+                actor_id: e.actor_id,
+                action: e.action,
+                subject_kind: e.subject_kind.clone(),
+                subject_id: e.subject_id,
+                address: e.address.clone(),
+                detail: e.detail.clone(),
+                old_value: e.old_value.clone(),
+                new_value: e.new_value.clone(),
+            })
+            .collect();
+        let newest_first: Vec<NewAuditEntry> = entries.iter().rev().cloned().collect();
+        assert_eq!(got, newest_first, "[{b}] everything, newest first, as appended");
+        let all_ids: Vec<i64> = page.items.iter().map(|e| e.id).collect();
+        assert!(all_ids.windows(2).all(|w| w[0] > w[1]), "[{b}] ids descend: {all_ids:?}");
+
+        // Each filter, by the (time) positions of the entries it keeps.
+        // Position in `entries` by id: the oldest is 0.
+        let position: BTreeMap<i64, usize> = all_ids.iter().rev().enumerate().map(|(i, id)| (*id, i)).collect();
+        let position = &position;
+        let positions = |filter: AuditFilter| async move {
+            let page = s.list_audit(&filter, all()).await.expect("audit");
+            page.items.iter().map(|e| position[&e.id]).collect::<Vec<_>>()
+        };
+        let f = AuditFilter::default;
+        assert_eq!(positions(AuditFilter { actor: Some(bob), ..f() }).await, vec![6, 4, 3], "[{b}] actor");
+        assert_eq!(
+            positions(AuditFilter { action: Some(AuditAction::Update), ..f() }).await,
+            vec![4, 2],
+            "[{b}] action"
+        );
+        assert_eq!(
+            positions(AuditFilter { subject_kind: Some("deal".into()), ..f() }).await,
+            vec![4, 3, 2],
+            "[{b}] subject kind"
+        );
+        assert_eq!(
+            positions(AuditFilter { subject_kind: Some("deal".into()), subject_id: Some(7), ..f() }).await,
+            vec![4, 2],
+            "[{b}] subject"
+        );
+        assert_eq!(positions(AuditFilter { from: Some(at(4)), ..f() }).await, vec![6, 5, 4], "[{b}] from, inclusive");
+        assert_eq!(positions(AuditFilter { to: Some(at(2)), ..f() }).await, vec![1, 0], "[{b}] to, exclusive");
+        assert_eq!(
+            positions(AuditFilter { from: Some(at(2)), to: Some(at(5)), actor: Some(alice), ..f() }).await,
+            vec![2],
+            "[{b}] combined"
+        );
+        assert!(positions(AuditFilter { action: Some(AuditAction::Logout), ..f() }).await.is_empty(), "[{b}] none");
+
+        // Pages of two, newest first, each entry once.
+        let expected: BTreeSet<i64> = all_ids.iter().copied().collect();
+        let no_filter = AuditFilter::default();
+        let (seen, pages) = walk_pages(2, |p| s.list_audit(&no_filter, p), |e: &AuditEntry| e.id).await;
+        assert_eq!(pages, 4, "[{b}] 7 entries in pages of 2");
+        assert_newest_first_no_duplicates(b, &seen, &expected);
+        let filtered = AuditFilter { actor: Some(alice), ..f() };
+        let (seen, _) = walk_pages(1, |p| s.list_audit(&filtered, p), |e: &AuditEntry| e.id).await;
+        assert_eq!(seen.len(), 3, "[{b}] filtered pages");
+
+        // Append-only, whoever asks.
+        let statements = ["UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log"];
+        let mut results: Vec<(String, std::result::Result<u64, String>)> = Vec::new();
+        match b {
+            "sqlite" => {
+                let mut conn = sqlx::SqliteConnection::connect(&ts.url).await.expect(b);
+                for sql in statements {
+                    let r =
+                        sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    results.push((sql.to_string(), r));
+                }
+                conn.close().await.ok();
+            }
+            "postgres" => {
+                let mut conn = sqlx::PgConnection::connect(&ts.url).await.expect(b);
+                for sql in statements {
+                    let r =
+                        sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected()).map_err(|e| e.to_string());
+                    results.push((sql.to_string(), r));
+                }
+                conn.close().await.ok();
+            }
+            other => panic!("unknown backend {other}"),
+        }
+        for (sql, r) in &results {
+            match r {
+                Err(e) => assert!(e.contains("append-only"), "[{b}] `{sql}` refused for the right reason: {e}"),
+                Ok(n) => panic!("[{b}] `{sql}` must fail, but changed {n} rows"),
+            }
+        }
+        assert_eq!(s.list_audit(&AuditFilter::default(), all()).await.expect(b).items, page.items, "[{b}] intact");
+        // And the store still appends.
+        s.append_audit(&entry(6, None, AuditAction::Logout, "session", None)).await.expect(b);
+        assert_eq!(s.list_audit(&AuditFilter::default(), all()).await.expect(b).items.len(), 8, "[{b}]");
     }
 }

@@ -8,7 +8,8 @@ use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 
-use super::{all, check_version, conflict, like_pattern, one, row_exists, rows, ts, user_exists};
+use super::scope::{ScopeFilter, Where};
+use super::{all, check_version, conflict, one, row_exists, rows, ts, user_exists};
 use crate::rows::{ACCOUNT_COLS, CONTACT_COLS};
 
 fn returned<T>(row: Option<T>) -> Result<T> {
@@ -172,58 +173,36 @@ pub fn update_contact(conn: &Connection, id: ContactId, patch: &ContactPatch, no
     row.ok_or_else(|| conflict("contact", id.0))
 }
 
-/// A keyset list query: `base` with `conditions` (each `column op ?`), newest first, one row
-/// more than the page so that the page knows whether there is a next one.
-pub(super) fn keyset(
-    base: &str,
-    conditions: Vec<(&str, Value)>,
-    id_col: &str,
+pub fn list_accounts(
+    conn: &Connection,
+    filter: &AccountFilter,
+    scope: &ScopeFilter,
     page: PageRequest,
-) -> (String, Vec<Value>) {
-    let mut sql = String::from(base);
-    let mut values = Vec::with_capacity(conditions.len() + 2);
-    for (cond, value) in conditions {
-        sql.push_str(cond);
-        values.push(value);
-    }
-    if let Some(after) = page.after {
-        sql.push_str(&format!(" AND {id_col} < ?"));
-        values.push(Value::Integer(after));
-    }
-    sql.push_str(&format!(" ORDER BY {id_col} DESC LIMIT ?"));
-    values.push(Value::Integer(page.limit as i64 + 1));
-    (sql, values)
-}
-
-pub(super) fn text_filter(text: Option<&str>) -> Option<Value> {
-    text.filter(|t| !t.trim().is_empty()).map(|t| Value::Text(like_pattern(t)))
-}
-
-pub fn list_accounts(conn: &Connection, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>> {
-    let mut conditions = Vec::new();
-    if let Some(o) = filter.owner {
-        conditions.push((" AND owner_id = ?", Value::Integer(o.0)));
-    }
-    if let Some(t) = text_filter(filter.text.as_deref()) {
-        conditions.push((" AND search_text LIKE ? ESCAPE '\\'", t));
-    }
-    let (sql, values) = keyset(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"), conditions, "id", page);
+) -> Result<Page<Account>> {
+    let mut w = Where::new(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"));
+    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0))).text("search_text", filter.text.as_deref()).scope(
+        scope,
+        RecordKind::Account,
+        "owner_id",
+        "id",
+    );
+    let (sql, values) = w.page("id", page);
     let items = all(conn, &sql, params_from_iter(values), rows::account)?;
     Ok(Page::from_rows(items, page.limit, |a| a.id.0))
 }
 
-pub fn list_contacts(conn: &Connection, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
-    let mut conditions = Vec::new();
-    if let Some(o) = filter.owner {
-        conditions.push((" AND owner_id = ?", Value::Integer(o.0)));
-    }
-    if let Some(a) = filter.account {
-        conditions.push((" AND account_id = ?", Value::Integer(a.0)));
-    }
-    if let Some(t) = text_filter(filter.text.as_deref()) {
-        conditions.push((" AND search_text LIKE ? ESCAPE '\\'", t));
-    }
-    let (sql, values) = keyset(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE 1 = 1"), conditions, "id", page);
+pub fn list_contacts(
+    conn: &Connection,
+    filter: &ContactFilter,
+    scope: &ScopeFilter,
+    page: PageRequest,
+) -> Result<Page<Contact>> {
+    let mut w = Where::new(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE 1 = 1"));
+    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
+        .eq("account_id", filter.account.map(|a| Value::Integer(a.0)))
+        .text("search_text", filter.text.as_deref())
+        .scope(scope, RecordKind::Contact, "owner_id", "id");
+    let (sql, values) = w.page("id", page);
     let items = all(conn, &sql, params_from_iter(values), rows::contact)?;
     Ok(Page::from_rows(items, page.limit, |c| c.id.0))
 }

@@ -7,15 +7,16 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
+use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, ProcessVersion, StageEntry};
+use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry};
 
-use super::crm::{keyset, text_filter};
+use super::scope::{ScopeFilter, Where};
 use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
 use crate::rows::{DEAL_COLS, EVENT_COLS, SUMMARY_COLS};
 
@@ -165,35 +166,69 @@ pub fn create(conn: &Connection, cache: &Cache, new: &NewDeal, actor: &Actor, no
     insert(conn, new, new.owner_id.unwrap_or(actor.user), None, actor, &process, now)
 }
 
-pub fn list(conn: &Connection, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>> {
+/// The conditions a deal filter and a scope put on `deals d`.
+fn filtered(base: &str, filter: &DealFilter, scope: &ScopeFilter) -> Where {
+    let mut w = Where::new(base);
+    w.eq("d.owner_id", filter.owner.map(|o| Value::Integer(o.0)))
+        .eq("d.process_id", filter.process.map(|p| Value::Integer(p.0)))
+        .eq("d.current_node", filter.stage.clone().map(Value::Text))
+        .eq("d.status", filter.status.map(|s| Value::Text(s.as_str().into())))
+        .eq("d.channel", filter.channel.map(|c| Value::Text(c.as_str().into())))
+        .eq("d.account_id", filter.account.map(|a| Value::Integer(a.0)))
+        .text("d.search_text", filter.text.as_deref())
+        .scope(scope, RecordKind::Deal, "d.owner_id", "d.id");
+    w
+}
+
+/// The statement `list` runs.
+fn list_sql(filter: &DealFilter, scope: &ScopeFilter, page: PageRequest) -> (String, Vec<Value>) {
     static BASE: LazyLock<String> = LazyLock::new(|| {
         format!("SELECT {SUMMARY_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE 1 = 1")
     });
-    let mut conditions = Vec::new();
-    if let Some(o) = filter.owner {
-        conditions.push((" AND d.owner_id = ?", Value::Integer(o.0)));
-    }
-    if let Some(p) = filter.process {
-        conditions.push((" AND d.process_id = ?", Value::Integer(p.0)));
-    }
-    if let Some(s) = &filter.stage {
-        conditions.push((" AND d.current_node = ?", Value::Text(s.clone())));
-    }
-    if let Some(s) = filter.status {
-        conditions.push((" AND d.status = ?", Value::Text(s.as_str().into())));
-    }
-    if let Some(c) = filter.channel {
-        conditions.push((" AND d.channel = ?", Value::Text(c.as_str().into())));
-    }
-    if let Some(a) = filter.account {
-        conditions.push((" AND d.account_id = ?", Value::Integer(a.0)));
-    }
-    if let Some(t) = text_filter(filter.text.as_deref()) {
-        conditions.push((" AND d.search_text LIKE ? ESCAPE '\\'", t));
-    }
-    let (sql, values) = keyset(&BASE, conditions, "d.id", page);
+    filtered(&BASE, filter, scope).page("d.id", page)
+}
+
+pub fn list(
+    conn: &Connection,
+    filter: &DealFilter,
+    scope: &ScopeFilter,
+    page: PageRequest,
+) -> Result<Page<DealSummary>> {
+    let (sql, values) = list_sql(filter, scope, page);
     let items = all(conn, &sql, params_from_iter(values), rows::summary)?;
     Ok(Page::from_rows(items, page.limit, |d| d.id.0))
+}
+
+/// Count and per-currency sums of the deals `list` shows for the same filter and scope. Every
+/// deal has its account (a foreign key), so the join of the list is left out.
+pub fn totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Result<DealTotals> {
+    let mut w = filtered(
+        "SELECT d.currency, COUNT(*), SUM(d.amount_minor), SUM(d.amount_minor * d.probability) FROM deals d WHERE 1 = 1",
+        filter,
+        scope,
+    );
+    w.push(" GROUP BY d.currency ORDER BY d.currency", []);
+    let (sql, values) = w.finish();
+    let groups = all(conn, &sql, params_from_iter(values), |r| {
+        Ok((
+            rows::get::<Option<String>>(r, 0)?,
+            rows::get::<i64>(r, 1)?,
+            rows::get::<Option<i64>>(r, 2)?,
+            rows::get::<Option<i64>>(r, 3)?,
+        ))
+    })?;
+    let mut totals = DealTotals::default();
+    for (currency, count, amount, weighted) in groups {
+        totals.count += count as u64;
+        if let (Some(code), Some(amount), Some(weighted)) = (currency, amount, weighted) {
+            let currency =
+                Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
+            totals.amount.push(Money { minor: amount, currency });
+            // Rounded down once per currency total, not per deal.
+            totals.weighted_amount.push(Money { minor: weighted.div_euclid(100), currency });
+        }
+    }
+    Ok(totals)
 }
 
 pub fn update(
@@ -350,21 +385,111 @@ pub fn events(conn: &Connection, id: DealId) -> Result<Vec<DealEvent>> {
     all(conn, &SQL, [id.0], rows::event)
 }
 
-pub fn stage_entries(conn: &Connection, process: ProcessId) -> Result<Vec<StageEntry>> {
+pub fn stage_entries(conn: &Connection, process: ProcessId, scope: &ScopeFilter) -> Result<Vec<StageEntry>> {
     row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
-    all(
-        conn,
+    let mut w = Where::new(
         "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
-         WHERE process_id = ?1 AND kind IN ('created', 'moved') ORDER BY deal_id, seq",
-        [process.0],
-        |r| {
-            Ok(StageEntry {
-                deal_id: DealId(r.get(0).db()?),
-                process_version: r.get(1).db()?,
-                node: r.get(2).db()?,
-                occurred_at: rows::time(r, 3)?,
-                actor_id: UserId(r.get(4).db()?),
-            })
-        },
-    )
+         WHERE process_id = ? AND kind IN ('created', 'moved')",
+    );
+    w.bind(Value::Integer(process.0));
+    if *scope != ScopeFilter::All {
+        w.push(" AND deal_id IN (SELECT d.id FROM deals d WHERE 1 = 1", []);
+        w.scope(scope, RecordKind::Deal, "d.owner_id", "d.id").push(")", []);
+    }
+    w.push(" ORDER BY deal_id, seq", []);
+    let (sql, values) = w.finish();
+    all(conn, &sql, params_from_iter(values), |r| {
+        Ok(StageEntry {
+            deal_id: DealId(r.get(0).db()?),
+            process_version: r.get(1).db()?,
+            node: r.get(2).db()?,
+            occurred_at: rows::time(r, 3)?,
+            actor_id: UserId(r.get(4).db()?),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params_from_iter;
+    use salesflow_domain::access::Scope;
+    use salesflow_domain::records::{Role, TeamReach, User};
+
+    use super::*;
+
+    const T: &str = "2025-03-03T09:00:00.000000Z";
+
+    fn plan(conn: &Connection, sql: &str, values: Vec<Value>) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map(params_from_iter(values), |r| r.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    /// A rep's deal list (own deals or shared) must find its rows through the owner index and
+    /// the shares' primary key, not by scanning every deal; an admin's list keeps its plan.
+    #[test]
+    fn a_scoped_deal_list_uses_the_owner_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrate(&mut conn).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = OFF;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)
+             INSERT INTO users (id, name, email, locale, time_zone, role, created_at)
+             SELECT i, 'u' || i, 'u' || i || '@example.com', 'en', 'UTC', 'rep', 'x' FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+             INSERT INTO accounts (id, name, name_key, search_text, industry, region, website, owner_id, version,
+                                   created_at, updated_at)
+             SELECT i, 'a', 'a', 'a', '', '', '', 1 + i % 50, 1, 'x', 'x' FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+             INSERT INTO deals (id, title, search_text, account_id, owner_id, process_id, process_version, current_node,
+                                amount_minor, currency, probability, probability_overridden, status, needs_summary,
+                                version, last_event_seq, last_event_at, stage_entered_at, created_at, updated_at)
+             SELECT i, 'd', 'd', 1 + i % 1000, 1 + i % 50, 1, 1, 'n', i, 'CNY', 50, 0,
+                    CASE i % 3 WHEN 0 THEN 'won' ELSE 'open' END, '', 1, 1, '{T}', '{T}', '{T}', '{T}' FROM n;
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+             INSERT INTO record_shares (record_kind, record_id, user_id, shared_by, created_at)
+             SELECT 'deal', i * 7, 3, 1, '{T}' FROM n;"
+        ))
+        .unwrap();
+        let rep = User {
+            id: UserId(3),
+            name: "rep".into(),
+            email: "rep@example.com".into(),
+            locale: "en".into(),
+            time_zone: "UTC".into(),
+            role: Role::Rep,
+            active: true,
+        };
+        let rep = ScopeFilter::of(&Scope::for_user(&rep, &TeamReach::default()));
+        let admin = ScopeFilter::of(&Scope::admin(UserId(1)));
+        let open = DealFilter { status: Some(DealStatus::Open), ..Default::default() };
+        let first = PageRequest { limit: 50, after: None };
+        let next = PageRequest { limit: 50, after: Some(50_000) };
+        for analyzed in [false, true] {
+            if analyzed {
+                conn.execute_batch("ANALYZE").unwrap();
+            }
+            for filter in [&DealFilter::default(), &open] {
+                for page in [first, next] {
+                    let (sql, values) = list_sql(filter, &rep, page);
+                    let p = plan(&conn, &sql, values);
+                    eprintln!("rep, {filter:?}, {page:?}, analyzed: {analyzed}\n{p}\n");
+                    assert!(!p.contains("SCAN d"), "never a scan of every deal:\n{p}");
+                    if analyzed || filter.status.is_none() {
+                        assert!(p.contains("USING INDEX deals_owner"), "the owner index serves a rep's list:\n{p}");
+                        assert!(p.contains("MULTI-INDEX OR"), "own deals and shared ones by index:\n{p}");
+                    }
+                }
+            }
+            let (sql, values) = list_sql(&DealFilter::default(), &admin, first);
+            let p = plan(&conn, &sql, values);
+            eprintln!("admin, analyzed: {analyzed}\n{p}\n");
+            assert!(!p.contains("TEMP B-TREE") && !p.contains("record_shares"), "an admin's list is not sorted:\n{p}");
+        }
+        // The same rows for the list and the totals.
+        let page = list(&conn, &DealFilter::default(), &rep, PageRequest { limit: 200, after: None }).unwrap();
+        assert_eq!(page.items.len(), 200);
+        let totals = totals(&conn, &DealFilter::default(), &rep).unwrap();
+        assert_eq!(totals.count, 2_000 + 40 - 1, "own deals, plus shared ones (one of which is owned)");
+    }
 }

@@ -9,7 +9,8 @@ use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::store::Conversion;
 
-use super::crm::{self, keyset, text_filter};
+use super::crm;
+use super::scope::{ScopeFilter, Where};
 use super::{Cache, all, check_version, conflict, deals, one, processes, rows, ts, user_exists};
 use crate::rows::LEAD_COLS;
 
@@ -117,54 +118,55 @@ pub fn set_status(
     row.ok_or_else(|| conflict("lead", id.0))
 }
 
-pub fn list(conn: &Connection, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>> {
-    let mut conditions = Vec::new();
-    if let Some(o) = filter.owner {
-        conditions.push((" AND owner_id = ?", Value::Integer(o.0)));
-    }
-    if let Some(s) = filter.status {
-        conditions.push((" AND status = ?", Value::Text(s.as_str().into())));
-    }
-    if let Some(c) = filter.channel {
-        conditions.push((" AND channel = ?", Value::Text(c.as_str().into())));
-    }
-    if let Some(t) = text_filter(filter.text.as_deref()) {
-        conditions.push((" AND search_text LIKE ? ESCAPE '\\'", t));
-    }
-    let (sql, values) = keyset(&format!("SELECT {LEAD_COLS} FROM leads WHERE 1 = 1"), conditions, "id", page);
+pub fn list(conn: &Connection, filter: &LeadFilter, scope: &ScopeFilter, page: PageRequest) -> Result<Page<Lead>> {
+    let mut w = Where::new(&format!("SELECT {LEAD_COLS} FROM leads WHERE 1 = 1"));
+    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
+        .eq("status", filter.status.map(|s| Value::Text(s.as_str().into())))
+        .eq("channel", filter.channel.map(|c| Value::Text(c.as_str().into())))
+        .text("search_text", filter.text.as_deref())
+        .scope(scope, RecordKind::Lead, "owner_id", "id");
+    let (sql, values) = w.page("id", page);
     let items = all(conn, &sql, params_from_iter(values), rows::lead)?;
     Ok(Page::from_rows(items, page.limit, |l| l.id.0))
 }
 
-/// Leads, contacts and accounts sharing a key; at least one key is given.
-pub fn duplicates(conn: &Connection, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>> {
+/// Leads, contacts and accounts within `scope` sharing a key; at least one key is given.
+pub fn duplicates(
+    conn: &Connection,
+    keys: &DuplicateKeys,
+    except_lead: Option<LeadId>,
+    scope: &ScopeFilter,
+) -> Result<Vec<Duplicate>> {
     let mut sql = String::new();
     let mut values: Vec<Value> = Vec::new();
-    let mut part = |entity: &str, table: &str, column: &str, on: &str, key: &str| {
+    let mut part = |kind: RecordKind, table: &str, column: &str, on: &str, key: &str| {
         if !sql.is_empty() {
             sql.push_str(" UNION ALL ");
         }
-        sql.push_str(&format!(
+        let entity = kind.as_str();
+        let mut w = Where::new(&format!(
             "SELECT * FROM (SELECT '{entity}' AS entity, id, name, '{on}' AS matched_on FROM {table} WHERE {column} = ?"
         ));
-        values.push(Value::Text(key.to_string()));
-        if table == "leads" {
-            sql.push_str(" AND id <> ?");
-            values.push(Value::Integer(except_lead.map(|l| l.0).unwrap_or(0)));
+        w.bind(Value::Text(key.to_string()));
+        if kind == RecordKind::Lead {
+            w.and("id <> ?", Value::Integer(except_lead.map(|l| l.0).unwrap_or(0)));
         }
-        sql.push_str(&format!(" ORDER BY id LIMIT 10) AS {table}_{on}"));
+        w.scope(scope, kind, "owner_id", "id").push(&format!(" ORDER BY id LIMIT 10) AS {table}_{on}"), []);
+        let (part_sql, part_values) = w.finish();
+        sql.push_str(&part_sql);
+        values.extend(part_values);
     };
     if let Some(e) = &keys.email {
-        part("lead", "leads", "email_key", "email", e);
-        part("contact", "contacts", "email_key", "email", e);
+        part(RecordKind::Lead, "leads", "email_key", "email", e);
+        part(RecordKind::Contact, "contacts", "email_key", "email", e);
     }
     if let Some(p) = &keys.phone {
-        part("lead", "leads", "phone_key", "phone", p);
-        part("contact", "contacts", "phone_key", "phone", p);
+        part(RecordKind::Lead, "leads", "phone_key", "phone", p);
+        part(RecordKind::Contact, "contacts", "phone_key", "phone", p);
     }
     if let Some(c) = &keys.company {
-        part("lead", "leads", "company_key", "company", c);
-        part("account", "accounts", "name_key", "company", c);
+        part(RecordKind::Lead, "leads", "company_key", "company", c);
+        part(RecordKind::Account, "accounts", "name_key", "company", c);
     }
     if sql.is_empty() {
         return Ok(Vec::new());

@@ -11,12 +11,15 @@
 //! (`2026-11-26T20:18:44.126593Z`), which sorts like time; dates as `YYYY-MM-DD`; booleans as
 //! 0/1; JSON as text.
 
+mod audit;
 mod bulk;
 mod crm;
 mod deals;
 mod leads;
 mod processes;
 mod rows;
+mod scope;
+mod sessions;
 mod users;
 
 use std::collections::HashMap;
@@ -28,6 +31,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, Params, Row, Transaction, TransactionBehavior};
+use salesflow_domain::access::Scope;
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::process::ProcessDefinition;
@@ -35,10 +39,18 @@ use salesflow_domain::records::*;
 use salesflow_domain::store::*;
 use tokio::sync::Semaphore;
 
+use self::scope::ScopeFilter;
+
 /// Migrations in order: (version, description, SQL). The versions are the file numbers, the
 /// same as PostgreSQL's (a test compares them).
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
+    (2, "teams and trust", include_str!("../../migrations/sqlite/0002_teams_and_trust.sql")),
+];
+
+/// A token's `last_used_at` is written again only when it is at least this old, so that a
+/// client making many requests does not make as many writes.
+const TOKEN_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Reader connections (4 measured best on 2 cores: 2 leave the CPUs idle between reads, 8 cost
 /// memory and contend). Each may cache up to `CACHE_KIB` of pages.
@@ -437,10 +449,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User> {
-        let problems = users::check_new(user);
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
+        user.validate()?;
         let user = user.clone();
         self.write(move |tx, _| users::create(tx, &user, now)).await
     }
@@ -458,14 +467,149 @@ impl Store for SqliteStore {
         self.read(|conn, _| users::list(conn)).await
     }
 
-    async fn create_api_token(&self, user: UserId, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()> {
-        let (hash, label) = (token_hash.to_string(), label.to_string());
-        self.write(move |tx, _| users::create_token(tx, user, &hash, &label, now)).await
+    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User> {
+        patch.validate()?;
+        let patch = patch.clone();
+        self.write(move |tx, _| users::update(tx, id, &patch, now)).await
     }
 
-    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
+        self.read(move |conn, _| users::password_hash(conn, id)).await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> Result<()> {
+        let hash = hash.to_string();
+        self.write(move |tx, _| users::set_password_hash(tx, id, &hash, now)).await
+    }
+
+    async fn create_team(&self, team: &NewTeam, now: DateTime<Utc>) -> Result<Team> {
+        team.validate()?;
+        let team = team.clone();
+        self.write(move |tx, _| users::create_team(tx, &team, now)).await
+    }
+
+    async fn team(&self, id: TeamId) -> Result<Team> {
+        self.read(move |conn, _| users::get_team(&*snapshot(conn)?, id)).await
+    }
+
+    async fn list_teams(&self) -> Result<Vec<Team>> {
+        self.read(|conn, _| users::list_teams(&*snapshot(conn)?)).await
+    }
+
+    async fn update_team(&self, id: TeamId, patch: &TeamPatch, _now: DateTime<Utc>) -> Result<Team> {
+        patch.validate()?;
+        let patch = patch.clone();
+        self.write(move |tx, _| users::update_team(tx, id, &patch)).await
+    }
+
+    async fn delete_team(&self, id: TeamId) -> Result<()> {
+        self.write(move |tx, _| users::delete_team(tx, id)).await
+    }
+
+    async fn team_reach(&self, user: UserId) -> Result<TeamReach> {
+        self.read(move |conn, _| users::team_reach(&*snapshot(conn)?, user)).await
+    }
+
+    async fn share(&self, share: &Share) -> Result<()> {
+        let share = share.clone();
+        self.write(move |tx, _| users::share(tx, &share)).await
+    }
+
+    async fn unshare(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool> {
+        self.write(move |tx, _| users::unshare(tx, kind, record_id, user)).await
+    }
+
+    async fn shares(&self, kind: RecordKind, record_id: i64) -> Result<Vec<Share>> {
+        self.read(move |conn, _| users::shares(conn, kind, record_id)).await
+    }
+
+    async fn is_shared(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool> {
+        self.read(move |conn, _| users::is_shared(conn, kind, record_id, user)).await
+    }
+
+    async fn create_api_token(&self, token: &NewApiToken, now: DateTime<Utc>) -> Result<ApiToken> {
+        let token = token.clone();
+        self.write(move |tx, _| users::create_token(tx, &token, now)).await
+    }
+
+    async fn api_token(&self, id: TokenId) -> Result<ApiToken> {
+        self.read(move |conn, _| users::token(conn, id)).await
+    }
+
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        self.read(move |conn, _| users::list_tokens(conn, user)).await
+    }
+
+    async fn revoke_api_token(&self, id: TokenId, now: DateTime<Utc>) -> Result<ApiToken> {
+        self.write(move |tx, _| users::revoke_token(tx, id, now)).await
+    }
+
+    async fn authenticate_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(ApiToken, User)>> {
         let hash = token_hash.to_string();
-        self.read(move |conn, _| users::by_token(conn, &hash, now)).await
+        let Some((mut token, user)) = self.read(move |conn, _| users::authenticate(conn, &hash, now)).await? else {
+            return Ok(None);
+        };
+        // A reader finds the token; the writer is taken only when the recorded use is stale.
+        if token.last_used_at.is_none_or(|used| now - used >= TOKEN_USE_RESOLUTION) {
+            let id = token.id;
+            if self.run_writer(move |conn, _| users::mark_used(conn, id, now)).await? {
+                token.last_used_at = Some(now);
+            }
+        }
+        Ok(Some((token, user)))
+    }
+
+    async fn create_session(&self, session: &WebSession) -> Result<()> {
+        let session = session.clone();
+        self.write(move |tx, _| sessions::create(tx, &session)).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<WebSession>> {
+        let id_hash = id_hash.to_string();
+        self.read(move |conn, _| sessions::get(conn, &id_hash)).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        let id_hash = id_hash.to_string();
+        self.run_writer(move |conn, _| sessions::touch(conn, &id_hash, now)).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        let id_hash = id_hash.to_string();
+        self.run_writer(move |conn, _| sessions::delete(conn, &id_hash)).await
+    }
+
+    async fn delete_sessions_of(&self, user: UserId) -> Result<()> {
+        self.run_writer(move |conn, _| sessions::delete_of(conn, user)).await
+    }
+
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<u64> {
+        self.run_writer(move |conn, _| sessions::delete_expired(conn, now, idle_since)).await
+    }
+
+    async fn record_login_failure(&self, email_key: &str, address: &str, now: DateTime<Utc>) -> Result<()> {
+        let (email_key, address) = (email_key.to_string(), address.to_string());
+        self.run_writer(move |conn, _| sessions::record_failure(conn, &email_key, &address, now)).await
+    }
+
+    async fn login_failures(&self, email_key: &str, address: &str, since: DateTime<Utc>) -> Result<(u32, u32)> {
+        let (email_key, address) = (email_key.to_string(), address.to_string());
+        self.read(move |conn, _| sessions::failures(conn, &email_key, &address, since)).await
+    }
+
+    async fn clear_login_failures(&self, email_key: &str) -> Result<()> {
+        let email_key = email_key.to_string();
+        self.run_writer(move |conn, _| sessions::clear_failures(conn, &email_key)).await
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
+        let entry = entry.clone();
+        self.run_writer(move |conn, _| audit::append(conn, &entry)).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>> {
+        let filter = filter.clone();
+        self.read(move |conn, _| audit::list(conn, &filter, page)).await
     }
 
     async fn create_process(&self, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
@@ -535,9 +679,9 @@ impl Store for SqliteStore {
         self.write(move |tx, _| crm::update_account(tx, id, &patch, now)).await
     }
 
-    async fn list_accounts(&self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>> {
-        let filter = filter.clone();
-        self.read(move |conn, _| crm::list_accounts(conn, &filter, page)).await
+    async fn list_accounts(&self, filter: &AccountFilter, scope: &Scope, page: PageRequest) -> Result<Page<Account>> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| crm::list_accounts(conn, &filter, &scope, page)).await
     }
 
     async fn create_contact(&self, new: &NewContact, owner: UserId, now: DateTime<Utc>) -> Result<Contact> {
@@ -555,9 +699,9 @@ impl Store for SqliteStore {
         self.write(move |tx, _| crm::update_contact(tx, id, &patch, now)).await
     }
 
-    async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
-        let filter = filter.clone();
-        self.read(move |conn, _| crm::list_contacts(conn, &filter, page)).await
+    async fn list_contacts(&self, filter: &ContactFilter, scope: &Scope, page: PageRequest) -> Result<Page<Contact>> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| crm::list_contacts(conn, &filter, &scope, page)).await
     }
 
     async fn create_lead(&self, new: &NewLead, owner: UserId, now: DateTime<Utc>) -> Result<Lead> {
@@ -581,17 +725,22 @@ impl Store for SqliteStore {
         self.write(move |tx, _| leads::set_status(tx, id, to, &q, now)).await
     }
 
-    async fn list_leads(&self, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>> {
-        let filter = filter.clone();
-        self.read(move |conn, _| leads::list(conn, &filter, page)).await
+    async fn list_leads(&self, filter: &LeadFilter, scope: &Scope, page: PageRequest) -> Result<Page<Lead>> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| leads::list(conn, &filter, &scope, page)).await
     }
 
-    async fn find_duplicates(&self, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>> {
+    async fn find_duplicates(
+        &self,
+        keys: &DuplicateKeys,
+        except_lead: Option<LeadId>,
+        scope: &Scope,
+    ) -> Result<Vec<Duplicate>> {
         if keys.email.is_none() && keys.phone.is_none() && keys.company.is_none() {
             return Ok(Vec::new());
         }
-        let keys = keys.clone();
-        self.read(move |conn, _| leads::duplicates(conn, &keys, except_lead)).await
+        let (keys, scope) = (keys.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| leads::duplicates(conn, &keys, except_lead, &scope)).await
     }
 
     async fn convert_lead(
@@ -615,9 +764,14 @@ impl Store for SqliteStore {
         self.read(move |conn, _| Ok(deals::load(&*snapshot(conn)?, id)?.0)).await
     }
 
-    async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>> {
-        let filter = filter.clone();
-        self.read(move |conn, _| deals::list(conn, &filter, page)).await
+    async fn list_deals(&self, filter: &DealFilter, scope: &Scope, page: PageRequest) -> Result<Page<DealSummary>> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| deals::list(conn, &filter, &scope, page)).await
+    }
+
+    async fn deal_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<DealTotals> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| deals::totals(conn, &filter, &scope)).await
     }
 
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {
@@ -648,8 +802,9 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::events(&*snapshot(conn)?, id)).await
     }
 
-    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
-        self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process)).await
+    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>> {
+        let scope = ScopeFilter::of(scope);
+        self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process, &scope)).await
     }
 
     async fn max_ids(&self) -> Result<MaxIds> {

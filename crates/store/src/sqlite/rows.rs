@@ -1,5 +1,6 @@
 //! Rows as SQLite returns them, read by position in the column lists of `crate::rows`
-//! (`USER_COLS`, `DEAL_COLS`, …), straight into domain records.
+//! (`USER_COLS`, `DEAL_COLS`, …) or of this module (`TOKEN_COLS`, `AUDIT_COLS`, …), straight
+//! into domain records.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::Row;
@@ -233,5 +234,84 @@ pub fn event(r: &Row<'_>) -> Result<DealEvent> {
         probability: get::<i16>(r, 14)? as u8,
         expected_close_date: date(r, 15)?,
         details: serde_json::from_str(text(r, 16)?).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+pub const TOKEN_COLS: &str = "id, user_id, label, scope, created_at, expires_at, last_used_at, revoked_at";
+
+/// `TOKEN_COLS`, from position `at` on.
+pub fn token_at(r: &Row<'_>, at: usize) -> Result<ApiToken> {
+    let scope = text(r, at + 3)?;
+    Ok(ApiToken {
+        id: TokenId(get(r, at)?),
+        user_id: UserId(get(r, at + 1)?),
+        label: get(r, at + 2)?,
+        scope: TokenScope::parse(scope).ok_or_else(|| corrupt("token scope", scope))?,
+        created_at: time(r, at + 4)?,
+        expires_at: opt_time(r, at + 5)?,
+        last_used_at: opt_time(r, at + 6)?,
+        revoked_at: opt_time(r, at + 7)?,
+    })
+}
+
+/// `TOKEN_COLS`.
+pub fn token(r: &Row<'_>) -> Result<ApiToken> {
+    token_at(r, 0)
+}
+
+pub const SHARE_COLS: &str = "record_kind, record_id, user_id, shared_by, created_at";
+
+/// `SHARE_COLS`.
+pub fn share(r: &Row<'_>) -> Result<Share> {
+    let kind = text(r, 0)?;
+    Ok(Share {
+        record_kind: RecordKind::parse(kind).ok_or_else(|| corrupt("record kind", kind))?,
+        record_id: get(r, 1)?,
+        user_id: UserId(get(r, 2)?),
+        shared_by: UserId(get(r, 3)?),
+        created_at: time(r, 4)?,
+    })
+}
+
+pub const SESSION_COLS: &str =
+    "id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, address, user_agent";
+
+/// `SESSION_COLS`.
+pub fn session(r: &Row<'_>) -> Result<WebSession> {
+    Ok(WebSession {
+        id_hash: get(r, 0)?,
+        user_id: UserId(get(r, 1)?),
+        csrf_token: get(r, 2)?,
+        created_at: time(r, 3)?,
+        last_seen_at: time(r, 4)?,
+        expires_at: time(r, 5)?,
+        address: get(r, 6)?,
+        user_agent: get(r, 7)?,
+    })
+}
+
+pub const AUDIT_COLS: &str =
+    "id, at, actor_id, action, subject_kind, subject_id, address, detail, old_value, new_value";
+
+fn opt_json(r: &Row<'_>, i: usize) -> Result<Option<serde_json::Value>> {
+    opt_text(r, i)?
+        .map(|s| serde_json::from_str(s).map_err(|e| Error::Storage(format!("stored JSON does not parse: {e}"))))
+        .transpose()
+}
+
+/// `AUDIT_COLS`.
+pub fn audit(r: &Row<'_>) -> Result<AuditEntry> {
+    let action = text(r, 3)?;
+    Ok(AuditEntry {
+        id: get(r, 0)?,
+        at: time(r, 1)?,
+        actor_id: get::<Option<i64>>(r, 2)?.map(UserId),
+        action: AuditAction::parse(action).ok_or_else(|| corrupt("audit action", action))?,
+        subject_kind: get(r, 4)?,
+        subject_id: get(r, 5)?,
+        address: get(r, 6)?,
+        detail: get(r, 7)?,
+        old_value: opt_json(r, 8)?,
+        new_value: opt_json(r, 9)?,
     })
 }
