@@ -61,9 +61,10 @@ impl Scope {
                 (reach.clone(), reach)
             }
             Role::Rep => (Reach::owners(me.clone()), Reach::owners(me)),
-            Role::Viewer => {
-                (Reach::owners(me.chain(teams.fellow.iter().copied()).chain(teams.managed.iter().copied())), Reach::Nothing)
-            }
+            Role::Viewer => (
+                Reach::owners(me.chain(teams.fellow.iter().copied()).chain(teams.managed.iter().copied())),
+                Reach::Nothing,
+            ),
         };
         Scope { user: user.id, role: user.role, read, write }
     }

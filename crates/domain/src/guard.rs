@@ -49,8 +49,7 @@ impl<'a> Guarded<'a> {
     pub async fn audit(
         &self,
         action: AuditAction,
-        subject_kind: &str,
-        subject_id: Option<i64>,
+        (subject_kind, subject_id): (&str, Option<i64>),
         detail: impl Into<String>,
         old_value: Option<serde_json::Value>,
         new_value: Option<serde_json::Value>,
@@ -73,7 +72,7 @@ impl<'a> Guarded<'a> {
 
     /// Audits a refusal and passes it on.
     async fn denied<T>(&self, kind: &str, id: Option<i64>, error: Error, now: DateTime<Utc>) -> Result<T> {
-        self.audit(AuditAction::Denied, kind, id, error.to_string(), None, None, now).await?;
+        self.audit(AuditAction::Denied, (kind, id), error.to_string(), None, None, now).await?;
         Err(error)
     }
 
@@ -87,8 +86,15 @@ impl<'a> Guarded<'a> {
             return Ok(());
         }
         let entity = kind.as_str();
-        self.audit(AuditAction::Denied, entity, Some(id), format!("read of {entity} {id} outside the caller's reach"), None, None, now)
-            .await?;
+        self.audit(
+            AuditAction::Denied,
+            (entity, Some(id)),
+            format!("read of {entity} {id} outside the caller's reach"),
+            None,
+            None,
+            now,
+        )
+        .await?;
         Err(Error::NotFound { entity: kind_entity(kind), id: id.to_string() })
     }
 
@@ -154,7 +160,7 @@ impl<'a> Guarded<'a> {
         let owner = new.owner_id.unwrap_or(self.scope.user);
         self.check_owner(RecordKind::Account, owner, now).await?;
         let account = self.store.create_account(new, owner, now).await?;
-        self.audit(AuditAction::Create, "account", Some(account.id.0), "", None, json(&account), now).await?;
+        self.audit(AuditAction::Create, ("account", Some(account.id.0)), "", None, json(&account), now).await?;
         Ok(account)
     }
 
@@ -171,7 +177,7 @@ impl<'a> Guarded<'a> {
             self.check_owner(RecordKind::Account, owner, now).await?;
         }
         let new = self.store.update_account(id, patch, now).await?;
-        self.audit(AuditAction::Update, "account", Some(id.0), "", json(&old), json(&new), now).await?;
+        self.audit(AuditAction::Update, ("account", Some(id.0)), "", json(&old), json(&new), now).await?;
         Ok(new)
     }
 
@@ -189,7 +195,7 @@ impl<'a> Guarded<'a> {
             self.check_account_ref("account_id", account).await?;
         }
         let contact = self.store.create_contact(new, owner, now).await?;
-        self.audit(AuditAction::Create, "contact", Some(contact.id.0), "", None, json(&contact), now).await?;
+        self.audit(AuditAction::Create, ("contact", Some(contact.id.0)), "", None, json(&contact), now).await?;
         Ok(contact)
     }
 
@@ -209,7 +215,7 @@ impl<'a> Guarded<'a> {
             self.check_account_ref("account_id", account).await?;
         }
         let new = self.store.update_contact(id, patch, now).await?;
-        self.audit(AuditAction::Update, "contact", Some(id.0), "", json(&old), json(&new), now).await?;
+        self.audit(AuditAction::Update, ("contact", Some(id.0)), "", json(&old), json(&new), now).await?;
         Ok(new)
     }
 
@@ -224,7 +230,7 @@ impl<'a> Guarded<'a> {
         let owner = new.owner_id.unwrap_or(self.scope.user);
         self.check_owner(RecordKind::Lead, owner, now).await?;
         let lead = self.store.create_lead(new, owner, now).await?;
-        self.audit(AuditAction::Create, "lead", Some(lead.id.0), "", None, json(&lead), now).await?;
+        self.audit(AuditAction::Create, ("lead", Some(lead.id.0)), "", None, json(&lead), now).await?;
         Ok(lead)
     }
 
@@ -241,7 +247,7 @@ impl<'a> Guarded<'a> {
             self.check_owner(RecordKind::Lead, owner, now).await?;
         }
         let new = self.store.update_lead(id, patch, now).await?;
-        self.audit(AuditAction::Update, "lead", Some(id.0), "", json(&old), json(&new), now).await?;
+        self.audit(AuditAction::Update, ("lead", Some(id.0)), "", json(&old), json(&new), now).await?;
         Ok(new)
     }
 
@@ -256,7 +262,7 @@ impl<'a> Guarded<'a> {
         self.check_write(RecordKind::Lead, id.0, old.owner_id, now).await?;
         let new = self.store.set_lead_status(id, to, q, now).await?;
         let detail = format!("{} → {}", old.status.as_str(), new.status.as_str());
-        self.audit(AuditAction::Transition, "lead", Some(id.0), detail, json(&old), json(&new), now).await?;
+        self.audit(AuditAction::Transition, ("lead", Some(id.0)), detail, json(&old), json(&new), now).await?;
         Ok(new)
     }
 
@@ -288,7 +294,7 @@ impl<'a> Guarded<'a> {
             "converted to account {}, contact {}, deal {}",
             conversion.account.id, conversion.contact.id, conversion.deal.id
         );
-        self.audit(AuditAction::Transition, "lead", Some(id.0), detail, json(&old), json(&conversion), now).await?;
+        self.audit(AuditAction::Transition, ("lead", Some(id.0)), detail, json(&old), json(&conversion), now).await?;
         Ok(conversion)
     }
 
@@ -303,7 +309,7 @@ impl<'a> Guarded<'a> {
             self.check_contact_ref(&format!("contact_ids[{i}]"), *c).await?;
         }
         let deal = self.store.create_deal(new, &self.actor(), now).await?;
-        self.audit(AuditAction::Create, "deal", Some(deal.id.0), "", None, json(&deal), now).await?;
+        self.audit(AuditAction::Create, ("deal", Some(deal.id.0)), "", None, json(&deal), now).await?;
         Ok(deal)
     }
 
@@ -333,7 +339,7 @@ impl<'a> Guarded<'a> {
             }
         }
         let new = self.store.update_deal(id, patch, &self.actor(), now).await?;
-        self.audit(AuditAction::Update, "deal", Some(id.0), "", json(&old), json(&new), now).await?;
+        self.audit(AuditAction::Update, ("deal", Some(id.0)), "", json(&old), json(&new), now).await?;
         Ok(new)
     }
 
@@ -342,7 +348,7 @@ impl<'a> Guarded<'a> {
         self.check_write(RecordKind::Deal, id.0, old.owner_id, now).await?;
         let (deal, event) = self.store.move_deal(id, req, &self.actor(), now).await?;
         let detail = format!("{} → {}", old.current_node, deal.current_node);
-        self.audit(AuditAction::Move, "deal", Some(id.0), detail, json(&old), json(&event), now).await?;
+        self.audit(AuditAction::Move, ("deal", Some(id.0)), detail, json(&old), json(&event), now).await?;
         Ok((deal, event))
     }
 
@@ -350,7 +356,7 @@ impl<'a> Guarded<'a> {
         let old = self.store.deal(id).await?;
         self.check_write(RecordKind::Deal, id.0, old.owner_id, now).await?;
         let deal = self.store.toggle_step(id, toggle, &self.actor(), now).await?;
-        self.audit(AuditAction::Transition, "deal", Some(id.0), "step", None, json(toggle), now).await?;
+        self.audit(AuditAction::Transition, ("deal", Some(id.0)), "step", None, json(toggle), now).await?;
         Ok(deal)
     }
 
@@ -370,7 +376,7 @@ impl<'a> Guarded<'a> {
     pub async fn create_process(&self, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
         self.editor("process", now).await?;
         let v = self.store.create_process(definition, now).await?;
-        self.audit(AuditAction::Create, "process", Some(v.process_id.0), definition.key.clone(), None, None, now)
+        self.audit(AuditAction::Create, ("process", Some(v.process_id.0)), definition.key.clone(), None, None, now)
             .await?;
         Ok(v)
     }
@@ -384,16 +390,21 @@ impl<'a> Guarded<'a> {
     ) -> Result<ProcessVersion> {
         self.editor("process", now).await?;
         let v = self.store.save_draft(id, version, definition, now).await?;
-        self.audit(AuditAction::Update, "process", Some(id.0), format!("draft version {version}"), None, None, now)
+        self.audit(AuditAction::Update, ("process", Some(id.0)), format!("draft version {version}"), None, None, now)
             .await?;
         Ok(v)
     }
 
-    pub async fn new_draft(&self, id: ProcessId, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
+    pub async fn new_draft(
+        &self,
+        id: ProcessId,
+        definition: &ProcessDefinition,
+        now: DateTime<Utc>,
+    ) -> Result<ProcessVersion> {
         self.editor("process", now).await?;
         let v = self.store.new_draft(id, definition, now).await?;
         let detail = format!("new draft version {}", v.version);
-        self.audit(AuditAction::Create, "process", Some(id.0), detail, None, None, now).await?;
+        self.audit(AuditAction::Create, ("process", Some(id.0)), detail, None, None, now).await?;
         Ok(v)
     }
 
@@ -401,7 +412,7 @@ impl<'a> Guarded<'a> {
         self.editor("process", now).await?;
         let v = self.store.publish(id, version, now).await?;
         let detail = format!("published version {version}");
-        self.audit(AuditAction::Transition, "process", Some(id.0), detail, None, None, now).await?;
+        self.audit(AuditAction::Transition, ("process", Some(id.0)), detail, None, None, now).await?;
         Ok(v)
     }
 
@@ -436,13 +447,16 @@ impl<'a> Guarded<'a> {
         match self.store.user(with).await {
             Ok(u) if u.active => {}
             Ok(_) => return Err(Error::invalid("user_id", format!("user {with} is deactivated"))),
-            Err(Error::NotFound { .. }) => return Err(Error::invalid("user_id", format!("user {with} does not exist"))),
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::invalid("user_id", format!("user {with} does not exist")));
+            }
             Err(e) => return Err(e),
         }
-        let share = Share { record_kind: kind, record_id: id, user_id: with, shared_by: self.scope.user, created_at: now };
+        let share =
+            Share { record_kind: kind, record_id: id, user_id: with, shared_by: self.scope.user, created_at: now };
         self.store.share(&share).await?;
         let detail = format!("{} {id} shared with user {with}", kind.as_str());
-        self.audit(AuditAction::PermissionChanged, kind.as_str(), Some(id), detail, None, json(&share), now).await?;
+        self.audit(AuditAction::PermissionChanged, (kind.as_str(), Some(id)), detail, None, json(&share), now).await?;
         Ok(share)
     }
 
@@ -453,7 +467,7 @@ impl<'a> Guarded<'a> {
             return Err(Error::not_found("share", format!("{} {id} with user {with}", kind.as_str())));
         }
         let detail = format!("{} {id} no longer shared with user {with}", kind.as_str());
-        self.audit(AuditAction::PermissionChanged, kind.as_str(), Some(id), detail, None, None, now).await
+        self.audit(AuditAction::PermissionChanged, (kind.as_str(), Some(id)), detail, None, None, now).await
     }
 }
 
@@ -479,7 +493,7 @@ impl Guarded<'_> {
     pub async fn create_user(&self, new: &NewUser, now: DateTime<Utc>) -> Result<User> {
         self.require_admin("create users", "user", None, now).await?;
         let user = self.store.create_user(new, now).await?;
-        self.audit(AuditAction::Create, "user", Some(user.id.0), "", None, json(&user), now).await?;
+        self.audit(AuditAction::Create, ("user", Some(user.id.0)), "", None, json(&user), now).await?;
         Ok(user)
     }
 
@@ -504,7 +518,7 @@ impl Guarded<'_> {
         } else {
             AuditAction::Update
         };
-        self.audit(action, "user", Some(id.0), "", json(&old), json(&new), now).await?;
+        self.audit(action, ("user", Some(id.0)), "", json(&old), json(&new), now).await?;
         if !new.active {
             self.store.delete_sessions_of(id).await?;
         }
@@ -520,7 +534,7 @@ impl Guarded<'_> {
         self.store.set_password_hash(id, hash, now).await?;
         self.store.delete_sessions_of(id).await?;
         let detail = if id == self.scope.user { "changed by the user" } else { "reset by an admin" };
-        self.audit(AuditAction::PasswordChanged, "user", Some(id.0), detail, None, None, now).await
+        self.audit(AuditAction::PasswordChanged, ("user", Some(id.0)), detail, None, None, now).await
     }
 
     pub async fn teams(&self) -> Result<Vec<Team>> {
@@ -534,7 +548,7 @@ impl Guarded<'_> {
     pub async fn create_team(&self, new: &NewTeam, now: DateTime<Utc>) -> Result<Team> {
         self.require_admin("create teams", "team", None, now).await?;
         let team = self.store.create_team(new, now).await?;
-        self.audit(AuditAction::PermissionChanged, "team", Some(team.id.0), "created", None, json(&team), now)
+        self.audit(AuditAction::PermissionChanged, ("team", Some(team.id.0)), "created", None, json(&team), now)
             .await?;
         Ok(team)
     }
@@ -543,7 +557,7 @@ impl Guarded<'_> {
         self.require_admin("change teams", "team", Some(id.0), now).await?;
         let old = self.store.team(id).await?;
         let new = self.store.update_team(id, patch, now).await?;
-        self.audit(AuditAction::PermissionChanged, "team", Some(id.0), "changed", json(&old), json(&new), now)
+        self.audit(AuditAction::PermissionChanged, ("team", Some(id.0)), "changed", json(&old), json(&new), now)
             .await?;
         Ok(new)
     }
@@ -552,7 +566,7 @@ impl Guarded<'_> {
         self.require_admin("delete teams", "team", Some(id.0), now).await?;
         let old = self.store.team(id).await?;
         self.store.delete_team(id).await?;
-        self.audit(AuditAction::PermissionChanged, "team", Some(id.0), "deleted", json(&old), None, now).await
+        self.audit(AuditAction::PermissionChanged, ("team", Some(id.0)), "deleted", json(&old), None, now).await
     }
 
     /// A token for the caller themself.
@@ -570,8 +584,15 @@ impl Guarded<'_> {
             return Err(Error::invalid("label", "is required, at most 200 characters"));
         }
         let token = self.store.create_api_token(&NewApiToken { label: label.into(), ..new.clone() }, now).await?;
-        self.audit(AuditAction::TokenCreated, "api_token", Some(token.id.0), token.label.clone(), None, json(&token), now)
-            .await?;
+        self.audit(
+            AuditAction::TokenCreated,
+            ("api_token", Some(token.id.0)),
+            token.label.clone(),
+            None,
+            json(&token),
+            now,
+        )
+        .await?;
         Ok(token)
     }
 
@@ -591,11 +612,16 @@ impl Guarded<'_> {
             return Err(Error::not_found("api_token", id));
         }
         let token = self.store.revoke_api_token(id, now).await?;
-        self.audit(AuditAction::TokenRevoked, "api_token", Some(id.0), token.label.clone(), None, None, now).await?;
+        self.audit(AuditAction::TokenRevoked, ("api_token", Some(id.0)), token.label.clone(), None, None, now).await?;
         Ok(token)
     }
 
-    pub async fn audit_log(&self, filter: &AuditFilter, page: PageRequest, now: DateTime<Utc>) -> Result<Page<AuditEntry>> {
+    pub async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+        now: DateTime<Utc>,
+    ) -> Result<Page<AuditEntry>> {
         self.require_admin("read the audit log", "audit_log", None, now).await?;
         self.store.list_audit(filter, page).await
     }
@@ -604,4 +630,3 @@ impl Guarded<'_> {
 fn kind_entity(kind: RecordKind) -> &'static str {
     kind.as_str()
 }
-

@@ -58,8 +58,7 @@ async fn main() -> Result<()> {
             salesflow_web::auth::password::check_new("SALESFLOW_PASSWORD", &password)?;
             let password_hash = Some(salesflow_web::auth::password::hash(&password).await?);
             let now = SystemClock.now();
-            let user =
-                store.create_user(&NewUser { name, email, locale, time_zone, role, password_hash }, now).await?;
+            let user = store.create_user(&NewUser { name, email, locale, time_zone, role, password_hash }, now).await?;
             store.append_audit(&seed::cli_audit(AuditAction::Create, "user", user.id.0, "command line", now)).await?;
             let token = seed::issue_token(&store, &user, "cli").await?;
             println!("user {} <{}> created as {}", user.id, user.email, role.as_str());

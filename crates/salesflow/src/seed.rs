@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use salesflow_domain::clock::{Clock, SystemClock};
-use chrono::{DateTime, Utc};
 use salesflow_domain::records::{AuditAction, NewApiToken, NewAuditEntry, NewTeam, TokenScope, User};
 use salesflow_domain::store::{ProcessVersion, Store};
 use salesflow_domain::templates;

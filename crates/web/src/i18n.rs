@@ -37,9 +37,8 @@ impl Locale {
             .filter_map(|item| {
                 let mut bits = item.split(';');
                 let locale = Locale::parse(bits.next()?)?;
-                let q = bits
-                    .find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                    .unwrap_or(1.0);
+                let q =
+                    bits.find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
                 Some((q, locale))
             })
             .collect();

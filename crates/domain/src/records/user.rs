@@ -219,9 +219,9 @@ pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 fn check_time_zone(p: &mut super::Problems, field: &str, tz: &str) {
     let ok = !tz.is_empty()
         && tz.len() <= 64
-        && tz.split('/').all(|part| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
-        });
+        && tz
+            .split('/')
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c)));
     if !ok {
         p.push(field, format!("`{tz}` is not an IANA time zone name such as `Asia/Shanghai`"));
     }

@@ -33,7 +33,11 @@ pub struct AuditQuery {
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "users", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
-pub async fn list(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+pub async fn list(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = AuditFilter {
         actor: q.actor.map(UserId),

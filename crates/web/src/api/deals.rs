@@ -54,11 +54,7 @@ pub struct EventList {
 
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals", params(DealQuery),
     responses((status = 200, body = DealPage), (status = 400, body = Problem)))]
-pub async fn list(
-    c: Caller,
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<DealQuery>,
-) -> ApiResult<Json<DealPage>> {
+pub async fn list(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<DealQuery>) -> ApiResult<Json<DealPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     Ok(Json(c.guarded(&s).list_deals(&q.filter(), page).await?.into()))
 }
@@ -81,7 +77,11 @@ impl DealQuery {
 /// lists — only those the caller may see.
 #[utoipa::path(get, path = "/api/v1/deals/totals", tag = "deals", params(DealQuery),
     responses((status = 200, body = DealTotals), (status = 400, body = Problem)))]
-pub async fn totals(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<DealQuery>) -> ApiResult<Json<DealTotals>> {
+pub async fn totals(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<DealQuery>,
+) -> ApiResult<Json<DealTotals>> {
     Ok(Json(c.guarded(&s).deal_totals(&q.filter()).await?))
 }
 

@@ -42,11 +42,7 @@ pub struct DuplicateList {
 
 #[utoipa::path(get, path = "/api/v1/leads", tag = "leads", params(LeadQuery),
     responses((status = 200, body = LeadPage), (status = 400, body = Problem)))]
-pub async fn list(
-    c: Caller,
-    State(s): State<AppState>,
-    ApiQuery(q): ApiQuery<LeadQuery>,
-) -> ApiResult<Json<LeadPage>> {
+pub async fn list(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<LeadQuery>) -> ApiResult<Json<LeadPage>> {
     let page = Paging { limit: q.limit, cursor: q.cursor }.page()?;
     let filter = LeadFilter { owner: q.owner.map(UserId), status: q.status, channel: q.channel, text: q.q };
     Ok(Json(c.guarded(&s).list_leads(&filter, page).await?.into()))

@@ -17,8 +17,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 
 use crate::AppState;
-use crate::routes::Routes;
 use crate::problem::{ApiError, ApiResult};
+use crate::routes::Routes;
 use salesflow_domain::records::PageRequest;
 
 pub fn routes() -> Routes {

@@ -35,7 +35,11 @@ pub struct ShareList {
 /// Who a record is shared with.
 #[utoipa::path(get, path = "/api/v1/shares", tag = "users", params(ShareTarget),
     responses((status = 200, body = ShareList), (status = 404, body = Problem)))]
-pub async fn list(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<ShareTarget>) -> ApiResult<Json<ShareList>> {
+pub async fn list(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<ShareTarget>,
+) -> ApiResult<Json<ShareList>> {
     Ok(Json(ShareList { items: c.guarded(&s).shares(q.record_kind, q.record_id, s.clock.now()).await? }))
 }
 

@@ -63,7 +63,11 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "users", params(TokenQuery),
     responses((status = 200, body = TokenList), (status = 403, body = Problem)))]
-pub async fn list(c: Caller, State(s): State<AppState>, ApiQuery(q): ApiQuery<TokenQuery>) -> ApiResult<Json<TokenList>> {
+pub async fn list(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<TokenQuery>,
+) -> ApiResult<Json<TokenList>> {
     Ok(Json(TokenList { items: c.guarded(&s).tokens(q.all, s.clock.now()).await? }))
 }
 

@@ -208,8 +208,15 @@ impl FromRequestParts<AppState> for Caller {
                     let hash = token_hash(token);
                     let Some((api_token, user)) = state.store.authenticate_token(&hash, state.clock.now()).await?
                     else {
-                        audit(state, &origin, None, AuditAction::Denied, ("api_token", None), "unknown, expired or revoked token")
-                            .await;
+                        audit(
+                            state,
+                            &origin,
+                            None,
+                            AuditAction::Denied,
+                            ("api_token", None),
+                            "unknown, expired or revoked token",
+                        )
+                        .await;
                         return Err(ApiError::unauthenticated("the token is unknown, expired or revoked"));
                     };
                     let reach = state.store.team_reach(user.id).await?;
@@ -225,8 +232,15 @@ impl FromRequestParts<AppState> for Caller {
                 }
             };
             if cached.token_scope == TokenScope::Read && !is_safe(&parts.method) {
-                audit(state, &origin, Some(&cached.user), AuditAction::Denied, ("api_token", Some(cached.token.0)), "write with a read-only token")
-                    .await;
+                audit(
+                    state,
+                    &origin,
+                    Some(&cached.user),
+                    AuditAction::Denied,
+                    ("api_token", Some(cached.token.0)),
+                    "write with a read-only token",
+                )
+                .await;
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "token-scope",

@@ -172,7 +172,9 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let uses_session = req.headers().get(header::AUTHORIZATION).is_none();
-    if unsafe_method && uses_session && !checks_itself(req.uri().path())
+    if unsafe_method
+        && uses_session
+        && !checks_itself(req.uri().path())
         && let Some(signed_in) = req.extensions().get::<SignedIn>().cloned()
     {
         let (presented, r) = match presented_csrf(req).await {

@@ -9,10 +9,10 @@ use salesflow_domain::normalize;
 use salesflow_domain::records::{AuditAction, User};
 
 use crate::AppState;
-use crate::routes::Routes;
 use crate::auth::session::{self, COOKIE, LOGIN_CSRF_COOKIE, SignedIn};
 use crate::auth::{audit, new_secret, origin_of, password, same_secret};
 use crate::i18n::{Locale, Texts};
+use crate::routes::Routes;
 
 pub fn routes() -> Routes {
     Routes::default()
@@ -111,7 +111,12 @@ async fn login_form(State(s): State<AppState>, req: Request) -> Response {
     if req.extensions().get::<SignedIn>().is_some() {
         return Redirect::to("/").into_response();
     }
-    login_page(&s, req.headers(), StatusCode::OK, LoginView { email: "", form_error: None, email_error: None, password_error: None })
+    login_page(
+        &s,
+        req.headers(),
+        StatusCode::OK,
+        LoginView { email: "", form_error: None, email_error: None, password_error: None },
+    )
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -174,8 +179,15 @@ async fn login(State(s): State<AppState>, req: Request) -> Response {
         if let Err(e) = s.store.record_login_failure(&key, &origin.address, now).await {
             return crate::problem::ApiError::from(e).into_response();
         }
-        audit(&s, &origin, user.as_ref(), AuditAction::LoginFailed, ("session", None), format!("sign-in as {key} failed"))
-            .await;
+        audit(
+            &s,
+            &origin,
+            user.as_ref(),
+            AuditAction::LoginFailed,
+            ("session", None),
+            format!("sign-in as {key} failed"),
+        )
+        .await;
         return login_page(&s, &headers, StatusCode::UNAUTHORIZED, view(None, None, Some(t.wrong_credentials)));
     }
     let user = user.expect("a verified password has a user");
@@ -203,8 +215,15 @@ async fn logout(State(s): State<AppState>, req: Request) -> Response {
         if let Err(e) = s.store.delete_session(&signed_in.id_hash).await {
             return crate::problem::ApiError::from(e).into_response();
         }
-        audit(&s, &origin, Some(&signed_in.user), AuditAction::Logout, ("user", Some(signed_in.user.id.0)), "signed out")
-            .await;
+        audit(
+            &s,
+            &origin,
+            Some(&signed_in.user),
+            AuditAction::Logout,
+            ("user", Some(signed_in.user.id.0)),
+            "signed out",
+        )
+        .await;
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, COOKIE, "", 0));

@@ -38,15 +38,29 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
     use RecordKind::*;
     let m = method.as_str();
     Some(match (m, path) {
-        ("GET", "/health" | "/" | "/login" | "/static/app.css" | "/api/openapi.json" | "/api/docs/" | "/api/openapi-ui.json") => Public,
+        (
+            "GET",
+            "/health"
+            | "/"
+            | "/login"
+            | "/static/app.css"
+            | "/api/openapi.json"
+            | "/api/docs/"
+            | "/api/openapi-ui.json",
+        ) => Public,
         ("POST", "/login" | "/logout") => Public,
-        ("GET", "/api/v1/me" | "/api/v1/users" | "/api/v1/users/{id}" | "/api/v1/teams" | "/api/v1/teams/{id}") => Anyone,
+        ("GET", "/api/v1/me" | "/api/v1/users" | "/api/v1/users/{id}" | "/api/v1/teams" | "/api/v1/teams/{id}") => {
+            Anyone
+        }
         ("POST", "/api/v1/users/{id}/password") => Anyone,
         ("PATCH", "/api/v1/users/{id}") => Anyone,
         ("GET" | "POST", "/api/v1/tokens") | ("DELETE", "/api/v1/tokens/{id}") => Anyone,
         ("POST" | "PATCH" | "DELETE", "/api/v1/teams" | "/api/v1/teams/{id}") => Admin,
         ("POST", "/api/v1/users") | ("GET", "/api/v1/audit") => Admin,
-        ("GET", "/api/v1/accounts" | "/api/v1/contacts" | "/api/v1/leads" | "/api/v1/deals" | "/api/v1/deals/totals") => Anyone,
+        (
+            "GET",
+            "/api/v1/accounts" | "/api/v1/contacts" | "/api/v1/leads" | "/api/v1/deals" | "/api/v1/deals/totals",
+        ) => Anyone,
         ("POST", "/api/v1/accounts" | "/api/v1/contacts" | "/api/v1/leads" | "/api/v1/deals") => Writer,
         ("GET", "/api/v1/accounts/{id}") => Read(Account),
         ("PATCH", "/api/v1/accounts/{id}") => Write(Account),
@@ -54,7 +68,9 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("PATCH", "/api/v1/contacts/{id}") => Write(Contact),
         ("GET", "/api/v1/leads/{id}" | "/api/v1/leads/{id}/duplicates") => Read(Lead),
         ("PATCH", "/api/v1/leads/{id}") => Write(Lead),
-        ("POST", "/api/v1/leads/{id}/contacted" | "/api/v1/leads/{id}/qualify" | "/api/v1/leads/{id}/disqualify") => Write(Lead),
+        ("POST", "/api/v1/leads/{id}/contacted" | "/api/v1/leads/{id}/qualify" | "/api/v1/leads/{id}/disqualify") => {
+            Write(Lead)
+        }
         ("POST", "/api/v1/leads/{id}/convert") => Write(Lead),
         ("GET", "/api/v1/deals/{id}" | "/api/v1/deals/{id}/moves" | "/api/v1/deals/{id}/events") => Read(Deal),
         ("PATCH", "/api/v1/deals/{id}") => Write(Deal),
@@ -64,7 +80,12 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
         ("GET", "/api/v1/processes/{id}/versions/{version}" | "/api/v1/process-templates") => Anyone,
         ("POST", "/api/v1/processes/validate") => Anyone,
-        ("POST", "/api/v1/processes" | "/api/v1/processes/{id}/versions" | "/api/v1/processes/{id}/versions/{version}/publish") => ProcessEditor,
+        (
+            "POST",
+            "/api/v1/processes"
+            | "/api/v1/processes/{id}/versions"
+            | "/api/v1/processes/{id}/versions/{version}/publish",
+        ) => ProcessEditor,
         ("PUT", "/api/v1/processes/{id}/versions/{version}") => ProcessEditor,
         ("POST", "/api/v1/process-templates/{key}/instantiate") => ProcessEditor,
         _ => return None,
@@ -89,9 +110,7 @@ async fn org(app: &App) -> Org {
     let rep_c = app.person(Role::Rep).await;
     let viewer = app.person(Role::Viewer).await;
     let other_manager = app.person(Role::Manager).await;
-    let team = |name: &str, manager: &Person, members: &[&Person]| {
-        json!({ "name": name, "manager_id": manager.id, "members": members.iter().map(|p| p.id).collect::<Vec<_>>() })
-    };
+    let team = |name: &str, manager: &Person, members: &[&Person]| json!({ "name": name, "manager_id": manager.id, "members": members.iter().map(|p| p.id).collect::<Vec<_>>() });
     let t1 = team("华东销售组", &manager, &[&manager, &rep_a, &rep_b, &viewer]);
     app.expect("team 1", app.post("/api/v1/teams", t1).await, StatusCode::CREATED);
     let t2 = team("International", &other_manager, &[&other_manager, &rep_c]);
@@ -226,7 +245,9 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
             Some(serde_json::to_value(def).expect("definition"))
         }
         ("POST", "/api/v1/processes/{id}/versions/{version}/publish") => Some(json!({})),
-        ("POST", "/api/v1/process-templates/{key}/instantiate") => Some(json!({ "key": format!("t-{}", rand_suffix()) })),
+        ("POST", "/api/v1/process-templates/{key}/instantiate") => {
+            Some(json!({ "key": format!("t-{}", rand_suffix()) }))
+        }
         ("POST", "/login" | "/logout") => None,
         (_, _) => None,
     };
@@ -248,9 +269,27 @@ fn expected(policy: Policy, role: Option<Role>, rel: Relation) -> StatusCode {
     let ok = StatusCode::OK;
     match policy {
         Policy::Public | Policy::Anyone => ok,
-        Policy::Writer => if role == Role::Viewer { StatusCode::FORBIDDEN } else { ok },
-        Policy::ProcessEditor => if matches!(role, Role::Admin | Role::Manager) { ok } else { StatusCode::FORBIDDEN },
-        Policy::Admin => if role == Role::Admin { ok } else { StatusCode::FORBIDDEN },
+        Policy::Writer => {
+            if role == Role::Viewer {
+                StatusCode::FORBIDDEN
+            } else {
+                ok
+            }
+        }
+        Policy::ProcessEditor => {
+            if matches!(role, Role::Admin | Role::Manager) {
+                ok
+            } else {
+                StatusCode::FORBIDDEN
+            }
+        }
+        Policy::Admin => {
+            if role == Role::Admin {
+                ok
+            } else {
+                StatusCode::FORBIDDEN
+            }
+        }
         Policy::Read(_) => match (role, rel) {
             (Role::Admin, _) | (_, Relation::Own) => ok,
             (Role::Manager | Role::Viewer, Relation::Team) => ok,
@@ -268,12 +307,8 @@ fn expected(policy: Policy, role: Option<Role>, rel: Relation) -> StatusCode {
 #[tokio::test]
 async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() {
     let table = salesflow_web::route_table();
-    let undeclared: Vec<String> = table
-        .entries()
-        .iter()
-        .filter(|(m, p)| policy(m, p).is_none())
-        .map(|(m, p)| format!("{m} {p}"))
-        .collect();
+    let undeclared: Vec<String> =
+        table.entries().iter().filter(|(m, p)| policy(m, p).is_none()).map(|(m, p)| format!("{m} {p}")).collect();
     assert!(undeclared.is_empty(), "routes without a declared access policy: {undeclared:#?}");
     assert!(table.entries().len() >= 60, "the route table looks incomplete: {} routes", table.entries().len());
 
@@ -322,7 +357,12 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         t.1["id"].as_i64().expect("team")
                     } else if path.starts_with("/api/v1/tokens/") {
                         let t = app
-                            .call_as(&token_or_admin(&token, &app), Method::POST, "/api/v1/tokens", Some(json!({ "label": "x", "scope": "read" })))
+                            .call_as(
+                                &token_or_admin(&token, &app),
+                                Method::POST,
+                                "/api/v1/tokens",
+                                Some(json!({ "label": "x", "scope": "read" })),
+                            )
                             .await;
                         t.1["token"]["id"].as_i64().unwrap_or(0)
                     } else {
@@ -334,9 +374,7 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         app.expect("share first", app.post("/api/v1/shares", share).await, StatusCode::CREATED);
                     }
                     let (mut url, body) = request(method, path, &r, &org, caller, team_id);
-                    if path.ends_with("/versions/{version}") && method == Method::PUT
-                        || path.ends_with("/publish")
-                    {
+                    if path.ends_with("/versions/{version}") && method == Method::PUT || path.ends_with("/publish") {
                         // Only drafts are edited and published: the admin starts one.
                         let draft = app.post(&format!("/api/v1/processes/{}/versions", org.process), json!({})).await;
                         let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().expect("version");
@@ -346,7 +384,12 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                     let want = expected(policy, *role, rel);
                     let label = format!("[{b}] {method} {url} as {role:?} on a record of {rel:?}");
                     if want == StatusCode::OK {
-                        assert!(got.0.is_success() || got.0.is_redirection(), "{label}: expected success, got {} {}", got.0, got.1);
+                        assert!(
+                            got.0.is_success() || got.0.is_redirection(),
+                            "{label}: expected success, got {} {}",
+                            got.0,
+                            got.1
+                        );
                     } else {
                         assert_eq!(got.0, want, "{label}: {}", got.1);
                         if got.0 != StatusCode::OK {

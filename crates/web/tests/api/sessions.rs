@@ -70,7 +70,8 @@ impl Browser {
 
     /// The CSRF token of the page's first form.
     fn csrf_in(html: &str) -> String {
-        let at = html.find("name=\"_csrf\" value=\"").unwrap_or_else(|| panic!("no CSRF field in {html}")) + "name=\"_csrf\" value=\"".len();
+        let at = html.find("name=\"_csrf\" value=\"").unwrap_or_else(|| panic!("no CSRF field in {html}"))
+            + "name=\"_csrf\" value=\"".len();
         html[at..].split('"').next().expect("value").to_string()
     }
 
@@ -254,14 +255,18 @@ async fn sessions_end_when_idle_and_tokens_obey_scope_expiry_and_revocation() {
         );
 
         // A read token reads and may not write; the secret is shown once and never listed.
-        let created = app.call_as(&rep.token, Method::POST, "/api/v1/tokens", Some(json!({ "label": "报表脚本", "scope": "read" })));
+        let created = app.call_as(
+            &rep.token,
+            Method::POST,
+            "/api/v1/tokens",
+            Some(json!({ "label": "报表脚本", "scope": "read" })),
+        );
         let created = app.expect("create token", created.await, StatusCode::CREATED);
         let secret = created["secret"].as_str().expect("secret").to_string();
         let id = created["token"]["id"].as_i64().expect("id");
         assert_eq!(app.call_as(&secret, Method::GET, "/api/v1/deals", None).await.0, StatusCode::OK);
-        let write = app
-            .call_as(&secret, Method::POST, "/api/v1/leads", Some(json!({ "name": "x", "channel": "other" })))
-            .await;
+        let write =
+            app.call_as(&secret, Method::POST, "/api/v1/leads", Some(json!({ "name": "x", "channel": "other" }))).await;
         assert_eq!(write.0, StatusCode::FORBIDDEN, "[{b}] read scope: {}", write.1);
         assert_eq!(write.1["type"], "/api/problems/token-scope");
         let listed = app.call_as(&rep.token, Method::GET, "/api/v1/tokens", None).await.1;
@@ -293,11 +298,20 @@ async fn sessions_end_when_idle_and_tokens_obey_scope_expiry_and_revocation() {
         app.store().create_api_token(&new, chrono::Utc::now()).await.expect("token");
         assert_eq!(app.call_as(&short, Method::GET, "/api/v1/me", None).await.0, StatusCode::OK);
         tokio::time::sleep(Duration::from_millis(1_300)).await;
-        assert_eq!(app.call_as(&short, Method::GET, "/api/v1/me", None).await.0, StatusCode::UNAUTHORIZED, "[{b}] expired");
+        assert_eq!(
+            app.call_as(&short, Method::GET, "/api/v1/me", None).await.0,
+            StatusCode::UNAUTHORIZED,
+            "[{b}] expired"
+        );
 
         // Deactivating a user stops their tokens at once; their records keep their owner.
         let lead = app
-            .call_as(&rep.token, Method::POST, "/api/v1/leads", Some(json!({ "name": "钱先生", "channel": "referral" })))
+            .call_as(
+                &rep.token,
+                Method::POST,
+                "/api/v1/leads",
+                Some(json!({ "name": "钱先生", "channel": "referral" })),
+            )
             .await;
         let lead_id = app.expect("lead", lead, StatusCode::CREATED)["lead"]["id"].as_i64().unwrap();
         let off = app.patch(&format!("/api/v1/users/{}", rep.id), json!({ "active": false })).await;
@@ -332,7 +346,10 @@ async fn managers_cannot_escalate_and_reps_see_only_their_own_numbers() {
         // Creating users is for admins, and a password must be long enough.
         let new_user = json!({ "name": "新人", "email": "new.person@example.com", "locale": "en",
             "time_zone": "Europe/London", "role": "admin", "password": "short" });
-        assert_eq!(app.call_as(&manager.token, Method::POST, "/api/v1/users", Some(new_user.clone())).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.call_as(&manager.token, Method::POST, "/api/v1/users", Some(new_user.clone())).await.0,
+            StatusCode::FORBIDDEN
+        );
         let short = app.post("/api/v1/users", new_user).await;
         assert_eq!(short.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {}", short.1);
         assert_eq!(crate::helpers::problem_fields(&short.1), vec!["password"]);
@@ -352,15 +369,23 @@ async fn managers_cannot_escalate_and_reps_see_only_their_own_numbers() {
         assert_eq!(all["count"], 3, "[{b}] {all}");
 
         // Another rep's deal by id: 404, as if it did not exist.
-        let c_deal = app.call_as(&rep_c.token, Method::GET, "/api/v1/deals", None).await.1["items"][0]["id"].as_i64().unwrap();
+        let c_deal =
+            app.call_as(&rep_c.token, Method::GET, "/api/v1/deals", None).await.1["items"][0]["id"].as_i64().unwrap();
         let got = app.call_as(&rep_a.token, Method::GET, &format!("/api/v1/deals/{c_deal}"), None).await;
         assert_eq!(got.0, StatusCode::NOT_FOUND, "[{b}] {}", got.1);
         // Shared with A, it appears in A's list and totals; unshared, it is gone again.
         let share = json!({ "record_kind": "deal", "record_id": c_deal, "user_id": rep_a.id });
-        app.expect("share", app.call_as(&rep_c.token, Method::POST, "/api/v1/shares", Some(share)).await, StatusCode::CREATED);
+        app.expect(
+            "share",
+            app.call_as(&rep_c.token, Method::POST, "/api/v1/shares", Some(share)).await,
+            StatusCode::CREATED,
+        );
         let mine = app.call_as(&rep_a.token, Method::GET, "/api/v1/deals/totals", None).await.1;
         assert_eq!(mine["count"], 3, "[{b}] shared deal counted: {mine}");
-        assert_eq!(app.call_as(&rep_a.token, Method::GET, &format!("/api/v1/deals/{c_deal}"), None).await.0, StatusCode::OK);
+        assert_eq!(
+            app.call_as(&rep_a.token, Method::GET, &format!("/api/v1/deals/{c_deal}"), None).await.0,
+            StatusCode::OK
+        );
         let unshare = format!("/api/v1/shares/deal/{c_deal}/{}", rep_a.id);
         assert_eq!(app.call_as(&rep_c.token, Method::DELETE, &unshare, None).await.0, StatusCode::NO_CONTENT);
         assert_eq!(app.call_as(&rep_a.token, Method::GET, "/api/v1/deals/totals", None).await.1["count"], 2);
@@ -374,7 +399,8 @@ async fn managers_cannot_escalate_and_reps_see_only_their_own_numbers() {
 }
 
 async fn deal_for(app: &App, token: &str, process: i64, amount: i64) {
-    let account = app.call_as(token, Method::POST, "/api/v1/accounts", Some(json!({ "name": format!("客户 {amount}") })));
+    let account =
+        app.call_as(token, Method::POST, "/api/v1/accounts", Some(json!({ "name": format!("客户 {amount}") })));
     let account = app.expect("account", account.await, StatusCode::CREATED)["id"].as_i64().unwrap();
     let deal = json!({ "title": "采购", "account_id": account, "process_id": process,
         "amount": { "minor": amount, "currency": "CNY" } });
