@@ -49,13 +49,6 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct TokenUserRow {
-    #[sqlx(flatten)]
-    pub user: UserRow,
-    pub expires_at: Option<DateTime<Utc>>,
-}
-
 pub const VERSION_COLS: &str = "process_id, version, status, definition, created_at, published_at";
 
 #[derive(sqlx::FromRow)]

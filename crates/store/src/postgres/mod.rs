@@ -1,7 +1,9 @@
 //! PostgreSQL: a connection pool; row-level locking comes from the version-checked UPDATEs.
-//! The SQL is in `store.rs`.
+//! The SQL is in `store.rs`; that of teams and trust (users' passwords, teams, shares, tokens,
+//! sessions, sign-in throttling, the audit log, the scope filter of lists) in `trust.rs`.
 
 mod store;
+mod trust;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

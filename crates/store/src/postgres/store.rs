@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use salesflow_domain::access::Scope;
+use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
@@ -18,6 +20,7 @@ use salesflow_domain::store::*;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::PgStore;
+use super::trust::{self, push_scope};
 use crate::DbResult;
 use crate::rows::*;
 
@@ -36,6 +39,32 @@ fn conflict(entity: &str, id: i64) -> Error {
 
 fn check_version(entity: &str, id: i64, current: i64, given: i64) -> Result<()> {
     if current == given { Ok(()) } else { Err(conflict(entity, id)) }
+}
+
+/// The `WHERE` of deal lists and totals: the filter, then the scope.
+fn push_deal_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &DealFilter, scope: &Scope) {
+    if let Some(o) = filter.owner {
+        q.push(" AND d.owner_id = ").push_bind(o.0);
+    }
+    if let Some(p) = filter.process {
+        q.push(" AND d.process_id = ").push_bind(p.0);
+    }
+    if let Some(s) = &filter.stage {
+        q.push(" AND d.current_node = ").push_bind(s.clone());
+    }
+    if let Some(s) = filter.status {
+        q.push(" AND d.status = ").push_bind(s.as_str());
+    }
+    if let Some(c) = filter.channel {
+        q.push(" AND d.channel = ").push_bind(c.as_str());
+    }
+    if let Some(a) = filter.account {
+        q.push(" AND d.account_id = ").push_bind(a.0);
+    }
+    if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        q.push(" AND d.search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
+    }
+    push_scope(q, scope, RecordKind::Deal, "d.");
 }
 
 impl PgStore {
@@ -381,24 +410,11 @@ impl Store for PgStore {
     }
 
     async fn create_user(&self, user: &NewUser, now: DateTime<Utc>) -> Result<User> {
-        let mut problems = Vec::new();
-        if user.name.trim().is_empty() {
-            problems.push(salesflow_domain::FieldError::new("name", "is required"));
-        }
+        user.validate()?;
         let email = normalize::email(&user.email);
-        if email.is_none() {
-            problems
-                .push(salesflow_domain::FieldError::new("email", format!("`{}` is not an email address", user.email)));
-        }
-        if !["zh-CN", "en"].contains(&user.locale.as_str()) {
-            problems.push(salesflow_domain::FieldError::new("locale", "must be `zh-CN` or `en`"));
-        }
-        if !problems.is_empty() {
-            return Err(Error::Invalid(problems));
-        }
         let row: std::result::Result<UserRow, _> = sqlx::query_as(&format!(
-            "INSERT INTO users (name, email, locale, time_zone, role, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING {USER_COLS}"
+            "INSERT INTO users (name, email, locale, time_zone, role, active, created_at, password_hash) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7) RETURNING {USER_COLS}"
         ))
         .bind(user.name.trim())
         .bind(&email)
@@ -406,6 +422,7 @@ impl Store for PgStore {
         .bind(&user.time_zone)
         .bind(user.role.as_str())
         .bind(now)
+        .bind(&user.password_hash)
         .fetch_one(&self.write)
         .await
         .db();
@@ -440,34 +457,120 @@ impl Store for PgStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn create_api_token(&self, user: UserId, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<()> {
-        Self::row_exists(&mut *self.write.acquire().await.db()?, "users", user.0, "user_id", "user").await?;
-        sqlx::query("INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(user.0)
-            .bind(token_hash)
-            .bind(label)
-            .bind(now)
-            .execute(&self.write)
-            .await
-            .db()?;
-        Ok(())
+    async fn update_user(&self, id: UserId, patch: &UserPatch, now: DateTime<Utc>) -> Result<User> {
+        trust::update_user(&self.write, id, patch, now).await
     }
 
-    async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let cols = USER_COLS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-        let row: Option<TokenUserRow> = sqlx::query_as(&format!(
-            "SELECT {cols}, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.read)
-        .await
-        .db()?;
-        // Compared here, not in SQL, like the SQLite adapter does.
-        match row {
-            Some(r) if r.expires_at.is_none_or(|e| e > now) => Ok(Some(r.user.try_into()?)),
-            _ => Ok(None),
-        }
+    async fn password_hash(&self, id: UserId) -> Result<Option<String>> {
+        trust::password_hash(&self.read, id).await
+    }
+
+    async fn set_password_hash(&self, id: UserId, hash: &str, now: DateTime<Utc>) -> Result<()> {
+        trust::set_password_hash(&self.write, id, hash, now).await
+    }
+
+    async fn create_team(&self, team: &NewTeam, now: DateTime<Utc>) -> Result<Team> {
+        trust::create_team(&self.write, team, now).await
+    }
+
+    async fn team(&self, id: TeamId) -> Result<Team> {
+        trust::team(&self.read, id).await
+    }
+
+    async fn list_teams(&self) -> Result<Vec<Team>> {
+        trust::list_teams(&self.read).await
+    }
+
+    async fn update_team(&self, id: TeamId, patch: &TeamPatch, _now: DateTime<Utc>) -> Result<Team> {
+        trust::update_team(&self.write, id, patch).await
+    }
+
+    async fn delete_team(&self, id: TeamId) -> Result<()> {
+        trust::delete_team(&self.write, id).await
+    }
+
+    async fn team_reach(&self, user: UserId) -> Result<TeamReach> {
+        trust::team_reach(&self.read, user).await
+    }
+
+    async fn share(&self, share: &Share) -> Result<()> {
+        trust::share(&self.write, share).await
+    }
+
+    async fn unshare(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool> {
+        trust::unshare(&self.write, kind, record_id, user).await
+    }
+
+    async fn shares(&self, kind: RecordKind, record_id: i64) -> Result<Vec<Share>> {
+        trust::shares(&self.read, kind, record_id).await
+    }
+
+    async fn is_shared(&self, kind: RecordKind, record_id: i64, user: UserId) -> Result<bool> {
+        trust::is_shared(&self.read, kind, record_id, user).await
+    }
+
+    async fn create_api_token(&self, token: &NewApiToken, now: DateTime<Utc>) -> Result<ApiToken> {
+        trust::create_api_token(&self.write, token, now).await
+    }
+
+    async fn api_token(&self, id: TokenId) -> Result<ApiToken> {
+        trust::api_token(&self.read, id).await
+    }
+
+    async fn list_api_tokens(&self, user: Option<UserId>) -> Result<Vec<ApiToken>> {
+        trust::list_api_tokens(&self.read, user).await
+    }
+
+    async fn revoke_api_token(&self, id: TokenId, now: DateTime<Utc>) -> Result<ApiToken> {
+        trust::revoke_api_token(&self.write, id, now).await
+    }
+
+    async fn authenticate_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(ApiToken, User)>> {
+        trust::authenticate_token(&self.write, token_hash, now).await
+    }
+
+    async fn create_session(&self, session: &WebSession) -> Result<()> {
+        trust::create_session(&self.write, session).await
+    }
+
+    async fn session(&self, id_hash: &str) -> Result<Option<WebSession>> {
+        trust::session(&self.read, id_hash).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        trust::touch_session(&self.write, id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        trust::delete_session(&self.write, id_hash).await
+    }
+
+    async fn delete_sessions_of(&self, user: UserId) -> Result<()> {
+        trust::delete_sessions_of(&self.write, user).await
+    }
+
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> Result<u64> {
+        trust::delete_expired_sessions(&self.write, now, idle_since).await
+    }
+
+    async fn record_login_failure(&self, email_key: &str, address: &str, now: DateTime<Utc>) -> Result<()> {
+        trust::record_login_failure(&self.write, email_key, address, now).await
+    }
+
+    async fn login_failures(&self, email_key: &str, address: &str, since: DateTime<Utc>) -> Result<(u32, u32)> {
+        trust::login_failures(&self.read, email_key, address, since).await
+    }
+
+    async fn clear_login_failures(&self, email_key: &str) -> Result<()> {
+        trust::clear_login_failures(&self.write, email_key).await
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
+        trust::append_audit(&self.write, entry).await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>> {
+        trust::list_audit(&self.read, filter, page).await
     }
 
     async fn create_process(&self, definition: &ProcessDefinition, now: DateTime<Utc>) -> Result<ProcessVersion> {
@@ -709,9 +812,10 @@ impl Store for PgStore {
         Ok(row.into())
     }
 
-    async fn list_accounts(&self, filter: &AccountFilter, page: PageRequest) -> Result<Page<Account>> {
+    async fn list_accounts(&self, filter: &AccountFilter, scope: &Scope, page: PageRequest) -> Result<Page<Account>> {
         let mut q: QueryBuilder<Postgres> =
             QueryBuilder::new(format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"));
+        push_scope(&mut q, scope, RecordKind::Account, "");
         if let Some(o) = filter.owner {
             q.push(" AND owner_id = ").push_bind(o.0);
         }
@@ -783,9 +887,10 @@ impl Store for PgStore {
         row.try_into()
     }
 
-    async fn list_contacts(&self, filter: &ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
+    async fn list_contacts(&self, filter: &ContactFilter, scope: &Scope, page: PageRequest) -> Result<Page<Contact>> {
         let mut q: QueryBuilder<Postgres> =
             QueryBuilder::new(format!("SELECT {CONTACT_COLS} FROM contacts WHERE 1 = 1"));
+        push_scope(&mut q, scope, RecordKind::Contact, "");
         if let Some(o) = filter.owner {
             q.push(" AND owner_id = ").push_bind(o.0);
         }
@@ -911,8 +1016,9 @@ impl Store for PgStore {
         row.try_into()
     }
 
-    async fn list_leads(&self, filter: &LeadFilter, page: PageRequest) -> Result<Page<Lead>> {
+    async fn list_leads(&self, filter: &LeadFilter, scope: &Scope, page: PageRequest) -> Result<Page<Lead>> {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!("SELECT {LEAD_COLS} FROM leads WHERE 1 = 1"));
+        push_scope(&mut q, scope, RecordKind::Lead, "");
         if let Some(o) = filter.owner {
             q.push(" AND owner_id = ").push_bind(o.0);
         }
@@ -934,15 +1040,21 @@ impl Store for PgStore {
         Ok(Page::from_rows(items, page.limit, |l| l.id.0))
     }
 
-    async fn find_duplicates(&self, keys: &DuplicateKeys, except_lead: Option<LeadId>) -> Result<Vec<Duplicate>> {
+    async fn find_duplicates(
+        &self,
+        keys: &DuplicateKeys,
+        except_lead: Option<LeadId>,
+        scope: &Scope,
+    ) -> Result<Vec<Duplicate>> {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new("");
         let mut first = true;
         let mut part = |q: &mut QueryBuilder<Postgres>,
-                        entity: &str,
+                        kind: RecordKind,
                         table: &str,
                         column: &str,
                         on: &str,
                         key: &str| {
+            let entity = kind.as_str();
             if !first {
                 q.push(" UNION ALL ");
             }
@@ -952,19 +1064,20 @@ impl Store for PgStore {
             if table == "leads" {
                 q.push(" AND id <> ").push_bind(except_lead.map(|l| l.0).unwrap_or(0));
             }
+            push_scope(q, scope, kind, "");
             q.push(" ORDER BY id LIMIT 10) AS ").push(format!("{table}_{on}"));
         };
         if let Some(e) = &keys.email {
-            part(&mut q, "lead", "leads", "email_key", "email", e);
-            part(&mut q, "contact", "contacts", "email_key", "email", e);
+            part(&mut q, RecordKind::Lead, "leads", "email_key", "email", e);
+            part(&mut q, RecordKind::Contact, "contacts", "email_key", "email", e);
         }
         if let Some(p) = &keys.phone {
-            part(&mut q, "lead", "leads", "phone_key", "phone", p);
-            part(&mut q, "contact", "contacts", "phone_key", "phone", p);
+            part(&mut q, RecordKind::Lead, "leads", "phone_key", "phone", p);
+            part(&mut q, RecordKind::Contact, "contacts", "phone_key", "phone", p);
         }
         if let Some(c) = &keys.company {
-            part(&mut q, "lead", "leads", "company_key", "company", c);
-            part(&mut q, "account", "accounts", "name_key", "company", c);
+            part(&mut q, RecordKind::Lead, "leads", "company_key", "company", c);
+            part(&mut q, RecordKind::Account, "accounts", "name_key", "company", c);
         }
         if first {
             return Ok(Vec::new());
@@ -1062,31 +1175,11 @@ impl Store for PgStore {
         Ok(Self::load_deal(&mut conn, id).await?.0)
     }
 
-    async fn list_deals(&self, filter: &DealFilter, page: PageRequest) -> Result<Page<DealSummary>> {
+    async fn list_deals(&self, filter: &DealFilter, scope: &Scope, page: PageRequest) -> Result<Page<DealSummary>> {
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
             "SELECT {SUMMARY_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE 1 = 1"
         ));
-        if let Some(o) = filter.owner {
-            q.push(" AND d.owner_id = ").push_bind(o.0);
-        }
-        if let Some(p) = filter.process {
-            q.push(" AND d.process_id = ").push_bind(p.0);
-        }
-        if let Some(s) = &filter.stage {
-            q.push(" AND d.current_node = ").push_bind(s.clone());
-        }
-        if let Some(s) = filter.status {
-            q.push(" AND d.status = ").push_bind(s.as_str());
-        }
-        if let Some(c) = filter.channel {
-            q.push(" AND d.channel = ").push_bind(c.as_str());
-        }
-        if let Some(a) = filter.account {
-            q.push(" AND d.account_id = ").push_bind(a.0);
-        }
-        if let Some(t) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            q.push(" AND d.search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
-        }
+        push_deal_filter(&mut q, filter, scope);
         if let Some(after) = page.after {
             q.push(" AND d.id < ").push_bind(after);
         }
@@ -1094,6 +1187,33 @@ impl Store for PgStore {
         let rows: Vec<SummaryRow> = q.build_query_as().fetch_all(&self.read).await.db()?;
         let items = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<DealSummary>>>()?;
         Ok(Page::from_rows(items, page.limit, |d| d.id.0))
+    }
+
+    async fn deal_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<DealTotals> {
+        // Every deal has its account (a NOT NULL foreign key), so the list's join drops none.
+        // SUM(BIGINT) is NUMERIC: exact, cast back once; the weighted sum is rounded down once
+        // per currency total, as the port documents.
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
+             FLOOR(SUM(d.amount_minor * d.probability) / 100)::BIGINT FROM deals d WHERE 1 = 1",
+        );
+        push_deal_filter(&mut q, filter, scope);
+        q.push(" GROUP BY d.currency ORDER BY d.currency");
+        let rows: Vec<(Option<String>, i64, Option<i64>, Option<i64>)> =
+            q.build_query_as().fetch_all(&self.read).await.db()?;
+        let mut totals = DealTotals::default();
+        for (currency, count, amount, weighted) in rows {
+            totals.count += count as u64;
+            let Some(code) = currency else { continue };
+            let currency =
+                Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
+            totals.amount.push(Money { minor: amount.unwrap_or(0), currency });
+            totals.weighted_amount.push(Money { minor: weighted.unwrap_or(0), currency });
+        }
+        // By currency code, whatever the database's collation.
+        totals.amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+        totals.weighted_amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+        Ok(totals)
     }
 
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {
@@ -1256,19 +1376,21 @@ impl Store for PgStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
+    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>> {
         let mut conn = self.read.acquire().await.db()?;
         Self::row_exists(&mut conn, "processes", process.0, "id", "process")
             .await
             .map_err(|_| Error::not_found("process", process))?;
-        let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = sqlx::query_as(
-            "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
-             WHERE process_id = $1 AND kind IN ('created', 'moved') ORDER BY deal_id, seq",
-        )
-        .bind(process.0)
-        .fetch_all(&mut *conn)
-        .await
-        .db()?;
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT e.deal_id, e.process_version, e.to_node, e.occurred_at, e.actor_id FROM deal_events e ",
+        );
+        if scope.read_reach() != &salesflow_domain::access::Reach::All {
+            q.push("JOIN deals d ON d.id = e.deal_id ");
+        }
+        q.push("WHERE e.process_id = ").push_bind(process.0).push(" AND e.kind IN ('created', 'moved')");
+        push_scope(&mut q, scope, RecordKind::Deal, "d.");
+        q.push(" ORDER BY e.deal_id, e.seq");
+        let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
         Ok(rows
             .into_iter()
             .map(|(deal, process_version, node, occurred_at, actor)| StageEntry {
