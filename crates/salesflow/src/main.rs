@@ -103,6 +103,18 @@ async fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Resul
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
     let auth = salesflow_web::auth::AuthConfig { secure_cookies, ..Default::default() };
+    // Sessions abandoned without signing out are removed every ten minutes.
+    let (sessions, idle) = (store.clone(), auth.session_idle);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let now = SystemClock.now();
+            if let Err(e) = sessions.delete_expired_sessions(now, now - idle).await {
+                tracing::warn!(error = %e, "removing expired sessions failed");
+            }
+        }
+    });
     let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
