@@ -1,29 +1,126 @@
-//! Server-rendered pages. For now: sign-in, sign-out and the signed-in home page; every
-//! page speaks the user's language (or the browser's before sign-in).
+//! Server-rendered pages (askama templates in `crates/web/templates/`, escaped by default;
+//! htmx and the page scripts in `crates/web/static/`, served by [`assets`]). Every page speaks
+//! the user's language (or the browser's before sign-in) and reaches records only through
+//! [`Ctx::guarded`], the same checks as the API.
+//!
+//! One module per area: `home`, `crm` (leads, accounts, contacts, deals list, processes),
+//! `board` (the pipeline board), `deal` (the deal page).
+
+pub mod assets;
+pub mod board;
+pub mod crm;
+pub mod deal;
+pub mod format;
+pub mod home;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use salesflow_domain::guard::Guarded;
 use salesflow_domain::normalize;
-use salesflow_domain::records::{AuditAction, User};
+use salesflow_domain::records::{AuditAction, User, UserPatch};
 
 use crate::AppState;
 use crate::auth::session::{self, COOKIE, LOGIN_CSRF_COOKIE, SignedIn};
-use crate::auth::{audit, new_secret, origin_of, password, same_secret};
+use crate::auth::{Caller, audit, new_secret, origin_of, password, same_secret};
 use crate::i18n::{Locale, Texts};
 use crate::routes::Routes;
 
 pub fn routes() -> Routes {
     Routes::default()
-        .get("/", home)
         .get("/login", login_form)
         .post("/login", login)
         .post("/logout", logout)
-        .get("/static/app.css", stylesheet)
+        .post("/me/locale", switch_locale)
+        .get("/static/{*file}", assets::serve)
+        .merge(home::routes())
+        .merge(crm::routes())
+        .merge(board::routes())
+        .merge(deal::routes())
 }
 
-fn render(t: &impl Template) -> Response {
+/// What every page's layout needs.
+pub struct Chrome<'a> {
+    pub lang: &'static str,
+    pub t: &'static Texts,
+    /// The session's CSRF token (empty before sign-in).
+    pub csrf: &'a str,
+    pub user: Option<&'a User>,
+    /// The navigation entry to highlight: `home`, `leads`, `accounts`, `contacts`, `deals`,
+    /// `board`, `processes`.
+    pub active: &'static str,
+}
+
+/// A signed-in page request: the caller (with their scope), their language and time zone.
+/// Without a session it redirects to the sign-in page.
+pub struct Ctx {
+    pub caller: Caller,
+    pub locale: Locale,
+    pub t: &'static Texts,
+    pub csrf: String,
+    pub tz: chrono_tz::Tz,
+}
+
+impl Ctx {
+    pub fn guarded<'a>(&'a self, state: &'a AppState) -> Guarded<'a> {
+        self.caller.guarded(state)
+    }
+
+    pub fn user(&self) -> &User {
+        &self.caller.user
+    }
+
+    pub fn chrome(&self, active: &'static str) -> Chrome<'_> {
+        Chrome { lang: self.locale.tag(), t: self.t, csrf: &self.csrf, user: Some(&self.caller.user), active }
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Some(signed_in) = parts.extensions.get::<SignedIn>().cloned() else {
+            return Err(Redirect::to("/login").into_response());
+        };
+        // Pages authenticate by session only; a bearer token does not open them.
+        parts.headers.remove(header::AUTHORIZATION);
+        let caller = Caller::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let locale = Locale::parse(&signed_in.user.locale).unwrap_or_else(|| Locale::from_headers(&parts.headers));
+        let tz = signed_in.user.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        Ok(Ctx { caller, locale, t: locale.texts(), csrf: signed_in.csrf_token, tz })
+    }
+}
+
+/// A page for an error the user can understand (not found, forbidden, conflict), in their language.
+pub fn error_page(ctx: &Ctx, error: salesflow_domain::Error) -> Response {
+    use salesflow_domain::Error;
+    let (status, message) = match &error {
+        Error::NotFound { .. } => (StatusCode::NOT_FOUND, ctx.t.common.not_found),
+        Error::Forbidden(_) => (StatusCode::FORBIDDEN, ctx.t.common.forbidden),
+        Error::Conflict(_) => (StatusCode::CONFLICT, ctx.t.common.conflict),
+        Error::Invalid(_) | Error::GateBlocked(_) | Error::ProcessInvalid(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, ctx.t.common.fix_errors)
+        }
+        _ => return crate::problem::ApiError::from(error).into_response(),
+    };
+    let mut res = render(&ErrorPage { chrome: ctx.chrome(""), message });
+    *res.status_mut() = status;
+    res
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% extends \"layout.html\" %}{% block content %}<section class=\"card\"><p class=\"error\" role=\"alert\">{{ message }}</p></section>{% endblock %}",
+    ext = "html"
+)]
+struct ErrorPage<'a> {
+    chrome: Chrome<'a>,
+    message: &'a str,
+}
+
+pub fn render(t: &impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -33,52 +130,15 @@ fn render(t: &impl Template) -> Response {
     }
 }
 
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../static/app.css"),
-    )
-}
-
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
-    lang: &'a str,
-    t: &'static Texts,
+    chrome: Chrome<'a>,
     csrf: &'a str,
     email: &'a str,
     form_error: Option<&'a str>,
     email_error: Option<&'a str>,
     password_error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    lang: &'a str,
-    t: &'static Texts,
-    csrf: &'a str,
-    user: &'a User,
-    role: &'a str,
-}
-
-fn locale_of(user: Option<&User>, headers: &HeaderMap) -> Locale {
-    user.and_then(|u| Locale::parse(&u.locale)).unwrap_or_else(|| Locale::from_headers(headers))
-}
-
-async fn home(State(_s): State<AppState>, req: Request) -> Response {
-    let Some(signed_in) = req.extensions().get::<SignedIn>() else {
-        return Redirect::to("/login").into_response();
-    };
-    let locale = locale_of(Some(&signed_in.user), req.headers());
-    let t = locale.texts();
-    render(&HomePage {
-        lang: locale.tag(),
-        t,
-        csrf: &signed_in.csrf_token,
-        user: &signed_in.user,
-        role: t.role(signed_in.user.role),
-    })
 }
 
 struct LoginView<'a> {
@@ -92,9 +152,9 @@ struct LoginView<'a> {
 fn login_page(s: &AppState, headers: &HeaderMap, status: StatusCode, view: LoginView<'_>) -> Response {
     let locale = Locale::from_headers(headers);
     let csrf = new_secret("");
+    let chrome = Chrome { lang: locale.tag(), t: locale.texts(), csrf: "", user: None, active: "" };
     let mut res = render(&LoginPage {
-        lang: locale.tag(),
-        t: locale.texts(),
+        chrome,
         csrf: &csrf,
         email: view.email,
         form_error: view.form_error,
@@ -133,7 +193,7 @@ async fn login(State(s): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let origin = origin_of(&parts);
     let headers = parts.headers;
-    let t = Locale::from_headers(&headers).texts();
+    let t = Locale::from_headers(&headers).texts().common;
     let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
     let form: LoginForm = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let email = form.email.trim();
@@ -228,4 +288,29 @@ async fn logout(State(s): State<AppState>, req: Request) -> Response {
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, session::set_cookie(&s.auth, COOKIE, "", 0));
     res
+}
+
+#[derive(serde::Deserialize)]
+struct LocaleForm {
+    locale: String,
+}
+
+/// Switches the signed-in user's language and returns to the page they were on.
+async fn switch_locale(ctx: Ctx, State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let Ok(form) = serde_urlencoded::from_bytes::<LocaleForm>(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let patch = UserPatch { locale: Some(form.locale), ..Default::default() };
+    if let Err(e) = ctx.guarded(&s).update_user(ctx.user().id, &patch, s.clock.now()).await {
+        return error_page(&ctx, e);
+    }
+    // Only a path on this site: never an open redirect.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+        .filter(|p| p.starts_with('/') && !p.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    Redirect::to(&back).into_response()
 }

@@ -17,8 +17,11 @@ use crate::helpers::{App, Person, apps};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Policy {
-    /// No credentials needed (health, sign-in page, stylesheet, docs).
+    /// No credentials needed (health, sign-in page, static files, docs).
     Public,
+    /// A page: only a browser session opens it; anyone else is sent to the sign-in page (pages
+    /// reach records through the same guard as the API, whose rules the other policies check).
+    Page,
     /// Any signed-in user, whatever their role.
     Anyone,
     /// Any role but a viewer (creating records).
@@ -40,15 +43,10 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
     Some(match (m, path) {
         (
             "GET",
-            "/health"
-            | "/"
-            | "/login"
-            | "/static/app.css"
-            | "/api/openapi.json"
-            | "/api/docs/"
-            | "/api/openapi-ui.json",
+            "/health" | "/login" | "/static/{*file}" | "/api/openapi.json" | "/api/docs/" | "/api/openapi-ui.json",
         ) => Public,
         ("POST", "/login" | "/logout") => Public,
+        (_, p) if !p.starts_with("/api/") => Page,
         ("GET", "/api/v1/me" | "/api/v1/users" | "/api/v1/users/{id}" | "/api/v1/teams" | "/api/v1/teams/{id}") => {
             Anyone
         }
@@ -190,7 +188,10 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         } else {
             me_other
         };
-        p.replace("{id}", &id.to_string()).replace("{version}", "1").replace("{key}", "saas-trial.en")
+        p.replace("{id}", &id.to_string())
+            .replace("{version}", "1")
+            .replace("{key}", "saas-trial.en")
+            .replace("{*file}", "css/common.css")
     };
     let body = match (m, path) {
         ("PATCH", "/api/v1/accounts/{id}") => Some(json!({ "version": r.account.version, "industry": "物流" })),
@@ -268,7 +269,7 @@ fn expected(policy: Policy, role: Option<Role>, rel: Relation) -> StatusCode {
     };
     let ok = StatusCode::OK;
     match policy {
-        Policy::Public | Policy::Anyone => ok,
+        Policy::Public | Policy::Anyone | Policy::Page => ok,
         Policy::Writer => {
             if role == Role::Viewer {
                 StatusCode::FORBIDDEN
@@ -325,10 +326,29 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
             (Some(Role::Viewer), Some(&org.viewer)),
         ];
         let mut checked = 0;
+        let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         for (method, path) in table.entries() {
             let policy = policy(method, path).expect("declared");
             // The docs page redirects and serves files; sign-out and sign-in have their own tests.
-            if matches!(*path, "/" | "/login" | "/logout" | "/api/docs/") {
+            if matches!(*path, "/login" | "/logout" | "/api/docs/") {
+                continue;
+            }
+            if policy == Policy::Page {
+                let url = format!("{}{}", app.base, path.replace("{id}", "1").replace("{key}", "x"));
+                for (_, person) in &callers {
+                    let mut req = no_redirects.request(method.clone(), &url);
+                    if let Some(p) = person {
+                        req = req.bearer_auth(&p.token);
+                    }
+                    let res = req.send().await.expect("request");
+                    let location = res.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+                    assert_eq!(
+                        (res.status(), location.as_deref()),
+                        (StatusCode::SEE_OTHER, Some("/login")),
+                        "[{b}] {method} {path} without a session goes to the sign-in page"
+                    );
+                    checked += 1;
+                }
                 continue;
             }
             let relations: &[Relation] = match policy {

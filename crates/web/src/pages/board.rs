@@ -1,0 +1,7 @@
+//! The board screens.
+
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::default()
+}

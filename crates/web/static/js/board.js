@@ -1,0 +1,2 @@
+// board screens
+"use strict";

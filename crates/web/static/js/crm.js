@@ -1,0 +1,2 @@
+// crm screens
+"use strict";

@@ -1,0 +1,2 @@
+// deal screens
+"use strict";
