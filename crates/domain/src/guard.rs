@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::process::ProcessDefinition;
 use crate::records::*;
-use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, Store};
+use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
 
 /// Where a request came from, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -325,6 +325,11 @@ impl<'a> Guarded<'a> {
 
     pub async fn deal_totals(&self, filter: &DealFilter) -> Result<DealTotals> {
         self.store.deal_totals(filter, self.scope).await
+    }
+
+    /// Totals per node of the deals the caller can read (a board's column headers).
+    pub async fn stage_totals(&self, filter: &DealFilter) -> Result<Vec<StageTotals>> {
+        self.store.stage_totals(filter, self.scope).await
     }
 
     pub async fn update_deal(&self, id: DealId, patch: &DealPatch, now: DateTime<Utc>) -> Result<Deal> {

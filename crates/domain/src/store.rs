@@ -88,6 +88,15 @@ pub struct DealTotals {
     pub weighted_amount: Vec<crate::currency::Money>,
 }
 
+/// The totals of the deals in one node (a stage or terminal): one row of a pipeline board's
+/// column headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StageTotals {
+    /// The node the deals are in (`current_node`).
+    pub node: String,
+    pub totals: DealTotals,
+}
+
 /// What converting a lead produced.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversion {
@@ -256,6 +265,10 @@ pub trait Store: Send + Sync + 'static {
     async fn list_deals(&self, filter: &DealFilter, scope: &Scope, page: PageRequest) -> Result<Page<DealSummary>>;
     /// Count and sums of the deals `list_deals` would show for the same filter and scope.
     async fn deal_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<DealTotals>;
+    /// The same totals per node the deals are in, in one query: one row per `current_node`
+    /// present among the deals `list_deals` would show (sorted by node id), each summed exactly
+    /// like `deal_totals` with the filter narrowed to that stage.
+    async fn stage_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<Vec<StageTotals>>;
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     /// Gate check and event append, or nothing at all.
     async fn move_deal(

@@ -17,7 +17,7 @@ use salesflow_domain::gate::GateReport;
 use salesflow_domain::ids::*;
 use salesflow_domain::process::{Gate, NodeKind};
 use salesflow_domain::records::*;
-use salesflow_domain::store::{DealTotals, HistoryBatch, Store, VersionStatus};
+use salesflow_domain::store::{DealTotals, HistoryBatch, StageTotals, Store, VersionStatus};
 use salesflow_testkit::{TestStore, at, seed_five_stage, seed_user, stores};
 use serde_json::json;
 
@@ -2949,6 +2949,80 @@ async fn lists_and_totals_follow_the_scope() {
 
 // ---------------------------------------------------------------------------------------------
 // API tokens, web sessions, sign-in throttling
+
+#[tokio::test]
+async fn stage_totals_sum_each_node_like_deal_totals_within_the_scope() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let ([a, bb, c, m, _v, admin], world) = scoped_world(&fx).await;
+        let (a_deals, b_deal) = (&world[&a].3, &world[&bb].3[0]);
+        // A loses one of the two CNY 10,001 deals; B's deal moves on to needs analysis
+        // (its probability back to the stage's 25 %).
+        s.move_deal(a_deals[1].id, &lose(a_deals[1].version, "预算取消"), &Actor { user: a, role: Role::Rep }, at(20))
+            .await
+            .expect(b);
+        let b_actor = Actor { user: bb, role: Role::Rep };
+        let d = s.toggle_step(b_deal.id, &tick("check_fit", b_deal.version), &b_actor, at(21)).await.expect(b);
+        s.move_deal(b_deal.id, &mv("needs_analysis", d.version), &b_actor, at(22)).await.expect(b);
+
+        let usd = |minor| Money { minor, currency: Currency::USD };
+        let totals = |count, amount, weighted_amount| DealTotals { count, amount, weighted_amount };
+        let row = |node: &str, totals| StageTotals { node: node.into(), totals };
+        let of_process = DealFilter { process: Some(fx.process), ..Default::default() };
+        let scope_a = scope_of(s, a).await;
+        // Per node, sorted by node id; per currency inside; rounded down once per currency
+        // total (10,001 × 50 % = 5,000); deals without an amount count but add nothing; Lost
+        // carries probability 0.
+        let a_rows = vec![
+            row("lead_identification", totals(3, vec![cny(10_001), usd(3_000)], vec![cny(5_000), usd(750)])),
+            row("lost", totals(1, vec![cny(10_001)], vec![cny(0)])),
+        ];
+        assert_eq!(s.stage_totals(&of_process, &scope_a).await.expect(b), a_rows, "[{b}] A's nodes");
+        let open = DealFilter { status: Some(DealStatus::Open), ..of_process.clone() };
+        assert_eq!(s.stage_totals(&open, &scope_a).await.expect(b), a_rows[..1].to_vec(), "[{b}] A's open deals");
+        let manager = s.stage_totals(&of_process, &scope_of(s, m).await).await.expect(b);
+        let mut m_rows = a_rows.clone();
+        m_rows.push(row("needs_analysis", totals(1, vec![cny(7_000)], vec![cny(1_750)])));
+        assert_eq!(manager, m_rows, "[{b}] the manager's: A's and B's");
+        assert_eq!(s.stage_totals(&of_process, &scope_of(s, c).await).await.expect(b), vec![], "[{b}] C's: none");
+        let other_process = DealFilter { process: Some(ProcessId(fx.process.0 + 1000)), ..Default::default() };
+        assert_eq!(s.stage_totals(&other_process, &Scope::admin(admin)).await.expect(b), vec![], "[{b}] no deals");
+
+        // A shared deal counts in its node for the user it is shared with.
+        let share = Share {
+            record_kind: RecordKind::Deal,
+            record_id: b_deal.id.0,
+            user_id: c,
+            shared_by: bb,
+            created_at: at(30),
+        };
+        s.share(&share).await.expect(b);
+        let c_rows = s.stage_totals(&of_process, &scope_of(s, c).await).await.expect(b);
+        assert_eq!(c_rows, vec![m_rows[2].clone()], "[{b}] C: the shared deal only");
+
+        // Every row agrees with `deal_totals` narrowed to its node, for every scope, and the
+        // nodes are exactly those the list shows.
+        for user in [a, bb, c, m, admin] {
+            let scope = scope_of(s, user).await;
+            let rows = s.stage_totals(&of_process, &scope).await.expect(b);
+            let listed: BTreeSet<String> = s
+                .list_deals(&of_process, &scope, all())
+                .await
+                .expect(b)
+                .items
+                .into_iter()
+                .map(|d| d.current_node)
+                .collect();
+            assert_eq!(rows.iter().map(|r| r.node.clone()).collect::<BTreeSet<_>>(), listed, "[{b}] user {user}");
+            for r in &rows {
+                let narrowed = DealFilter { stage: Some(r.node.clone()), ..of_process.clone() };
+                assert_eq!(r.totals, s.deal_totals(&narrowed, &scope).await.expect(b), "[{b}] user {user}: {}", r.node);
+            }
+            let sum: u64 = rows.iter().map(|r| r.totals.count).sum();
+            assert_eq!(sum, s.deal_totals(&of_process, &scope).await.expect(b).count, "[{b}] user {user}: count");
+        }
+    }
+}
 
 fn new_token(user: UserId, hash: &str, expires_at: Option<DateTime<Utc>>) -> NewApiToken {
     NewApiToken {

@@ -67,6 +67,30 @@ fn push_deal_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &DealFilter, sco
     push_scope(q, scope, RecordKind::Deal, "d.");
 }
 
+/// Adds one currency group of a totals query (count, amount sum, weighted sum already rounded
+/// down) to `totals`.
+fn add_currency_group(
+    totals: &mut DealTotals,
+    currency: Option<String>,
+    count: i64,
+    amount: Option<i64>,
+    weighted: Option<i64>,
+) -> Result<()> {
+    totals.count += count as u64;
+    let Some(code) = currency else { return Ok(()) };
+    let currency =
+        Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
+    totals.amount.push(Money { minor: amount.unwrap_or(0), currency });
+    totals.weighted_amount.push(Money { minor: weighted.unwrap_or(0), currency });
+    Ok(())
+}
+
+/// Sums by currency code, whatever the database's collation.
+fn sort_by_currency(totals: &mut DealTotals) {
+    totals.amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+    totals.weighted_amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+}
+
 impl PgStore {
     async fn user_exists(conn: &mut PgConnection, id: UserId, field: &str) -> Result<()> {
         let found: Option<(bool,)> = sqlx::query_as("SELECT active FROM users WHERE id = $1")
@@ -1203,17 +1227,34 @@ impl Store for PgStore {
             q.build_query_as().fetch_all(&self.read).await.db()?;
         let mut totals = DealTotals::default();
         for (currency, count, amount, weighted) in rows {
-            totals.count += count as u64;
-            let Some(code) = currency else { continue };
-            let currency =
-                Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
-            totals.amount.push(Money { minor: amount.unwrap_or(0), currency });
-            totals.weighted_amount.push(Money { minor: weighted.unwrap_or(0), currency });
+            add_currency_group(&mut totals, currency, count, amount, weighted)?;
         }
-        // By currency code, whatever the database's collation.
-        totals.amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
-        totals.weighted_amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
+        sort_by_currency(&mut totals);
         Ok(totals)
+    }
+
+    async fn stage_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<Vec<StageTotals>> {
+        // `deal_totals` grouped by node as well, in one statement.
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+            "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
+             FLOOR(SUM(d.amount_minor * d.probability) / 100)::BIGINT FROM deals d WHERE 1 = 1",
+        );
+        push_deal_filter(&mut q, filter, scope);
+        q.push(" GROUP BY d.current_node, d.currency");
+        let rows: Vec<(String, Option<String>, i64, Option<i64>, Option<i64>)> =
+            q.build_query_as().fetch_all(&self.read).await.db()?;
+        // By node id and currency code, whatever the database's collation.
+        let mut by_node: std::collections::BTreeMap<String, DealTotals> = Default::default();
+        for (node, currency, count, amount, weighted) in rows {
+            add_currency_group(by_node.entry(node).or_default(), currency, count, amount, weighted)?;
+        }
+        Ok(by_node
+            .into_iter()
+            .map(|(node, mut totals)| {
+                sort_by_currency(&mut totals);
+                StageTotals { node, totals }
+            })
+            .collect())
     }
 
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {

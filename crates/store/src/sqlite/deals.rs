@@ -14,7 +14,7 @@ use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry};
+use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals};
 
 use super::scope::{ScopeFilter, Where};
 use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
@@ -219,16 +219,58 @@ pub fn totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Re
     })?;
     let mut totals = DealTotals::default();
     for (currency, count, amount, weighted) in groups {
-        totals.count += count as u64;
-        if let (Some(code), Some(amount), Some(weighted)) = (currency, amount, weighted) {
-            let currency =
-                Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
-            totals.amount.push(Money { minor: amount, currency });
-            // Rounded down once per currency total, not per deal.
-            totals.weighted_amount.push(Money { minor: weighted.div_euclid(100), currency });
-        }
+        add_group(&mut totals, currency, count, amount, weighted)?;
     }
     Ok(totals)
+}
+
+/// [`totals`] per node the deals are in, in one `GROUP BY` (sorted by node, then currency).
+pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Result<Vec<StageTotals>> {
+    let mut w = filtered(
+        "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor), SUM(d.amount_minor * d.probability) \
+         FROM deals d WHERE 1 = 1",
+        filter,
+        scope,
+    );
+    w.push(" GROUP BY d.current_node, d.currency ORDER BY d.current_node, d.currency", []);
+    let (sql, values) = w.finish();
+    let groups = all(conn, &sql, params_from_iter(values), |r| {
+        Ok((
+            rows::get::<String>(r, 0)?,
+            rows::get::<Option<String>>(r, 1)?,
+            rows::get::<i64>(r, 2)?,
+            rows::get::<Option<i64>>(r, 3)?,
+            rows::get::<Option<i64>>(r, 4)?,
+        ))
+    })?;
+    let mut out: Vec<StageTotals> = Vec::new();
+    for (node, currency, count, amount, weighted) in groups {
+        if out.last().is_none_or(|s| s.node != node) {
+            out.push(StageTotals { node, totals: DealTotals::default() });
+        }
+        let stage = out.last_mut().expect("pushed above");
+        add_group(&mut stage.totals, currency, count, amount, weighted)?;
+    }
+    Ok(out)
+}
+
+/// Adds one currency group (count, amount sum, sum of amount × probability) to `totals`.
+fn add_group(
+    totals: &mut DealTotals,
+    currency: Option<String>,
+    count: i64,
+    amount: Option<i64>,
+    weighted: Option<i64>,
+) -> Result<()> {
+    totals.count += count as u64;
+    if let (Some(code), Some(amount), Some(weighted)) = (currency, amount, weighted) {
+        let currency =
+            Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
+        totals.amount.push(Money { minor: amount, currency });
+        // Rounded down once per currency total, not per deal.
+        totals.weighted_amount.push(Money { minor: weighted.div_euclid(100), currency });
+    }
+    Ok(())
 }
 
 pub fn update(

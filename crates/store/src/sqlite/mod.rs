@@ -774,6 +774,11 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::totals(conn, &filter, &scope)).await
     }
 
+    async fn stage_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<Vec<StageTotals>> {
+        let (filter, scope) = (filter.clone(), ScopeFilter::of(scope));
+        self.read(move |conn, _| deals::stage_totals(conn, &filter, &scope)).await
+    }
+
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {
         let (patch, actor) = (patch.clone(), *actor);
         self.write(move |tx, cache| deals::update(tx, cache, id, &patch, &actor, now)).await
