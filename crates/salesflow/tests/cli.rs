@@ -1,7 +1,9 @@
 //! The binary as an operator uses it: validate files, generate demo data, serve.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use salesflow_domain::clock::{Clock, SystemClock};
 use salesflow_domain::records::{NewAccount, Role};
@@ -113,4 +115,130 @@ async fn demo_on_postgres_leaves_sequences_ready() {
     };
     let created = store.create_account(&account, owner.id, SystemClock.now()).await.unwrap();
     assert!(created.id.0 > before.account, "new ids continue after imported ones");
+}
+
+/// Kills the server when the test ends, also when it panics.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// `target/browser-artifacts/` (under `CARGO_TARGET_DIR` when set), emptied for this run.
+fn browser_artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_relative() { workspace_root().join(t) } else { t })
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let dir = target.join("browser-artifacts");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// What the browser test needs that is not there (`.ci/run` installs all of it).
+fn browser_prerequisites_missing(browser_dir: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    if !Path::new("/usr/bin/chromium").exists() {
+        missing.push("/usr/bin/chromium (apt-get install chromium)".to_string());
+    }
+    if Command::new("node").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
+        missing.push("node on the PATH".to_string());
+    }
+    if !browser_dir.join("node_modules/playwright-core").is_dir() {
+        missing.push("tests/browser/node_modules (npm ci --prefix tests/browser)".to_string());
+    }
+    missing
+}
+
+/// The pages in Chromium, like a user: `tests/browser/scenario.mjs` signs in as a demo rep,
+/// turns a new lead into a deal and takes it across the board to Won through a hard and a soft
+/// gate, then checks the same screens in English. Screenshots, the scenario's output and the
+/// server's log go to `target/browser-artifacts/`.
+#[test]
+fn browser_scenario_on_demo_data() {
+    let root = workspace_root();
+    let browser_dir = root.join("tests/browser");
+    let missing = browser_prerequisites_missing(&browser_dir);
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
+        eprintln!("browser test skipped: missing {what}");
+        return;
+    }
+    let artifacts = browser_artifacts();
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("browser.db").display());
+    let out = salesflow().args(["demo", "--deals", "40", "--seed", "9"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password of every demo user (shown once): "))
+        .unwrap_or_else(|| panic!("the demo password is printed: {stdout}"))
+        .trim()
+        .to_string();
+
+    let log = std::fs::File::create(artifacts.join("server.log")).unwrap();
+    let mut server = Running(
+        salesflow()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+    // Keep reading what the server prints so it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let started = Instant::now();
+    let mut scenario = Command::new("node")
+        .arg(browser_dir.join("scenario.mjs"))
+        .args([base.as_str(), password.as_str()])
+        .arg(&artifacts)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (scenario.stdout.take().unwrap(), scenario.stderr.take().unwrap());
+    let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap_or_default());
+    let status = loop {
+        if let Some(status) = scenario.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            let _ = scenario.kill();
+            let _ = scenario.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = format!("{}{}", out.join().unwrap(), err.join().unwrap());
+    std::fs::write(artifacts.join("scenario.log"), &output).unwrap();
+    drop(server);
+    match status {
+        Some(s) if s.success() => {
+            for shot in ["board-zh.png", "deal-zh.png", "board-en.png", "deal-en.png"] {
+                assert!(artifacts.join(shot).is_file(), "the scenario saved {shot}\n{output}");
+            }
+        }
+        Some(s) => {
+            panic!("the browser scenario failed ({s}); screenshots and server.log in {}\n{output}", artifacts.display())
+        }
+        None => panic!("the browser scenario did not finish within 10 minutes\n{output}"),
+    }
 }
