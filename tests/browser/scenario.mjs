@@ -210,6 +210,22 @@ async function findCard(page, stage, deal, { timeout = TIMEOUT } = {}) {
   }
 }
 
+/** A full-page screenshot of the board with the window widened so that every column shows. */
+async function boardShot(page, file) {
+  const size = page.viewportSize();
+  const width = await page.evaluate((last) => {
+    const col = document.querySelector(`section[data-stage="${last}"]`);
+    let scroller = col.parentElement;
+    while (scroller && scroller.scrollWidth <= scroller.clientWidth) scroller = scroller.parentElement;
+    const extra = scroller && scroller !== document.documentElement ? scroller.scrollWidth - scroller.clientWidth : 0;
+    return Math.ceil(document.documentElement.clientWidth + extra);
+  }, COLUMNS[COLUMNS.length - 1]);
+  if (width > size.width) await page.setViewportSize({ width, height: size.height });
+  await page.waitForTimeout(100);
+  await page.screenshot({ path: join(artefacts, file), fullPage: true });
+  if (width > size.width) await page.setViewportSize(size);
+}
+
 async function columnNumbers(page, stage) {
   const col = await one(page, column(stage), `column ${stage}`);
   const read = async (id) => {
@@ -227,7 +243,30 @@ async function dragCard(page, deal, from, to) {
   const card = await findCard(page, from, deal);
   if ((await card.getAttribute('draggable')) !== 'true') fail(`card ${deal} is not draggable="true"`);
   const target = await one(page, column(to), `column ${to}`);
-  const res = await settle(page, 'POST', '/board/move', () => card.dragTo(target, { timeout: TIMEOUT }));
+  // Like a user who scrolls the board first: both columns on screen, the leftmost at the left edge
+  // (synthetic drags do not auto-scroll the board while dragging).
+  const onScreen = await page.evaluate(
+    ([a, b]) => {
+      const cols = [a, b].map((s) => document.querySelector(`section[data-stage="${s}"]`));
+      let scroller = cols[0].parentElement;
+      while (scroller && scroller.scrollWidth <= scroller.clientWidth) scroller = scroller.parentElement;
+      if (scroller && scroller !== document.documentElement && scroller !== document.body) {
+        const left = Math.min(...cols.map((c) => c.getBoundingClientRect().left));
+        scroller.scrollLeft += left - scroller.getBoundingClientRect().left - 8;
+      }
+      return cols.every((c) => {
+        const r = c.getBoundingClientRect();
+        return r.left >= 0 && r.right <= window.innerWidth;
+      });
+    },
+    [from, to],
+  );
+  if (!onScreen) log(`  (columns ${from} and ${to} do not fit on screen together; dragging anyway)`);
+  await card.scrollIntoViewIfNeeded();
+  const box = await target.boundingBox();
+  const res = await settle(page, 'POST', '/board/move', () =>
+    card.dragTo(target, { timeout: TIMEOUT, targetPosition: { x: box.width / 2, y: Math.min(40, box.height / 2) } }),
+  );
   log(`  POST /board/move ${from} → ${to}: ${res.status()}`);
   return res;
 }
@@ -306,6 +345,7 @@ async function scenario(page) {
   let leadId;
   let dealId;
   let processId;
+  let wonAt;
   const leadName = `周晓明 ${STAMP}`;
   const company = `杭州云帆智能科技有限公司 ${STAMP}`;
   const today = new Date();
@@ -379,6 +419,10 @@ async function scenario(page) {
   });
 
   await step('qualify the lead: contacted, then qualified', async () => {
+    const disqualify = await one(page, 'button[name="to"][value="disqualified"]', 'the disqualify button');
+    const form = disqualify.locator('xpath=ancestor::form[1]');
+    if ((await form.getAttribute('action')) !== `/leads/${leadId}/status`) fail('the disqualify form does not post to the status URL');
+    await one(form, 'textarea[name="reason"]', 'the disqualify reason');
     for (const to of ['contacted', 'qualified']) {
       const button = await one(page, `button[name="to"][value="${to}"]`, `status button ${to}`);
       const form = button.locator('xpath=ancestor::form[1]');
@@ -389,7 +433,6 @@ async function scenario(page) {
       if (res.status() >= 400) fail(`moving the lead to ${to} answered ${res.status()}: ${await bodyOf(res)}`);
       if (path(page) !== `/leads/${leadId}`) fail(`after moving the lead to ${to} the page is ${path(page)}`);
     }
-    await one(page, 'textarea[name="reason"]', 'the disqualify reason', { many: true });
   });
 
   await step(`convert the lead into a deal in "${PROCESS_KEY}"`, async () => {
@@ -488,7 +531,7 @@ async function scenario(page) {
     await one(missing, `a[href="/deals/${dealId}"]`, 'the link to the deal in gate-missing', { many: true });
     await findCard(page, 'lead_identification', dealId, { timeout: 2_000 });
     await absent(page, cardIn('needs_analysis', dealId), 'the refused card in the target column');
-    await page.screenshot({ path: join(artefacts, 'board-gate-missing-zh.png'), fullPage: true });
+    await boardShot(page, 'board-gate-missing-zh.png');
   });
 
   await step('follow the link, tick 确认客户的需求与预算是否匹配 on the deal page', async () => {
@@ -631,20 +674,24 @@ async function scenario(page) {
     const res = await dragCard(page, dealId, 'signing', 'won');
     if (res.status() >= 400) fail(`POST /board/move answered ${res.status()}: ${await bodyOf(res)}`);
     await expectMovedOnBoard(page, dealId, 'signing', 'won', before);
+    wonAt = new Date();
   });
 
   await step('drag another open deal to 输单: the lost form asks for the reason', async () => {
     await openBoard(page, processId);
-    const other = page.locator(
-      ['lead_identification', 'needs_analysis', 'recommendation', 'negotiation', 'signing', 'tiered_package']
-        .map((s) => `${column(s)} article[data-deal]:not([data-deal="${dealId}"])`)
-        .join(', '),
-    );
-    if (!(await other.count())) {
+    // The open deal nearest to the Lost column (the board is wider than the screen).
+    let card = null;
+    for (const s of ['tiered_package', 'signing', 'negotiation', 'recommendation', 'needs_analysis', 'lead_identification']) {
+      const other = page.locator(`${column(s)} article[data-deal]:not([data-deal="${dealId}"])`);
+      if (await other.count()) {
+        card = other.first();
+        break;
+      }
+    }
+    if (!card) {
       log('  no other open deal of 张伟 on this board: skipped');
       return;
     }
-    const card = other.first();
     const id = await card.getAttribute('data-deal');
     const from = await card.evaluate((e) => e.closest('section[data-stage]').dataset.stage);
     const before = { from: await columnNumbers(page, from), to: await columnNumbers(page, 'lost') };
@@ -662,10 +709,18 @@ async function scenario(page) {
   await step('the won deal: timeline and screenshots in Chinese', async () => {
     await openBoard(page, processId);
     await findCard(page, 'won', dealId);
-    await page.screenshot({ path: join(artefacts, 'board-zh.png'), fullPage: true });
+    await boardShot(page, 'board-zh.png');
     await openDeal(page, dealId);
     const moved = await page.locator('ol[data-testid="timeline"] li[data-event-kind="moved"]').count();
     if (moved < 5) fail(`the timeline shows ${moved} moves, expected at least 5`);
+    // Times in 张伟's time zone (Asia/Shanghai): the move to Won shows its local hour and minute.
+    const hhmm = (d) =>
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+    const expected = [hhmm(wonAt), hhmm(new Date(wonAt.getTime() - 60_000))];
+    const texts = await page.locator('ol[data-testid="timeline"] li[data-event-kind="moved"]').allInnerTexts();
+    if (!texts.some((t) => expected.some((e) => t.includes(e)))) {
+      fail(`no move in the timeline shows the Asia/Shanghai time ${expected[0]}: ${texts.join(' | ').slice(0, 300)}`);
+    }
     await page.screenshot({ path: join(artefacts, 'deal-zh.png'), fullPage: true });
   });
 
@@ -681,7 +736,7 @@ async function scenario(page) {
     const nav = (await page.locator('a[data-nav="board"]').innerText()).trim();
     if (/[\u4e00-\u9fff]/.test(nav)) fail(`the navigation still says "${nav}" in English`);
     await findCard(page, 'won', dealId);
-    await page.screenshot({ path: join(artefacts, 'board-en.png'), fullPage: true });
+    await boardShot(page, 'board-en.png');
     await openDeal(page, dealId);
     if ((await lang(page)) !== 'en') fail('the deal page is not lang="en"');
     const dealHeading = (await page.locator('h1, h2').first().innerText()).trim();
@@ -724,6 +779,7 @@ const page = await context.newPage();
 page.on('console', (msg) => {
   if (msg.type() !== 'error') return;
   const text = msg.text();
+  if (text.startsWith('Failed to load resource')) return; // logged with its URL by the response handler
   log(`  [console] ${text}`);
   if (/Content Security Policy/i.test(text)) problems.push(`CSP violation on ${path(page)}: ${text}`);
 });
@@ -732,7 +788,7 @@ page.on('pageerror', (e) => {
   problems.push(`uncaught script error on ${path(page)}: ${e.message}`);
 });
 page.on('response', (r) => {
-  if (r.status() >= 500) log(`  [server] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
+  if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
 });
 try {
   await scenario(page);
