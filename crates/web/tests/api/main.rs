@@ -2,6 +2,7 @@
 
 mod access;
 mod bad_input;
+mod deal_page;
 mod helpers;
 mod sessions;
 mod story;
