@@ -2,6 +2,8 @@
 
 mod access;
 mod bad_input;
+mod board;
+mod crm_pages;
 mod deal_page;
 mod helpers;
 mod sessions;
