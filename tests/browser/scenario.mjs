@@ -416,6 +416,11 @@ async function scenario(page) {
     if (!m) fail(`after creating the lead the page is ${path(page)} (POST /leads answered ${res.status()}), expected /leads/<id>`);
     leadId = m[1];
     log(`  lead ${leadId}`);
+    await goto(page, `/leads?q=${encodeURIComponent(STAMP)}`);
+    const row = await one(page, `table[data-testid="leads"] tr[data-lead="${leadId}"]`, 'the new lead in the leads list');
+    await one(row, `a[href="/leads/${leadId}"]`, 'the link to the lead in its row');
+    await row.locator(`a[href="/leads/${leadId}"]`).first().click();
+    await page.waitForURL((u) => u.pathname === `/leads/${leadId}`, { timeout: TIMEOUT });
   });
 
   await step('qualify the lead: contacted, then qualified', async () => {
@@ -484,13 +489,21 @@ async function scenario(page) {
     await one(page, 'ol[data-testid="timeline"] li[data-event-kind="created"]', 'the created event in the timeline');
   });
 
-  await step('the deal is in the deals list and its process reads stage by stage', async () => {
+  await step('the deal is in the deals list and on its account page; its process reads stage by stage', async () => {
     await page.locator('a[data-nav="deals"]').click();
     await page.waitForURL((u) => u.pathname === '/deals', { timeout: TIMEOUT });
     for (const f of ['q', 'status', 'stage', 'owner', 'process']) await one(page, `[name="${f}"]`, `deals filter field ${f}`);
     await goto(page, `/deals?q=${encodeURIComponent(STAMP)}`);
     const row = await one(page, `table[data-testid="deals"] tr[data-deal="${dealId}"]`, 'the new deal in the deals list');
     await one(row, `a[href="/deals/${dealId}"]`, 'the link to the deal in its row');
+    await openDeal(page, dealId);
+    const accountHref = await (await one(page, 'a[href^="/accounts/"]', 'the link to the account on the deal page', { many: true })).getAttribute('href');
+    await goto(page, accountHref);
+    await one(page, 'form[data-testid="account-form"]', 'the account edit form');
+    const formAction = await page.locator('form[data-testid="account-form"]').getAttribute('action');
+    if (formAction !== accountHref) fail(`the account form posts to "${formAction}", expected ${accountHref}`);
+    await one(page, `a[href="/deals/${dealId}"]`, 'the deal on its account page', { many: true });
+    await one(page, 'a[href^="/contacts/"]', 'the converted contact on the account page', { many: true });
     await goto(page, `/processes/${processId}`);
     if (!/^\/processes\/\d+\/versions\/\d+$/.test(path(page))) {
       fail(`/processes/${processId} leads to ${path(page)}, expected /processes/${processId}/versions/<v>`);
