@@ -156,6 +156,20 @@ async fn a_lead_goes_from_the_form_to_a_deal() {
         let first_page = br.get(&format!("/leads/{first}")).await;
         assert!(!first_page.html.contains("data-testid=\"convert-form\""), "[{b}] a new lead is not converted yet");
 
+        // Editing checks the version read; a stale save keeps what was typed.
+        let v = version_in(&first_page.html);
+        let lead_path = format!("/leads/{first}");
+        let edit = [("version", v.as_str()), ("name", "孙丽"), ("company", "晨光文具"), ("phone", "139 0000 1111")];
+        let saved = br.submit(&lead_path, &[&edit[..], &[("channel", "trade_show")]].concat()).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "[{b}] {}", saved.html);
+        let stale = br.submit(&lead_path, &[("version", &v), ("name", "孙丽丽"), ("channel", "trade_show")]).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "[{b}]");
+        assert!(stale.html.contains("value=\"孙丽丽\"") && stale.html.contains(CRM.conflict_kept), "[{b}] kept");
+        let got = app.expect("lead", app.get(&format!("/api/v1/leads/{first}")).await, StatusCode::OK);
+        assert_eq!((got["name"].as_str(), got["phone"].as_str()), (Some("孙丽"), Some("139 0000 1111")), "[{b}]");
+        assert_eq!(got["email"], Value::Null, "[{b}] an emptied field is cleared");
+        let first_page = br.get(&lead_path).await;
+
         // The list finds it by text and by filters; each row links to its lead.
         let found = br.get("/leads?q=%E6%99%A8%E5%85%89&status=new&channel=trade_show").await;
         assert_eq!(attrs(&found.html, "data-lead"), [first.to_string()], "[{b}] search and filters");

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use salesflow_domain::currency::Currency;
 use salesflow_domain::ids::{LeadId, ProcessId};
 use salesflow_domain::records::{
-    Channel, ConvertLead, Lead, LeadFilter, LeadStatus, NewLead, PageRequest, Qualification,
+    Channel, ConvertLead, Lead, LeadFilter, LeadPatch, LeadStatus, NewLead, PageRequest, Qualification,
 };
 use serde::Deserialize;
 
@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .post("/leads", create)
         .get("/leads/new", new_form)
         .get("/leads/{id}", show)
+        .post("/leads/{id}", update)
         .post("/leads/{id}/status", set_status)
         .post("/leads/{id}/convert", convert)
 }
@@ -136,6 +137,8 @@ async fn list(ctx: Ctx, State(s): State<AppState>, Query(q): Query<ListQuery>) -
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct LeadInput {
+    /// The version read (editing only).
+    version: String,
     name: String,
     company: String,
     email: String,
@@ -168,7 +171,8 @@ async fn new_form(ctx: Ctx) -> Response {
     new_lead_page(&ctx, input, FormErrors::default(), StatusCode::OK)
 }
 
-async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<LeadInput>) -> Response {
+/// The lead the form describes, with every problem at once: the domain's checks and the channel's.
+fn checked(ctx: &Ctx, input: &LeadInput) -> (NewLead, FormErrors) {
     let mut errors = FormErrors::default();
     let channel = Channel::parse(input.channel.trim());
     if channel.is_none() {
@@ -183,7 +187,6 @@ async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<LeadInput
         owner_id: None,
         notes: input.notes.trim().to_string(),
     };
-    // Every problem at once: the domain's checks and the channel's.
     if let Err(salesflow_domain::Error::Invalid(e)) = new.validate() {
         let more = FormErrors::from_domain(ctx.t, &e, LEAD_FIELDS);
         for f in ["name", "company", "email", "phone", "notes"] {
@@ -192,6 +195,11 @@ async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<LeadInput
             }
         }
     }
+    (new, errors)
+}
+
+async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<LeadInput>) -> Response {
+    let (new, errors) = checked(&ctx, &input);
     if !errors.is_empty() {
         return new_lead_page(&ctx, input, errors, StatusCode::UNPROCESSABLE_ENTITY);
     }
@@ -205,6 +213,7 @@ async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<LeadInput
 }
 
 const LEAD_FIELDS: &[(&str, &str)] = &[
+    ("version", ""),
     ("name", "name"),
     ("company", "company"),
     ("email", "email"),
@@ -234,6 +243,13 @@ struct LeadView {
     converted_deal: Option<i64>,
 }
 
+/// The deal a converted lead became (when the caller can read it).
+struct ConvertedView {
+    id: i64,
+    title: String,
+    account_id: i64,
+}
+
 struct DuplicateRow {
     href: String,
     key: String,
@@ -257,6 +273,7 @@ struct ConvertView {
 struct LeadPage<'a> {
     chrome: Chrome<'a>,
     t: &'static Crm,
+    c: &'static Common,
     lead: LeadView,
     duplicates: Vec<DuplicateRow>,
     can_change: bool,
@@ -266,6 +283,11 @@ struct LeadPage<'a> {
     reason: String,
     status_errors: FormErrors,
     convert: Option<ConvertView>,
+    converted: Option<ConvertedView>,
+    /// The edit form: the lead's values, or what was typed when a save was refused.
+    input: LeadInput,
+    errors: FormErrors,
+    channel_opts: Vec<Opt>,
     /// A refused conversion's message when the form is no longer offered (the lead changed).
     notice: Option<String>,
 }
@@ -273,6 +295,8 @@ struct LeadPage<'a> {
 /// What the user typed into the lead page's forms, kept when a submission is refused.
 #[derive(Default)]
 struct Typed {
+    edit: Option<LeadInput>,
+    edit_errors: FormErrors,
     reason: String,
     status_errors: FormErrors,
     convert: Option<ConvertInput>,
@@ -298,14 +322,18 @@ async fn lead_page(ctx: &Ctx, s: &AppState, id: LeadId, typed: Typed, status: St
         Ok(d) => d,
         Err(e) => return error_page(ctx, e),
     };
-    // A converted lead's own account and contact are not duplicates of it.
+    // A converted lead shows its deal; its own account and contact are not duplicates of it.
+    let mut converted = None;
     if let Some(deal) = lead.converted_deal_id {
         match g.deal(deal, now).await {
-            Ok(d) => duplicates.retain(|dup| match dup.entity.as_str() {
-                "account" => dup.id != d.account_id.0,
-                "contact" => !d.contact_ids.iter().any(|c| c.0 == dup.id),
-                _ => true,
-            }),
+            Ok(d) => {
+                duplicates.retain(|dup| match dup.entity.as_str() {
+                    "account" => dup.id != d.account_id.0,
+                    "contact" => !d.contact_ids.iter().any(|c| c.0 == dup.id),
+                    _ => true,
+                });
+                converted = Some(ConvertedView { id: d.id.0, title: d.title, account_id: d.account_id.0 });
+            }
             Err(salesflow_domain::Error::NotFound { .. }) => {}
             Err(e) => return error_page(ctx, e),
         }
@@ -358,6 +386,20 @@ async fn lead_page(ctx: &Ctx, s: &AppState, id: LeadId, typed: Typed, status: St
         })
         .collect();
     let writer = can_write(ctx);
+    let input = match typed.edit {
+        // A refused save keeps what was typed, against the version now current.
+        Some(typed) => LeadInput { version: lead.version.to_string(), ..typed },
+        None => LeadInput {
+            version: lead.version.to_string(),
+            name: lead.name.clone(),
+            company: lead.company.clone(),
+            email: lead.email.clone().unwrap_or_default(),
+            phone: lead.phone.clone().unwrap_or_default(),
+            channel: lead.channel.as_str().to_string(),
+            notes: lead.notes.clone(),
+        },
+    };
+    let channel_opts = channel_options(t, &input.channel);
     let view = LeadView {
         id: lead.id.0,
         version: lead.version,
@@ -378,6 +420,7 @@ async fn lead_page(ctx: &Ctx, s: &AppState, id: LeadId, typed: Typed, status: St
     let mut res = render(&LeadPage {
         chrome: ctx.chrome("leads"),
         t,
+        c: ctx.t.common,
         to_contacted: writer && lead.status.can_become(LeadStatus::Contacted),
         to_qualified: writer && lead.status.can_become(LeadStatus::Qualified),
         to_disqualified: writer && lead.status.can_become(LeadStatus::Disqualified),
@@ -387,6 +430,10 @@ async fn lead_page(ctx: &Ctx, s: &AppState, id: LeadId, typed: Typed, status: St
         reason: typed.reason,
         status_errors: typed.status_errors,
         convert,
+        converted,
+        input,
+        errors: typed.edit_errors,
+        channel_opts,
         notice,
     });
     *res.status_mut() = status;
@@ -396,6 +443,39 @@ async fn lead_page(ctx: &Ctx, s: &AppState, id: LeadId, typed: Typed, status: St
 /// The title a conversion gives the deal when none is typed (as `Lead::new_deal` does).
 fn default_title(lead: &Lead) -> String {
     if lead.company.trim().is_empty() { lead.name.clone() } else { format!("{} — {}", lead.company, lead.name) }
+}
+
+/// Saves the lead's fields, checked against the version read.
+async fn update(ctx: Ctx, State(s): State<AppState>, Path(id): Path<String>, Form(input): Form<LeadInput>) -> Response {
+    let id = match path_id(&id, "lead") {
+        Ok(id) => LeadId(id),
+        Err(e) => return error_page(&ctx, e),
+    };
+    let (new, errors) = checked(&ctx, &input);
+    if !errors.is_empty() {
+        let typed = Typed { edit: Some(input), edit_errors: errors, ..Default::default() };
+        return lead_page(&ctx, &s, id, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let patch = LeadPatch {
+        version: input.version.trim().parse().unwrap_or(-1),
+        name: Some(new.name),
+        company: Some(new.company),
+        email: Some(new.email),
+        phone: Some(new.phone),
+        channel: Some(new.channel),
+        owner_id: None,
+        notes: Some(new.notes),
+    };
+    match ctx.guarded(&s).update_lead(id, &patch, s.clock.now()).await {
+        Ok(_) => Redirect::to(&format!("/leads/{id}")).into_response(),
+        Err(e) => match refused(&ctx, e, LEAD_FIELDS) {
+            Ok((status, errors)) => {
+                let typed = Typed { edit: Some(input), edit_errors: errors, ..Default::default() };
+                lead_page(&ctx, &s, id, typed, status).await
+            }
+            Err(e) => error_page(&ctx, e),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ struct TemplateCard {
     name: String,
     description: String,
     stage_count: usize,
+    /// `6 个阶段` / `6 stages`.
+    stage_label: String,
     stages: Vec<String>,
     /// The name typed for the new process (the template's by default).
     new_name: String,
@@ -115,8 +117,10 @@ fn gallery_page(ctx: &Ctx, typed: Option<(String, UseInput, FormErrors)>, status
                 Some((_, input, errors)) => (input.name, input.publish.is_some(), errors),
                 None => (d.name.clone(), true, FormErrors::default()),
             };
+            let stage_count = d.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Stage(_))).count();
             TemplateCard {
-                stage_count: d.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Stage(_))).count(),
+                stage_count,
+                stage_label: ctx.t.crm.stage_count.replace("{n}", &stage_count.to_string()),
                 stages,
                 key: d.key,
                 name: d.name,
