@@ -120,7 +120,8 @@ fn stats(answer: &Value, node: &str) -> (u64, String) {
 
 async fn new_deal(app: &App, owner: &Person, process: i64, title: &str) -> Value {
     let token = &owner.token;
-    let account = app.call_as(token, Method::POST, "/api/v1/accounts", Some(json!({ "name": format!("{title} 公司") })));
+    let account =
+        app.call_as(token, Method::POST, "/api/v1/accounts", Some(json!({ "name": format!("{title} 公司") })));
     let account = app.expect("account", account.await, StatusCode::CREATED)["id"].as_i64().unwrap();
     let contact = json!({ "account_id": account, "name": "王芳" });
     let contact = app.call_as(token, Method::POST, "/api/v1/contacts", Some(contact));
@@ -187,13 +188,24 @@ async fn the_board_shows_columns_and_moves_cards_along_edges_only() {
 
         // A hard gate: the step "check_fit" is not ticked. Nothing changes.
         let (status, refused) = browser.drop(&[("deal", &sid), ("version", "1"), ("to", "needs_analysis")]).await;
-        assert_eq!((status, refused["moved"].as_bool(), refused["reason"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(false), Some("gate")), "[{b}] {refused}");
+        assert_eq!(
+            (status, refused["moved"].as_bool(), refused["reason"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(false), Some("gate")),
+            "[{b}] {refused}"
+        );
         let panel = refused["panel"].as_str().unwrap();
-        assert!(panel.contains("data-testid=\"gate-missing\"") && panel.contains("data-criterion=\"c_fit\""), "[{b}] {panel}");
+        assert!(
+            panel.contains("data-testid=\"gate-missing\"") && panel.contains("data-criterion=\"c_fit\""),
+            "[{b}] {panel}"
+        );
         assert!(!panel.contains("data-criterion=\"c_contact\""), "[{b}] the contact is there");
         assert!(panel.contains(&format!("href=\"/deals/{id}\"")), "[{b}]");
         let unchanged = api(&app, &rep, Method::GET, &format!("/api/v1/deals/{id}"), None).await;
-        assert_eq!((unchanged["version"].as_i64(), unchanged["current_node"].as_str()), (Some(1), Some("lead_identification")), "[{b}]");
+        assert_eq!(
+            (unchanged["version"].as_i64(), unchanged["current_node"].as_str()),
+            (Some(1), Some("lead_identification")),
+            "[{b}]"
+        );
 
         // Ticked, the move passes: the new card and every column's totals come back.
         let step = json!({ "step": "check_fit", "done": true, "version": 1 });
@@ -201,7 +213,11 @@ async fn the_board_shows_columns_and_moves_cards_along_edges_only() {
         let v = d["version"].as_i64().unwrap().to_string();
         let (status, moved) = browser.drop(&[("deal", &sid), ("version", &v), ("to", "needs_analysis")]).await;
         assert_eq!(status, StatusCode::OK, "[{b}] {moved}");
-        assert_eq!((moved["moved"].as_bool(), moved["from"].as_str(), moved["to"].as_str()), (Some(true), Some("lead_identification"), Some("needs_analysis")), "[{b}]");
+        assert_eq!(
+            (moved["moved"].as_bool(), moved["from"].as_str(), moved["to"].as_str()),
+            (Some(true), Some("lead_identification"), Some("needs_analysis")),
+            "[{b}]"
+        );
         let v = moved["version"].as_i64().unwrap().to_string();
         assert!(moved["card"].as_str().unwrap().contains(&format!("data-deal=\"{id}\" data-version=\"{v}\"")), "[{b}]");
         assert!(moved["card"].as_str().unwrap().contains("年度采购 公司"), "[{b}] with its account's name");
@@ -224,11 +240,19 @@ async fn the_board_shows_columns_and_moves_cards_along_edges_only() {
         let d = api(&app, &rep, Method::PATCH, &format!("/api/v1/deals/{id}"), Some(patch)).await;
         let v = d["version"].as_i64().unwrap().to_string();
         let (status, soft) = browser.drop(&[("deal", &sid), ("version", &v), ("to", "recommendation")]).await;
-        assert_eq!((status, soft["reason"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("override")), "[{b}] {soft}");
+        assert_eq!(
+            (status, soft["reason"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("override")),
+            "[{b}] {soft}"
+        );
         let panel = soft["panel"].as_str().unwrap();
         assert!(panel.contains("data-testid=\"override-form\"") && panel.contains("name=\"override_reason\""), "[{b}]");
-        assert!(panel.contains("data-criterion=\"c_intent\"") && !panel.contains("data-testid=\"gate-missing\""), "[{b}]");
-        let reason = [("deal", sid.as_str()), ("version", &v), ("to", "recommendation"), ("override_reason", "客户口头确认")];
+        assert!(
+            panel.contains("data-criterion=\"c_intent\"") && !panel.contains("data-testid=\"gate-missing\""),
+            "[{b}]"
+        );
+        let reason =
+            [("deal", sid.as_str()), ("version", &v), ("to", "recommendation"), ("override_reason", "客户口头确认")];
         let (status, moved) = browser.drop(&reason).await;
         assert_eq!((status, moved["to"].as_str()), (StatusCode::OK, Some("recommendation")), "[{b}] {moved}");
         let v = moved["version"].as_i64().unwrap().to_string();
@@ -252,8 +276,13 @@ async fn the_board_shows_columns_and_moves_cards_along_edges_only() {
         // Another rep's deal is out of reach: not found, and not moved.
         let theirs = app.call_as(&other.token, Method::GET, "/api/v1/deals", None).await.1;
         let their_id = theirs["items"][0]["id"].as_i64().unwrap().to_string();
-        let (status, hidden) = browser.drop(&[("deal", &their_id), ("version", "1"), ("to", "lost"), ("lost_reason", "x")]).await;
+        let (status, hidden) =
+            browser.drop(&[("deal", &their_id), ("version", "1"), ("to", "lost"), ("lost_reason", "x")]).await;
         assert_eq!((status, hidden["reason"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "[{b}]");
+
+        // A malformed request is explained too.
+        let (status, bad) = browser.drop(&[("deal", "x"), ("version", "1"), ("to", "lost")]).await;
+        assert_eq!((status, bad["reason"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")), "[{b}]");
 
         // Without the CSRF token nothing happens.
         let no_csrf = browser.http.post(format!("{}/board/move", app.base)).header(ACCEPT, "application/json");
@@ -273,19 +302,32 @@ async fn without_script_the_forms_post_and_the_board_explains_refusals() {
         let mut browser = Browser::sign_in(&app, &rep).await;
         let csrf = browser.csrf.clone();
 
-        let (status, _, html) =
-            browser.form("/board/move", &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "needs_analysis")]).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
-        assert!(html.contains("data-testid=\"gate-missing\"") && html.contains("data-stage=\"needs_analysis\""), "[{b}] the board with the panel");
-
         let (status, _, html) = browser
-            .form("/board/move", &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", " ")])
+            .form("/board/move", &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "needs_analysis")])
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
-        assert!(html.contains("data-testid=\"lost-form\"") && html.contains("data-field=\"lost_reason\""), "[{b}] {html}");
+        assert!(
+            html.contains("data-testid=\"gate-missing\"") && html.contains("data-stage=\"needs_analysis\""),
+            "[{b}] the board with the panel"
+        );
+
+        let (status, _, html) = browser
+            .form(
+                "/board/move",
+                &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", " ")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+        assert!(
+            html.contains("data-testid=\"lost-form\"") && html.contains("data-field=\"lost_reason\""),
+            "[{b}] {html}"
+        );
 
         let (status, headers, _) = browser
-            .form("/board/move", &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", "预算取消")])
+            .form(
+                "/board/move",
+                &[("_csrf", &csrf), ("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", "预算取消")],
+            )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "[{b}]");
         assert_eq!(headers[LOCATION], format!("/board?process={process}").as_str(), "[{b}]");
@@ -329,7 +371,8 @@ async fn cards_come_twenty_at_a_time_and_viewers_cannot_move_them() {
         assert_eq!(cards.matches("<article ").count(), 20, "[{b}]");
         assert!(!cards.contains("data-testid=\"move-to\""), "[{b}] no move controls for a viewer");
         let sid = ids[0].to_string();
-        let (status, refused) = browser.drop(&[("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", "x")]).await;
+        let (status, refused) =
+            browser.drop(&[("deal", &sid), ("version", "1"), ("to", "lost"), ("lost_reason", "x")]).await;
         assert_eq!((status, refused["reason"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "[{b}]");
     }
 }

@@ -77,6 +77,22 @@ pub struct Panel {
     pub reload: Option<String>,
 }
 
+impl Panel {
+    fn new(reason: &'static str, deal: i64) -> Panel {
+        Panel {
+            reason,
+            deal,
+            heading: String::new(),
+            missing: Vec::new(),
+            fields: None,
+            routes: Vec::new(),
+            detail: None,
+            field_error: None,
+            reload: None,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "board_panel.html")]
 struct PanelFragment<'a> {
@@ -148,7 +164,17 @@ pub async fn move_card(ctx: Ctx, State(s): State<AppState>, headers: HeaderMap, 
         headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("application/json"));
     let form: MoveForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let (Ok(deal), Ok(version)) = (form.deal.trim().parse::<i64>(), form.version.trim().parse::<i64>()) else {
-        return (StatusCode::BAD_REQUEST, "deal and version must be numbers").into_response();
+        if !wants_json {
+            return (StatusCode::BAD_REQUEST, "deal and version must be numbers").into_response();
+        }
+        let panel = Panel {
+            heading: ctx.t.board.invalid.to_string(),
+            detail: Some("deal, version: a number is required".into()),
+            ..Panel::new("invalid", 0)
+        };
+        let html = render_to_string(&PanelFragment { t: ctx.t.board, csrf: &ctx.csrf, p: &panel });
+        return (StatusCode::BAD_REQUEST, Json(Refused { moved: false, reason: panel.reason, panel: html }))
+            .into_response();
     };
     let req = MoveRequest {
         to: form.to.trim().to_string(),
@@ -288,23 +314,9 @@ fn panel_for(
     let name = |node: &str| def.and_then(|d| d.node(node)).map(|n| n.name.clone()).unwrap_or_else(|| node.to_string());
     let title = deal.map(|d| d.title.clone()).unwrap_or_default();
     let board_url = deal.map(|d| format!("/board?process={}", d.process_id.0)).unwrap_or_else(|| "/board".into());
-    let fields = |edge: Option<String>| Fields {
-        deal: id.0,
-        version: deal.map(|d| d.version).unwrap_or(req.version),
-        to: req.to.clone(),
-        edge,
-    };
-    let mut panel = Panel {
-        reason: "invalid",
-        deal: id.0,
-        heading: String::new(),
-        missing: Vec::new(),
-        fields: None,
-        routes: Vec::new(),
-        detail: None,
-        field_error: None,
-        reload: None,
-    };
+    // The retry sends back the version the user saw: a change since then is still a conflict.
+    let fields = |edge: Option<String>| Fields { deal: id.0, version: req.version, to: req.to.clone(), edge };
+    let mut panel = Panel::new("invalid", id.0);
     let status = match error {
         Error::GateBlocked(report) => {
             panel.missing = report
