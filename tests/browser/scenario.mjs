@@ -9,9 +9,11 @@
 // board-en.png, deal-en.png, and failure-<step>.png when a step fails. Exit code 0 on success,
 // 1 with a message naming the failed step otherwise. Run by crates/salesflow/tests/cli.rs.
 //
-// Only the selectors and URLs of the UI contract (README of the pages: data-testid, data-*,
-// form field names) are used, never CSS classes or texts, except where the contract names a
-// class (`.field-error`, `.sla-overdue`).
+// It finds things by the UI contract the pages and this test share (data-testid and data-*
+// attributes, form field names, URLs) and by plain HTML (h1, label, links by href) — no CSS class
+// but the contract's `.field-error` and `.sla-overdue` (and htmx's own `.htmx-request` to know a
+// request is in flight), no UI wording: the texts it checks are the data it typed and the seed
+// process's, plus "is this Latin script" after switching to English.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
