@@ -223,7 +223,7 @@ async fn the_board_shows_columns_and_moves_cards_along_edges_only() {
         assert!(moved["card"].as_str().unwrap().contains("年度采购 公司"), "[{b}] with its account's name");
         assert_eq!(stats(&moved, "lead_identification"), (0, "—".to_string()), "[{b}]");
         assert_eq!(stats(&moved, "needs_analysis"), (1, "¥12,500.00".to_string()), "[{b}]");
-        assert_eq!(stats(&moved, "won").0, 0, "[{b}] every column is refreshed");
+        assert_eq!(moved["columns"].as_array().unwrap().len(), 2, "[{b}] the two columns involved");
 
         // A stale version: someone else changed the deal.
         let (status, stale) = browser.drop(&[("deal", &sid), ("version", "1"), ("to", "recommendation")]).await;

@@ -3,9 +3,9 @@
 //! optional `edge`, `override_reason`, `lost_reason`.
 //!
 //! The board script asks for JSON (`Accept: application/json`) and gets
-//! `{"moved": true, "card": "<article…>", "columns": [...]}`, or `{"moved": false, "reason":
-//! …, "panel": "<div…>"}` with the explanation and the form to retry; the card moves on the
-//! page only after `moved: true`. Without script the same forms post normally: success
+//! `{"moved": true, "card": "<article…>", "columns": [<totals of the two columns involved>]}`,
+//! or `{"moved": false, "reason": …, "panel": "<div…>"}` with the explanation and the form to
+//! retry; the card moves on the page only after `moved: true`. Without script the same forms post normally: success
 //! redirects to the board, a refusal renders the board with the panel.
 
 use askama::Template;
@@ -22,7 +22,7 @@ use salesflow_domain::store::DealSummary;
 use serde::Serialize;
 
 use super::view::{Card, Stats, targets};
-use super::{board_columns, board_page, cards, movable, pick, with_status};
+use super::{board_page, cards, movable, with_status};
 use crate::AppState;
 use crate::i18n::board::{Board, fill};
 use crate::pages::Ctx;
@@ -241,12 +241,21 @@ async fn moved_response(
     };
     let card = cards(ctx, s, std::slice::from_ref(&summary)).await?.remove(0);
     let html = render_to_string(&CardFragment { t: ctx.t.board, csrf: &ctx.csrf, movable: movable(ctx), card: &card });
-    let (_, process) = pick(s, Some(&deal.process_id.0.to_string())).await?;
-    let columns = match process {
-        Some(p) => board_columns(ctx, s, &p).await?,
-        None => Vec::new(),
-    };
-    let to_name = columns.iter().find(|c| c.node == deal.current_node).map(|c| c.name.clone());
+    // Only the two columns the card left and entered change: their totals, read concurrently
+    // (each walks one node of the stage index), not the whole board again.
+    let of_node =
+        |node: &str| DealFilter { process: Some(deal.process_id), stage: Some(node.to_string()), ..Default::default() };
+    let (left, entered) = (of_node(&from), of_node(&deal.current_node));
+    let (left, entered) = tokio::join!(g.stage_totals(&left), g.stage_totals(&entered));
+    let columns: Vec<ColumnStats> = [(from.as_str(), left?), (deal.current_node.as_str(), entered?)]
+        .into_iter()
+        .map(|(node, rows)| {
+            let totals = rows.into_iter().find(|r| r.node == node).map(|r| r.totals).unwrap_or_default();
+            ColumnStats::of(node, &Stats::of(&totals, ctx.locale))
+        })
+        .collect();
+    let version = s.store.process_version(deal.process_id, deal.process_version).await?;
+    let to_name = version.definition.node(&deal.current_node).map(|n| n.name.clone());
     Ok(Json(Moved {
         moved: true,
         deal: deal.id.0,
@@ -258,7 +267,7 @@ async fn moved_response(
             &[("deal", &deal.title), ("to", to_name.as_deref().unwrap_or(&deal.current_node))],
         ),
         card: html,
-        columns: columns.iter().map(|c| ColumnStats::of(&c.node, &c.stats)).collect(),
+        columns,
     })
     .into_response())
 }
