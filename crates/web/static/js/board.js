@@ -124,6 +124,11 @@
         },
         body: new URLSearchParams(fields),
       });
+      if (res.redirected && new URL(res.url).pathname === "/login") {
+        // The session ended: sign in again (nothing was moved).
+        window.location.assign(res.url);
+        return;
+      }
       data = await res.json();
     } catch (_) {
       data = null;

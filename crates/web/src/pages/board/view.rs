@@ -224,6 +224,8 @@ pub struct Card {
     pub days: i64,
     pub days_text: String,
     pub overdue: bool,
+    /// "超期 3 天" when past the stage's SLA.
+    pub overdue_text: Option<String>,
     pub sla_text: Option<String>,
     /// Where the deal may move (each target once), empty for closed deals.
     pub targets: Vec<Target>,
@@ -258,6 +260,9 @@ pub fn card(
         days,
         days_text: fill(t.days_in_stage, &[("n", &days.to_string())]),
         overdue,
+        overdue_text: sla
+            .filter(|_| overdue)
+            .map(|sla| fill(t.overdue_by, &[("n", &(days - i64::from(sla)).to_string())])),
         sla_text: sla.filter(|_| open).map(|n| fill(t.sla, &[("n", &n.to_string())])),
         targets_attr: targets.iter().map(|t| t.node.as_str()).collect::<Vec<_>>().join(" "),
         targets,
@@ -403,7 +408,9 @@ mod tests {
             (&EN, Locale::En),
         );
         assert!(late.overdue);
-        assert_eq!(late.days_text, "15 days in stage");
+        assert_eq!(late.overdue_text.as_deref(), Some("1 d past SLA"));
+        assert_eq!(on_time.overdue_text, None);
+        assert_eq!(late.days_text, "15 d in stage");
         assert_eq!(late.amount.as_deref(), Some("CNY 12,500.00"));
         let won = card(
             &summary("won", DealStatus::Won, now - Duration::days(400)),
