@@ -411,3 +411,160 @@ fn panel_for(
     };
     Ok((status, panel))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use salesflow_domain::error::FieldError;
+    use salesflow_domain::gate::{GateReport, MissingCriterion};
+    use salesflow_domain::ids::{AccountId, ProcessId, UserId};
+    use salesflow_domain::process::{Edge, Requirement};
+
+    use super::*;
+    use crate::i18n::EN;
+
+    fn seed() -> ProcessDefinition {
+        salesflow_domain::templates::get("seed-five-stage.zh-CN").expect("the seed template")
+    }
+
+    fn deal(node: &str, status: DealStatus) -> Deal {
+        let now = Utc::now();
+        Deal {
+            id: DealId(9),
+            title: "年度采购".into(),
+            account_id: AccountId(1),
+            contact_ids: Vec::new(),
+            owner_id: UserId(2),
+            process_id: ProcessId(1),
+            process_version: 1,
+            current_node: node.into(),
+            amount: None,
+            expected_close_date: None,
+            probability: 60,
+            probability_overridden: false,
+            status,
+            lost_reason: None,
+            needs_summary: String::new(),
+            channel: None,
+            lead_id: None,
+            completed_steps: Vec::new(),
+            version: 4,
+            stage_entered_at: now,
+            created_at: now,
+            updated_at: now,
+            closed_at: None,
+        }
+    }
+
+    fn req(to: &str) -> MoveRequest {
+        MoveRequest {
+            to: to.into(),
+            edge: None,
+            version: 4,
+            occurred_at: None,
+            override_reason: None,
+            lost_reason: None,
+        }
+    }
+
+    fn missing(id: &str, gate: Gate) -> MissingCriterion {
+        MissingCriterion { id: id.into(), gate, requires: Requirement::Step("x".into()), label: String::new() }
+    }
+
+    fn panel(
+        deal: &Deal,
+        def: &ProcessDefinition,
+        req: &MoveRequest,
+        form: &MoveForm,
+        e: Error,
+    ) -> (StatusCode, Panel) {
+        panel_for(&EN, deal.id, Some(deal), Some(def), req, form, e).expect("a panel")
+    }
+
+    #[test]
+    fn gates_become_the_missing_list_or_the_override_form() {
+        let (def, d) = (seed(), deal("negotiation", DealStatus::Open));
+        let hard = GateReport {
+            stage: "negotiation".into(),
+            missing: vec![missing("c_quote", Gate::Hard), missing("c_soft", Gate::Soft)],
+            override_required: false,
+        };
+        let (status, p) = panel(&d, &def, &req("signing"), &MoveForm::default(), Error::GateBlocked(hard));
+        assert_eq!((status, p.reason), (StatusCode::UNPROCESSABLE_ENTITY, "gate"));
+        assert_eq!(
+            p.missing.iter().map(|m| (m.id.as_str(), m.hard)).collect::<Vec<_>>(),
+            [("c_quote", true), ("c_soft", false)]
+        );
+        assert_eq!(p.missing[0].label, "c_quote", "an unlabelled criterion shows its id");
+        assert!(p.heading.contains("报价与谈判") && p.fields.is_none());
+
+        let soft = GateReport {
+            stage: "negotiation".into(),
+            missing: vec![missing("c_soft", Gate::Soft)],
+            override_required: true,
+        };
+        let sent_empty = MoveForm { override_reason: Some("  ".into()), ..MoveForm::default() };
+        let (_, p) = panel(&d, &def, &req("signing"), &sent_empty, Error::GateBlocked(soft));
+        assert_eq!(p.reason, "override");
+        let f = p.fields.expect("the retry fields");
+        assert_eq!((f.deal, f.version, f.to.as_str()), (9, 4, "signing"));
+        assert!(p.field_error.is_some(), "an empty reason was sent");
+    }
+
+    #[test]
+    fn invalid_moves_explain_themselves() {
+        let def = seed();
+        let open = deal("negotiation", DealStatus::Open);
+        let lost_reason = Error::Invalid(vec![FieldError::new("lost_reason", "needed")]);
+        let (_, p) = panel(&open, &def, &req("lost"), &MoveForm::default(), lost_reason);
+        assert_eq!((p.reason, p.field_error), ("lost_reason", None));
+
+        let no_edge = || Error::invalid("to", "no edge");
+        let (_, p) = panel(&open, &def, &req("won"), &MoveForm::default(), no_edge());
+        assert_eq!(p.reason, "no_route");
+        assert_eq!(
+            p.detail.as_deref(),
+            Some("It can move to: 签约与合同执行 · 提供分层产品套餐 · 输单"),
+            "board order"
+        );
+
+        let won = deal("won", DealStatus::Won);
+        let (_, p) = panel(&won, &def, &req("lost"), &MoveForm::default(), no_edge());
+        assert_eq!(p.reason, "closed");
+        assert!(p.heading.contains("赢单"));
+
+        let (status, p) = panel(&open, &def, &req("signing"), &MoveForm::default(), Error::Conflict("stale".into()));
+        assert_eq!(
+            (status, p.reason, p.reload.as_deref()),
+            (StatusCode::CONFLICT, "conflict", Some("/board?process=1"))
+        );
+
+        let storage = panel_for(
+            &EN,
+            open.id,
+            Some(&open),
+            Some(&def),
+            &req("x"),
+            &MoveForm::default(),
+            Error::Storage("disk".into()),
+        );
+        assert!(matches!(storage, Err(Error::Storage(_))), "failures are no panel");
+    }
+
+    #[test]
+    fn several_routes_to_one_node_offer_a_choice() {
+        let mut def = seed();
+        def.edges.push(Edge {
+            id: "quote_lost".into(),
+            from: "quote_decision".into(),
+            to: "lost".into(),
+            label: "客户放弃".into(),
+        });
+        let d = deal("negotiation", DealStatus::Open);
+        let (_, p) = panel(&d, &def, &req("lost"), &MoveForm::default(), Error::invalid("edge", "several routes"));
+        assert_eq!(p.reason, "edge");
+        let routes: Vec<(&str, &str)> = p.routes.iter().map(|(e, l)| (e.as_str(), l.as_str())).collect();
+        assert_eq!(routes, [("negotiation_lost", "丢单"), ("quote_lost", "客户放弃")]);
+        assert_eq!(p.fields.map(|f| f.edge), Some(None));
+    }
+}
