@@ -3001,25 +3001,44 @@ async fn stage_totals_sum_each_node_like_deal_totals_within_the_scope() {
         assert_eq!(c_rows, vec![m_rows[2].clone()], "[{b}] C: the shared deal only");
 
         // Every row agrees with `deal_totals` narrowed to its node, for every scope, and the
-        // nodes are exactly those the list shows.
-        for user in [a, bb, c, m, admin] {
-            let scope = scope_of(s, user).await;
-            let rows = s.stage_totals(&of_process, &scope).await.expect(b);
-            let listed: BTreeSet<String> = s
-                .list_deals(&of_process, &scope, all())
-                .await
-                .expect(b)
-                .items
-                .into_iter()
-                .map(|d| d.current_node)
-                .collect();
-            assert_eq!(rows.iter().map(|r| r.node.clone()).collect::<BTreeSet<_>>(), listed, "[{b}] user {user}");
-            for r in &rows {
-                let narrowed = DealFilter { stage: Some(r.node.clone()), ..of_process.clone() };
-                assert_eq!(r.totals, s.deal_totals(&narrowed, &scope).await.expect(b), "[{b}] user {user}: {}", r.node);
+        // nodes are exactly those the list shows — also after an amount, probability and owner
+        // change (the running totals are kept by triggers).
+        for round in 0..2 {
+            if round == 1 {
+                let d = s.deal(b_deal.id).await.expect(b);
+                let patch = DealPatch {
+                    version: d.version,
+                    amount: Some(Some(usd(123_456))),
+                    probability: Some(Some(35)),
+                    owner_id: Some(UserId(a.0)),
+                    ..Default::default()
+                };
+                s.update_deal(d.id, &patch, &Actor { user: admin, role: Role::Admin }, at(40)).await.expect(b);
             }
-            let sum: u64 = rows.iter().map(|r| r.totals.count).sum();
-            assert_eq!(sum, s.deal_totals(&of_process, &scope).await.expect(b).count, "[{b}] user {user}: count");
+            for user in [a, bb, c, m, admin] {
+                let scope = scope_of(s, user).await;
+                let rows = s.stage_totals(&of_process, &scope).await.expect(b);
+                let listed: BTreeSet<String> = s
+                    .list_deals(&of_process, &scope, all())
+                    .await
+                    .expect(b)
+                    .items
+                    .into_iter()
+                    .map(|d| d.current_node)
+                    .collect();
+                assert_eq!(rows.iter().map(|r| r.node.clone()).collect::<BTreeSet<_>>(), listed, "[{b}] user {user}");
+                for r in &rows {
+                    let narrowed = DealFilter { stage: Some(r.node.clone()), ..of_process.clone() };
+                    assert_eq!(
+                        r.totals,
+                        s.deal_totals(&narrowed, &scope).await.expect(b),
+                        "[{b}] user {user}: {}",
+                        r.node
+                    );
+                }
+                let sum: u64 = rows.iter().map(|r| r.totals.count).sum();
+                assert_eq!(sum, s.deal_totals(&of_process, &scope).await.expect(b).count, "[{b}] user {user}: count");
+            }
         }
     }
 }

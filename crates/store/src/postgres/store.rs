@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use salesflow_domain::access::Scope;
+use salesflow_domain::access::{Reach, Scope};
 use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
@@ -1234,18 +1234,85 @@ impl Store for PgStore {
     }
 
     async fn stage_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<Vec<StageTotals>> {
-        // `deal_totals` grouped by node as well, in one statement.
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
-             FLOOR(SUM(d.amount_minor * d.probability) / 100)::BIGINT FROM deals d WHERE 1 = 1",
-        );
-        push_deal_filter(&mut q, filter, scope);
-        q.push(" GROUP BY d.current_node, d.currency");
-        let rows: Vec<(String, Option<String>, i64, Option<i64>, Option<i64>)> =
-            q.build_query_as().fetch_all(&self.read).await.db()?;
-        // By node id and currency code, whatever the database's collation.
+        type Group = (String, Option<String>, i64, Option<i64>, Option<i64>);
+        let counted = filter.status.is_none()
+            && filter.channel.is_none()
+            && filter.account.is_none()
+            && filter.text.as_deref().is_none_or(|t| t.trim().is_empty());
+        let groups: Vec<Group> = if counted {
+            // The running totals the trigger of migration 3 keeps, per owner; plus, for a scope
+            // that is not everything, the deals shared with the user whose owners it does not reach.
+            let owners: Option<Vec<i64>> = match scope.read_reach() {
+                Reach::All => None,
+                Reach::Owners(ids) => Some(ids.iter().map(|u| u.0).collect()),
+                Reach::Nothing => Some(Vec::new()),
+            };
+            let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+                "SELECT current_node, NULLIF(currency, ''), SUM(deals)::BIGINT, SUM(amount_minor)::BIGINT, \
+                 SUM(weighted)::BIGINT FROM deal_stage_counters WHERE deals <> 0",
+            );
+            if let Some(p) = filter.process {
+                q.push(" AND process_id = ").push_bind(p.0);
+            }
+            if let Some(node) = &filter.stage {
+                q.push(" AND current_node = ").push_bind(node.clone());
+            }
+            if let Some(o) = filter.owner {
+                q.push(" AND owner_id = ").push_bind(o.0);
+            }
+            if let Some(owners) = &owners {
+                q.push(" AND owner_id = ANY(").push_bind(owners.clone()).push(")");
+            }
+            q.push(" GROUP BY current_node, currency");
+            let mut groups: Vec<Group> = q.build_query_as().fetch_all(&self.read).await.db()?;
+            if let Some(owners) = owners {
+                let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+                    "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
+                     SUM(d.amount_minor * d.probability)::BIGINT FROM record_shares s JOIN deals d ON d.id = s.record_id \
+                     WHERE s.record_kind = 'deal' AND s.user_id = ",
+                );
+                q.push_bind(scope.user.0);
+                if let Some(p) = filter.process {
+                    q.push(" AND d.process_id = ").push_bind(p.0);
+                }
+                if let Some(node) = &filter.stage {
+                    q.push(" AND d.current_node = ").push_bind(node.clone());
+                }
+                if let Some(o) = filter.owner {
+                    q.push(" AND d.owner_id = ").push_bind(o.0);
+                }
+                q.push(" AND NOT (d.owner_id = ANY(").push_bind(owners).push("))");
+                q.push(" GROUP BY d.current_node, d.currency");
+                groups.extend(q.build_query_as::<Group>().fetch_all(&self.read).await.db()?);
+            }
+            groups
+        } else {
+            let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
+                "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
+                 SUM(d.amount_minor * d.probability)::BIGINT FROM deals d WHERE 1 = 1",
+            );
+            push_deal_filter(&mut q, filter, scope);
+            q.push(" GROUP BY d.current_node, d.currency");
+            q.build_query_as().fetch_all(&self.read).await.db()?
+        };
+        // One group per node and currency, whichever query it came from; the weighted sum is
+        // rounded down once per currency total.
+        let mut merged: std::collections::BTreeMap<(String, Option<String>), (i64, Option<i64>, Option<i64>)> =
+            Default::default();
+        let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (None, x) | (x, None) => x,
+            (Some(a), Some(b)) => Some(a + b),
+        };
+        for (node, currency, count, amount, weighted) in groups {
+            let entry = merged.entry((node, currency)).or_insert((0, None, None));
+            *entry = (entry.0 + count, plus(entry.1, amount), plus(entry.2, weighted));
+        }
         let mut by_node: std::collections::BTreeMap<String, DealTotals> = Default::default();
-        for (node, currency, count, amount, weighted) in rows {
+        for ((node, currency), (count, amount, weighted)) in merged {
+            if count == 0 {
+                continue;
+            }
+            let weighted = weighted.map(|w| w.div_euclid(100));
             add_currency_group(by_node.entry(node).or_default(), currency, count, amount, weighted)?;
         }
         Ok(by_node

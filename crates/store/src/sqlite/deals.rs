@@ -226,25 +226,88 @@ pub fn totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Re
 
 /// [`totals`] per node the deals are in, in one `GROUP BY` (sorted by node, then currency).
 pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Result<Vec<StageTotals>> {
-    let mut w = filtered(
-        "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor), SUM(d.amount_minor * d.probability) \
-         FROM deals d WHERE 1 = 1",
-        filter,
-        scope,
-    );
-    w.push(" GROUP BY d.current_node, d.currency ORDER BY d.current_node, d.currency", []);
-    let (sql, values) = w.finish();
-    let groups = all(conn, &sql, params_from_iter(values), |r| {
-        Ok((
-            rows::get::<String>(r, 0)?,
-            rows::get::<Option<String>>(r, 1)?,
-            rows::get::<i64>(r, 2)?,
-            rows::get::<Option<i64>>(r, 3)?,
-            rows::get::<Option<i64>>(r, 4)?,
-        ))
-    })?;
-    let mut out: Vec<StageTotals> = Vec::new();
+    type Group = (String, Option<String>, i64, Option<i64>, Option<i64>);
+    let read = |sql: &str, values: Vec<Value>| {
+        all(conn, sql, params_from_iter(values), |r| {
+            Ok((
+                rows::get::<String>(r, 0)?,
+                rows::get::<Option<String>>(r, 1)?,
+                rows::get::<i64>(r, 2)?,
+                rows::get::<Option<i64>>(r, 3)?,
+                rows::get::<Option<i64>>(r, 4)?,
+            ))
+        })
+    };
+    let groups: Vec<Group> = if counted(filter) {
+        // The running totals the triggers of migration 3 keep, per owner; plus, for a scope
+        // that is not everything, the deals shared with the user whose owners it does not reach.
+        let mut w = Where::new(
+            "SELECT current_node, NULLIF(currency, ''), SUM(deals), SUM(amount_minor), SUM(weighted) \
+             FROM deal_stage_counters WHERE deals <> 0",
+        );
+        w.eq("process_id", filter.process.map(|p| Value::Integer(p.0)))
+            .eq("current_node", filter.stage.clone().map(Value::Text))
+            .eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)));
+        let owners = match scope {
+            ScopeFilter::All => None,
+            ScopeFilter::Owners { owners, .. } => Some(owners.clone()),
+            ScopeFilter::Shared { .. } => Some(Vec::new()),
+        };
+        if let Some(owners) = &owners {
+            let marks = vec!["?"; owners.len().max(1)].join(", ");
+            let values: Vec<Value> =
+                if owners.is_empty() { vec![Value::Null] } else { owners.iter().map(|o| Value::Integer(*o)).collect() };
+            w.push(&format!(" AND owner_id IN ({marks})"), values);
+        }
+        w.push(" GROUP BY current_node, currency", []);
+        let (sql, values) = w.finish();
+        let mut groups = read(&sql, values)?;
+        if let (Some(owners), ScopeFilter::Owners { user, .. } | ScopeFilter::Shared { user }) = (&owners, scope) {
+            let mut w = Where::new(
+                "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor), SUM(d.amount_minor * d.probability) \
+                 FROM record_shares s JOIN deals d ON d.id = s.record_id \
+                 WHERE s.record_kind = 'deal' AND s.user_id = ?",
+            );
+            w.bind(Value::Integer(*user))
+                .eq("d.process_id", filter.process.map(|p| Value::Integer(p.0)))
+                .eq("d.current_node", filter.stage.clone().map(Value::Text))
+                .eq("d.owner_id", filter.owner.map(|o| Value::Integer(o.0)));
+            if !owners.is_empty() {
+                let marks = vec!["?"; owners.len()].join(", ");
+                w.push(&format!(" AND d.owner_id NOT IN ({marks})"), owners.iter().map(|o| Value::Integer(*o)));
+            }
+            w.push(" GROUP BY d.current_node, d.currency", []);
+            let (sql, values) = w.finish();
+            groups.extend(read(&sql, values)?);
+        }
+        groups
+    } else {
+        let mut w = filtered(
+            "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor), SUM(d.amount_minor * d.probability) \
+             FROM deals d WHERE 1 = 1",
+            filter,
+            scope,
+        );
+        w.push(" GROUP BY d.current_node, d.currency", []);
+        let (sql, values) = w.finish();
+        read(&sql, values)?
+    };
+    // One group per node and currency, whichever query it came from.
+    let mut merged: std::collections::BTreeMap<(String, Option<String>), (i64, Option<i64>, Option<i64>)> =
+        Default::default();
+    let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(a + b),
+    };
     for (node, currency, count, amount, weighted) in groups {
+        let entry = merged.entry((node, currency)).or_insert((0, None, None));
+        *entry = (entry.0 + count, plus(entry.1, amount), plus(entry.2, weighted));
+    }
+    let mut out: Vec<StageTotals> = Vec::new();
+    for ((node, currency), (count, amount, weighted)) in merged {
+        if count == 0 {
+            continue;
+        }
         if out.last().is_none_or(|s| s.node != node) {
             out.push(StageTotals { node, totals: DealTotals::default() });
         }
@@ -252,6 +315,15 @@ pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter)
         add_group(&mut stage.totals, currency, count, amount, weighted)?;
     }
     Ok(out)
+}
+
+/// Whether the running totals answer `filter`: they know process, node, owner and currency,
+/// nothing else (a deal's status follows its node).
+fn counted(filter: &DealFilter) -> bool {
+    filter.status.is_none()
+        && filter.channel.is_none()
+        && filter.account.is_none()
+        && filter.text.as_deref().is_none_or(|t| t.trim().is_empty())
 }
 
 /// Adds one currency group (count, amount sum, sum of amount × probability) to `totals`.

@@ -46,6 +46,7 @@ use self::scope::ScopeFilter;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
     (2, "teams and trust", include_str!("../../migrations/sqlite/0002_teams_and_trust.sql")),
+    (3, "stage counters", include_str!("../../migrations/sqlite/0003_stage_counters.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a
