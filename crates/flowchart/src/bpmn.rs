@@ -1,0 +1,1 @@
+//! bpmn (to be written).

@@ -1,0 +1,1 @@
+//! drawio (to be written).

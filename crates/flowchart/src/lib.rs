@@ -1,0 +1,12 @@
+//! The process flowchart as pictures and exchange files. Pure functions over a
+//! `ProcessDefinition`: [`layout`] places nodes left to right in layers; [`svg`] draws that
+//! layout (with an overlay of per-node and per-edge numbers and colours for analytics);
+//! [`mermaid`], [`drawio`] and [`bpmn`] write (and, for BPMN, read) the exchange formats.
+
+pub mod bpmn;
+pub mod drawio;
+pub mod layout;
+pub mod mermaid;
+pub mod svg;
+
+pub use layout::{Layout, layout};

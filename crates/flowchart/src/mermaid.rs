@@ -1,0 +1,1 @@
+//! mermaid (to be written).
