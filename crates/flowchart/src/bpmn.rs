@@ -1,1 +1,0 @@
-//! bpmn (to be written).
