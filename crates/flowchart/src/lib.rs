@@ -8,5 +8,6 @@ pub mod drawio;
 pub mod layout;
 pub mod mermaid;
 pub mod svg;
+mod text;
 
 pub use layout::{Layout, layout};
