@@ -11,6 +11,10 @@ use crate::layout::{EdgePath, Layout, Point, Rect};
 
 /// Standard sizes of BPMN shapes (as bpmn.io draws them); tasks take the layout's whole box.
 const EVENT_SIZE: f64 = 36.0;
+/// BPMN in Color (non-normative, read by bpmn.io and Camunda Modeler): Won green, Lost red.
+const COLOR_NS: &str = "http://www.omg.org/spec/BPMN/non-normative/color/1.0";
+const WON_COLOURS: (&str, &str) = ("#2e7d32", "#e8f5e9");
+const LOST_COLOURS: (&str, &str) = ("#c62828", "#ffebee");
 const GATEWAY_SIZE: f64 = 50.0;
 
 /// BPMN 2.0 XML for `def`, laid out as `layout` says (nodes or edges missing from the layout
@@ -23,7 +27,7 @@ pub fn export(def: &ProcessDefinition, layout: &Layout) -> String {
     let _ = writeln!(
         out,
         "<bpmn:definitions xmlns:bpmn=\"{BPMN_NS}\" xmlns:bpmndi=\"{BPMNDI_NS}\" xmlns:dc=\"{DC_NS}\" \
-         xmlns:di=\"{DI_NS}\" xmlns:sf=\"{SF_NS}\" id=\"Definitions_1\" \
+         xmlns:di=\"{DI_NS}\" xmlns:color=\"{COLOR_NS}\" xmlns:sf=\"{SF_NS}\" id=\"Definitions_1\" \
          targetNamespace=\"https://salesflow.example/processes\" exporter=\"salesflow\" exporterVersion=\"{}\">",
         env!("CARGO_PKG_VERSION")
     );
@@ -213,13 +217,18 @@ fn write_diagram(out: &mut String, def: &ProcessDefinition, layout: &Layout, ids
         let c = entry.center();
         let start =
             Rect { x: entry.x - 40.0 - EVENT_SIZE, y: c.y - EVENT_SIZE / 2.0, width: EVENT_SIZE, height: EVENT_SIZE };
-        write_shape(out, START_ID, start, None);
+        write_shape(out, START_ID, start, None, None);
         let points = [Point { x: start.x + start.width, y: c.y }, Point { x: entry.x, y: c.y }];
         write_edge(out, START_FLOW_ID, &points, None);
     }
     for (i, n) in def.nodes.iter().enumerate() {
         let label = (!matches!(n.kind, NodeKind::Stage(_))).then(|| label_below(shapes[n.id.as_str()]));
-        write_shape(out, &ids.nodes[i], shapes[n.id.as_str()], label);
+        let colours = match n.kind {
+            NodeKind::Won => Some(WON_COLOURS),
+            NodeKind::Lost => Some(LOST_COLOURS),
+            _ => None,
+        };
+        write_shape(out, &ids.nodes[i], shapes[n.id.as_str()], label, colours);
     }
     for (i, e) in def.edges.iter().enumerate() {
         let (Some(from), Some(to)) = (shapes.get(e.from.as_str()), shapes.get(e.to.as_str())) else {
@@ -250,8 +259,12 @@ fn write_diagram(out: &mut String, def: &ProcessDefinition, layout: &Layout, ids
     out.push_str("    </bpmndi:BPMNPlane>\n  </bpmndi:BPMNDiagram>\n");
 }
 
-fn write_shape(out: &mut String, element: &str, r: Rect, label: Option<Rect>) {
-    let _ = write!(out, "      <bpmndi:BPMNShape id=\"{element}_di\" bpmnElement=\"{element}\">");
+fn write_shape(out: &mut String, element: &str, r: Rect, label: Option<Rect>, colours: Option<(&str, &str)>) {
+    let _ = write!(out, "      <bpmndi:BPMNShape id=\"{element}_di\" bpmnElement=\"{element}\"");
+    if let Some((border, fill)) = colours {
+        let _ = write!(out, " color:border-color=\"{border}\" color:background-color=\"{fill}\"");
+    }
+    out.push('>');
     let _ = write!(out, "<dc:Bounds {} />", bounds(r));
     if let Some(l) = label {
         let _ = write!(out, "<bpmndi:BPMNLabel><dc:Bounds {} /></bpmndi:BPMNLabel>", bounds(l));
@@ -308,9 +321,13 @@ fn label_below(shape: Rect) -> Rect {
     Rect { x: shape.center().x - 50.0, y: shape.y + shape.height + 5.0, width: 100.0, height: 27.0 }
 }
 
+/// The box of an edge label around `at`, wide enough for one line at bpmn.io's 11 px font
+/// (a CJK character is about 12 px, others about 6.5 px), longer labels wrapping at 160 px.
 fn label_around(at: Point, label: &str) -> Rect {
-    let width = (label.chars().count() as f64 * 7.0).clamp(20.0, 120.0);
-    Rect { x: at.x - width / 2.0, y: at.y - 7.0, width, height: 14.0 }
+    let text: f64 = label.chars().map(|c| if c.len_utf8() >= 3 { 12.0 } else { 6.5 }).sum();
+    let width = (text + 8.0).clamp(24.0, 160.0);
+    let lines = (text / 152.0).ceil().max(1.0);
+    Rect { x: at.x - width / 2.0, y: at.y - 7.0 * lines, width, height: 14.0 * lines }
 }
 
 /// The XML ids of the process, its nodes and edges: unique NCNames.
