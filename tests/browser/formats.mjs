@@ -4,13 +4,14 @@
 //
 // 1. BPMN: bpmn-moddle (the model layer of bpmn.io and Camunda Modeler) parses each file with no
 //    warnings; the process has the expected tasks, gateways, events and flows, and the diagram a
-//    shape or edge for each of them.
+//    shape or edge for each of them. Each is written back with bpmn-moddle as <key>.saved.bpmn
+//    (what the modeler would save), which formats.rs imports again.
 // 2. Mermaid: Mermaid itself renders each file in Chromium (mermaid.render) without an error.
 // 3. draw.io: the XML parses (the browser's DOMParser), cells 0 and 1 exist, ids are unique,
 //    every parent, source and target names a cell, vertex and edge counts match.
 // Exits 1 listing every failure.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
@@ -91,6 +92,9 @@ for (const key of keys) {
       fail(file, `edge ${d.id} has fewer than two waypoints`);
     }
   }
+  // Saved again the way bpmn.io saves it, for formats.rs to import back.
+  const { xml: saved } = await moddle.toXML(definitions, { format: true });
+  writeFileSync(join(dir, `${key}.saved.bpmn`), saved);
   if (failures.length === before) console.log(`ok   ${file}: ${JSON.stringify(got)}`);
 }
 

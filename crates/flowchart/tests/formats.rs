@@ -188,6 +188,12 @@ fn prerequisites_missing(browser_dir: &Path) -> Vec<String> {
     missing
 }
 
+/// The file name of a process's exports, without extension. Keys such as `saas-trial.en` have
+/// dots: extensions are appended, never replaced.
+fn stem(key: &str) -> String {
+    key.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect()
+}
+
 fn counts(def: &ProcessDefinition) -> serde_json::Value {
     let count = |f: fn(&NodeKind) -> bool| def.nodes.iter().filter(|n| f(&n.kind)).count();
     serde_json::json!({
@@ -218,13 +224,7 @@ fn exports_pass_the_outside_parsers() {
     let dir = tempfile::tempdir().unwrap();
     for def in templates::all() {
         let lay = layout::layout(&def);
-        // Keys such as `saas-trial.en` have dots: append the extension, never replace one.
-        let stem: String = def
-            .key
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-            .collect();
-        let file = |ext: &str| dir.path().join(format!("{stem}.{ext}"));
+        let file = |ext: &str| dir.path().join(format!("{}.{ext}", stem(&def.key)));
         std::fs::write(file("bpmn"), bpmn::export(&def, &lay)).unwrap();
         std::fs::write(file("mmd"), mermaid::export(&def)).unwrap();
         std::fs::write(file("drawio"), drawio::export(&def, &lay)).unwrap();
@@ -255,7 +255,18 @@ fn exports_pass_the_outside_parsers() {
     };
     let output = format!("{}{}", out.join().unwrap(), err.join().unwrap());
     match status {
-        Some(s) if s.success() => eprintln!("{output}"),
+        Some(s) if s.success() => {
+            eprintln!("{output}");
+            // What bpmn.io / Camunda Modeler would save after opening our file imports back the same.
+            for def in templates::all() {
+                let saved = std::fs::read_to_string(dir.path().join(format!("{}.saved.bpmn", stem(&def.key))))
+                    .unwrap_or_else(|e| panic!("formats.mjs saved {}: {e}", def.key));
+                match bpmn::import(&saved) {
+                    Ok(back) => assert_eq!(back, def, "{} saved by bpmn-moddle", def.key),
+                    Err(p) => panic!("{} saved by bpmn-moddle does not import: {p:#?}\n{saved}", def.key),
+                }
+            }
+        }
         Some(s) => {
             // Keep the files for a look.
             let kept = dir.keep();
