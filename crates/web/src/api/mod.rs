@@ -76,6 +76,11 @@ pub fn routes() -> Routes {
         .get("/api/v1/processes/{id}/versions/{version}", processes::version)
         .put("/api/v1/processes/{id}/versions/{version}", processes::save_draft)
         .post("/api/v1/processes/{id}/versions/{version}/publish", processes::publish)
+        .get("/api/v1/processes/{id}/versions/{version}/diagram.svg", processes::diagram_svg)
+        .get("/api/v1/processes/{id}/versions/{version}/flowchart.mmd", processes::flowchart_mermaid)
+        .get("/api/v1/processes/{id}/versions/{version}/flowchart.drawio", processes::flowchart_drawio)
+        .get("/api/v1/processes/{id}/versions/{version}/flowchart.bpmn", processes::flowchart_bpmn)
+        .post("/api/v1/processes/import/bpmn", processes::import_bpmn)
         .get("/api/v1/process-templates", processes::templates)
         .post("/api/v1/process-templates/{key}/instantiate", processes::instantiate)
         .get("/api/openapi.json", openapi_json)
@@ -174,6 +179,8 @@ impl utoipa::Modify for SecurityAddon {
         deals::toggle_step, deals::events,
         processes::list, processes::create, processes::validate, processes::get, processes::version,
         processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
+        processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
+        processes::import_bpmn,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),

@@ -2,10 +2,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use salesflow_domain::Error;
+use salesflow_domain::FieldError;
 use salesflow_domain::ids::ProcessId;
 use salesflow_domain::process::{ProcessDefinition, ProcessIssue};
 use salesflow_domain::store::{ProcessSummary, ProcessVersion};
@@ -213,4 +215,161 @@ pub async fn instantiate(
         created = c.guarded(&s).publish(created.process_id, created.version, now).await?;
     }
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The flowchart as pictures and exchange files, and BPMN import.
+
+/// The definition of one version, laid out.
+async fn laid_out(s: &AppState, id: i64, v: i32) -> ApiResult<(Arc<ProcessVersion>, salesflow_flowchart::Layout)> {
+    let version = s.store.process_version(ProcessId(id), v).await?;
+    let layout = salesflow_flowchart::layout(&version.definition);
+    Ok((version, layout))
+}
+
+/// A file name made of ASCII letters, digits, `.`, `_` and `-` only (for Content-Disposition).
+fn file_name(key: &str, version: i32, ext: &str) -> String {
+    let safe: String =
+        key.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    let safe = safe.trim_matches(|c| c == '.' || c == '-');
+    let safe = if safe.is_empty() { "process" } else { safe };
+    format!("{safe}-v{version}.{ext}")
+}
+
+fn attachment(name: &str) -> String {
+    format!("attachment; filename=\"{name}\"")
+}
+
+/// The version's flowchart as a standalone SVG (no scripts, no external references).
+#[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/diagram.svg", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = Problem)))]
+pub async fn diagram_svg(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<impl IntoResponse> {
+    let (version, layout) = laid_out(&s, id, v).await?;
+    let svg = salesflow_flowchart::svg::render(&version.definition, &layout, &Default::default());
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg))
+}
+
+/// The version's flowchart as Mermaid (`flowchart LR`), for Markdown documents and wikis.
+#[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/flowchart.mmd", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, content_type = "text/plain", body = String), (status = 404, body = Problem)))]
+pub async fn flowchart_mermaid(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<impl IntoResponse> {
+    let version = s.store.process_version(ProcessId(id), v).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        salesflow_flowchart::mermaid::export(&version.definition),
+    ))
+}
+
+/// The version's flowchart as a diagrams.net (draw.io) file, laid out.
+#[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/flowchart.drawio", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+pub async fn flowchart_drawio(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<impl IntoResponse> {
+    let (version, layout) = laid_out(&s, id, v).await?;
+    let body = salesflow_flowchart::drawio::export(&version.definition, &layout);
+    let disposition = attachment(&file_name(&version.definition.key, v, "drawio"));
+    Ok(([(header::CONTENT_TYPE, "application/xml".to_string()), (header::CONTENT_DISPOSITION, disposition)], body))
+}
+
+/// The version as BPMN 2.0 XML with diagram interchange (opens laid out in bpmn.io and Camunda
+/// Modeler; stage details travel in extension elements, so it imports back unchanged).
+#[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/flowchart.bpmn", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = Problem)))]
+pub async fn flowchart_bpmn(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<impl IntoResponse> {
+    let (version, layout) = laid_out(&s, id, v).await?;
+    let body = salesflow_flowchart::bpmn::export(&version.definition, &layout);
+    let disposition = attachment(&file_name(&version.definition.key, v, "bpmn"));
+    Ok(([(header::CONTENT_TYPE, "application/xml".to_string()), (header::CONTENT_DISPOSITION, disposition)], body))
+}
+
+/// Creates a process (version 1, a draft) from a BPMN 2.0 document: the subset salesflow
+/// represents (tasks, exclusive gateways, end events, sequence flows). Anything else is
+/// refused with one error per element (`field` is the element's id). At most 2 MB.
+#[utoipa::path(post, path = "/api/v1/processes/import/bpmn", tag = "processes",
+    request_body(content = String, content_type = "application/xml", description = "A BPMN 2.0 document"),
+    responses((status = 201, body = ProcessVersion), (status = 403, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_bpmn(
+    c: Caller,
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<ProcessVersion>)> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if !matches!(mime.as_str(), "application/xml" | "text/xml" | "application/bpmn+xml") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!("send the BPMN document as application/xml or text/xml, not `{content_type}`"),
+        ));
+    }
+    let limit = salesflow_flowchart::bpmn::MAX_BYTES;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "Request body too large",
+            format!("a BPMN document may be at most {} MB", limit / (1024 * 1024)),
+        )
+    };
+    if headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > limit)
+    {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| too_large())?;
+    let xml = std::str::from_utf8(&bytes)
+        .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "body", format!("not UTF-8: {e}")))?;
+    let def = salesflow_flowchart::bpmn::import(xml).map_err(|problems| {
+        let detail = problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ");
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bpmn-unsupported",
+            "The BPMN document cannot be imported",
+            detail,
+        );
+        e.0.errors = problems.into_iter().map(|p| FieldError::new(p.element, p.message)).collect();
+        e
+    })?;
+    let issues = def.validate();
+    if !issues.is_empty() {
+        return Err(Error::ProcessInvalid(issues).into());
+    }
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).create_process(&def, s.clock.now()).await?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_name;
+
+    #[test]
+    fn download_names_are_ascii() {
+        assert_eq!(file_name("seed-five-stage.zh-CN", 3, "drawio"), "seed-five-stage.zh-CN-v3.drawio");
+        assert_eq!(file_name("报价\"; x=1", 1, "bpmn"), "x-1-v1.bpmn");
+        assert_eq!(file_name("流程", 2, "bpmn"), "process-v2.bpmn");
+    }
 }

@@ -79,6 +79,14 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/processes/{id}/versions/{version}" | "/api/v1/process-templates") => Anyone,
         ("POST", "/api/v1/processes/validate") => Anyone,
         (
+            "GET",
+            "/api/v1/processes/{id}/versions/{version}/diagram.svg"
+            | "/api/v1/processes/{id}/versions/{version}/flowchart.mmd"
+            | "/api/v1/processes/{id}/versions/{version}/flowchart.drawio"
+            | "/api/v1/processes/{id}/versions/{version}/flowchart.bpmn",
+        ) => Anyone,
+        ("POST", "/api/v1/processes/import/bpmn") => ProcessEditor,
+        (
             "POST",
             "/api/v1/processes"
             | "/api/v1/processes/{id}/versions"
@@ -400,7 +408,11 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().expect("version");
                         url = url.replace("/versions/1", &format!("/versions/{v}"));
                     }
-                    let got = app.call_as(&token, method.clone(), &url, body).await;
+                    let got = if *path == "/api/v1/processes/import/bpmn" {
+                        bpmn_import(&app, &token).await
+                    } else {
+                        app.call_as(&token, method.clone(), &url, body).await
+                    };
                     let want = expected(policy, *role, rel);
                     let label = format!("[{b}] {method} {url} as {role:?} on a record of {rel:?}");
                     if want == StatusCode::OK {
@@ -426,4 +438,22 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
 
 fn token_or_admin(token: &str, app: &App) -> String {
     if token.is_empty() { app.token.clone() } else { token.to_string() }
+}
+
+/// The BPMN import takes XML, not JSON: a template exported as BPMN under a fresh key.
+async fn bpmn_import(app: &App, token: &str) -> (StatusCode, serde_json::Value) {
+    let mut def = salesflow_domain::templates::get("saas-trial.zh-CN").expect("template");
+    def.key = format!("bpmn-{}", rand_suffix());
+    let xml = salesflow_flowchart::bpmn::export(&def, &salesflow_flowchart::layout(&def));
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/v1/processes/import/bpmn", app.base))
+        .header("content-type", "application/xml")
+        .body(xml);
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }

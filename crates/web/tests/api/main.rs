@@ -5,6 +5,7 @@ mod bad_input;
 mod board;
 mod crm_pages;
 mod deal_page;
+mod flowchart;
 mod helpers;
 mod sessions;
 mod story;
