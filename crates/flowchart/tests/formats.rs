@@ -147,6 +147,46 @@ fn bpmn_refuses_broken_documents() {
     assert!(has(&p, "S2", "exactly one start event"), "{p:#?}");
 }
 
+/// Saved by Camunda Modeler: a collaboration with one pool, `bpmn:` prefixes, vendor attributes
+/// and extensions, diagram interchange; Chinese names make the locale zh-CN.
+#[test]
+fn bpmn_from_camunda_modeler() {
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="Definitions_0x" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.30.0" modeler:executionPlatform="Camunda Platform">
+  <bpmn:collaboration id="Collaboration_1"><bpmn:participant id="Participant_1" name="销售" processRef="Process_sale" /></bpmn:collaboration>
+  <bpmn:process id="Process_sale" name="简单销售" isExecutable="true" camunda:historyTimeToLive="180">
+    <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>Flow_a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="Activity_1" name="需求分析" camunda:assignee="rep">
+      <bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="x">1</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements>
+      <bpmn:incoming>Flow_a</bpmn:incoming><bpmn:outgoing>Flow_b</bpmn:outgoing><bpmn:outgoing>Flow_c</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="Event_won" name="赢单"><bpmn:incoming>Flow_b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="Event_lost" name="输单"><bpmn:incoming>Flow_c</bpmn:incoming><bpmn:terminateEventDefinition id="T1" /></bpmn:endEvent>
+    <bpmn:sequenceFlow id="Flow_a" sourceRef="StartEvent_1" targetRef="Activity_1" />
+    <bpmn:sequenceFlow id="Flow_b" name="签约" sourceRef="Activity_1" targetRef="Event_won" />
+    <bpmn:sequenceFlow id="Flow_c" name="放弃" sourceRef="Activity_1" targetRef="Event_lost" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="BPMNDiagram_1"><bpmndi:BPMNPlane id="P1" bpmnElement="Collaboration_1">
+    <bpmndi:BPMNShape id="S1" bpmnElement="Activity_1"><dc:Bounds x="1" y="2" width="100" height="80" /></bpmndi:BPMNShape>
+  </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
+</bpmn:definitions>"#;
+    let def = bpmn::import(xml).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!((def.key.as_str(), def.name.as_str(), def.locale.as_str()), ("Process_sale", "简单销售", "zh-CN"));
+    let kinds: Vec<_> = def.nodes.iter().map(|n| (n.id.as_str(), n.name.as_str())).collect();
+    assert_eq!(kinds, [("Activity_1", "需求分析"), ("Event_won", "赢单"), ("Event_lost", "输单")]);
+    assert_eq!(def.nodes[1].kind, NodeKind::Won);
+    assert_eq!(def.nodes[2].kind, NodeKind::Lost);
+    assert_eq!(def.edges.len(), 2);
+
+    // A flow back into the stage the start event leads to: salesflow's entry has no way in.
+    let looped = xml.replace(
+        r#"<bpmn:sequenceFlow id="Flow_c""#,
+        r#"<bpmn:task id="Again" name="再次跟进" /><bpmn:sequenceFlow id="back" name="再跟" sourceRef="Again" targetRef="Activity_1" /><bpmn:sequenceFlow id="toAgain" name="x" sourceRef="Activity_1" targetRef="Again" /><bpmn:sequenceFlow id="Flow_c""#,
+    );
+    let p = problems(&looped);
+    assert!(has(&p, "back", "cannot be entered again"), "{p:#?}");
+}
+
 #[test]
 fn bpmn_names_a_cycle_without_exit() {
     let p = problems(&foreign(

@@ -412,6 +412,16 @@ impl<'a> Reader<'a> {
                         start.label(),
                         format!("the start event must lead to exactly one stage; it has {} outgoing flows", out.len()),
                     ));
+                } else if let Some(back) = self.flows.iter().find(|f| f.target == out[0].target && f.source != id) {
+                    // salesflow's entry is the one node nothing leads into.
+                    problems.push(BpmnProblem::new(
+                        back.xml_id.clone(),
+                        format!(
+                            "sequence flow `{}` leads back into `{}`, where the start event leads: the first stage \
+                             cannot be entered again (add a stage before it, or end the loop elsewhere)",
+                            back.xml_id, out[0].target
+                        ),
+                    ));
                 }
             }
             many => {
