@@ -23,6 +23,8 @@ fn bpmn_round_trips_every_template() {
             Ok(back) => assert_eq!(back, def, "template {}", def.key),
             Err(problems) => panic!("template {}: {problems:#?}\n{xml}", def.key),
         }
+        // Windows editors put a byte-order mark in front.
+        assert_eq!(bpmn::import(&format!("\u{FEFF}{xml}")).as_ref(), Ok(&def), "{} with a BOM", def.key);
     }
 }
 
