@@ -69,6 +69,9 @@ fn push_deal_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &DealFilter, sco
 
 /// Adds one currency group of a totals query (count, amount sum, weighted sum already rounded
 /// down) to `totals`.
+/// Count, amount sum and sum of amount × probability of one node and currency.
+type Sums = (i64, Option<i64>, Option<i64>);
+
 fn add_currency_group(
     totals: &mut DealTotals,
     currency: Option<String>,
@@ -1297,8 +1300,7 @@ impl Store for PgStore {
         };
         // One group per node and currency, whichever query it came from; the weighted sum is
         // rounded down once per currency total.
-        let mut merged: std::collections::BTreeMap<(String, Option<String>), (i64, Option<i64>, Option<i64>)> =
-            Default::default();
+        let mut merged: std::collections::BTreeMap<(String, Option<String>), Sums> = Default::default();
         let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (None, x) | (x, None) => x,
             (Some(a), Some(b)) => Some(a + b),

@@ -293,8 +293,7 @@ pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter)
         read(&sql, values)?
     };
     // One group per node and currency, whichever query it came from.
-    let mut merged: std::collections::BTreeMap<(String, Option<String>), (i64, Option<i64>, Option<i64>)> =
-        Default::default();
+    let mut merged: std::collections::BTreeMap<(String, Option<String>), Sums> = Default::default();
     let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
         (None, x) | (x, None) => x,
         (Some(a), Some(b)) => Some(a + b),
@@ -325,6 +324,9 @@ fn counted(filter: &DealFilter) -> bool {
         && filter.account.is_none()
         && filter.text.as_deref().is_none_or(|t| t.trim().is_empty())
 }
+
+/// Count, amount sum and sum of amount × probability of one node and currency.
+type Sums = (i64, Option<i64>, Option<i64>);
 
 /// Adds one currency group (count, amount sum, sum of amount × probability) to `totals`.
 fn add_group(
