@@ -31,6 +31,52 @@ pub fn routes() -> Routes {
         .get("/processes/{id}/versions/{version}", version)
 }
 
+/// The flowchart's texts on these pages, in both languages (the struct makes a missing one
+/// fail to compile, like `i18n`).
+pub(crate) struct FlowchartTexts {
+    pub title: &'static str,
+    pub download: &'static str,
+    pub svg: &'static str,
+    pub mermaid: &'static str,
+    pub drawio: &'static str,
+    pub bpmn: &'static str,
+    pub thumb_alt: &'static str,
+}
+
+const FLOWCHART_ZH: FlowchartTexts = FlowchartTexts {
+    title: "流程图",
+    download: "下载",
+    svg: "SVG 图片",
+    mermaid: "Mermaid 文本",
+    drawio: "draw.io 文件",
+    bpmn: "BPMN 2.0",
+    thumb_alt: "流程图预览",
+};
+
+const FLOWCHART_EN: FlowchartTexts = FlowchartTexts {
+    title: "Flowchart",
+    download: "Download",
+    svg: "SVG image",
+    mermaid: "Mermaid text",
+    drawio: "draw.io file",
+    bpmn: "BPMN 2.0",
+    thumb_alt: "Flowchart preview",
+};
+
+pub(crate) fn flowchart_texts(ctx: &Ctx) -> &'static FlowchartTexts {
+    if ctx.locale.tag() == "en" { &FLOWCHART_EN } else { &FLOWCHART_ZH }
+}
+
+/// The process drawn as SVG markup for inlining (`|safe` in templates: the renderer escapes
+/// every text it draws). The pages already mark their stage cards and edge rows with
+/// `data-node` / `data-edge`, so the drawing's groups are renamed `data-flow-node` /
+/// `data-flow-edge` here to keep one meaning per attribute on a page.
+pub(crate) fn flowchart_svg(def: &ProcessDefinition, overlay: &salesflow_flowchart::svg::Overlay) -> String {
+    salesflow_flowchart::svg::render(def, &salesflow_flowchart::layout(def), overlay)
+        .replace("<g data-node=\"", "<g data-flow-node=\"")
+        .replace("<g data-edge=\"", "<g data-flow-edge=\"")
+}
+
 fn language(tag: &str) -> &'static str {
     match tag {
         "en" => "English",
@@ -85,6 +131,8 @@ struct TemplateCard {
     /// `6 个阶段` / `6 stages`.
     stage_label: String,
     stages: Vec<String>,
+    /// The flowchart, drawn (escaped by the renderer).
+    svg: String,
     /// The name typed for the new process (the template's by default).
     new_name: String,
     publish: bool,
@@ -96,6 +144,7 @@ struct TemplateCard {
 struct TemplatesPage<'a> {
     chrome: Chrome<'a>,
     t: &'static Crm,
+    f: &'static FlowchartTexts,
     cards: Vec<TemplateCard>,
     can_use: bool,
 }
@@ -119,6 +168,7 @@ fn gallery_page(ctx: &Ctx, typed: Option<(String, UseInput, FormErrors)>, status
             };
             let stage_count = d.nodes.iter().filter(|n| matches!(n.kind, NodeKind::Stage(_))).count();
             TemplateCard {
+                svg: flowchart_svg(&d, &Default::default()),
                 stage_count,
                 stage_label: ctx.t.crm.stage_count.replace("{n}", &stage_count.to_string()),
                 stages,
@@ -131,8 +181,13 @@ fn gallery_page(ctx: &Ctx, typed: Option<(String, UseInput, FormErrors)>, status
             }
         })
         .collect();
-    let mut res =
-        render(&TemplatesPage { chrome: ctx.chrome("processes"), t: ctx.t.crm, cards, can_use: is_editor(ctx) });
+    let mut res = render(&TemplatesPage {
+        chrome: ctx.chrome("processes"),
+        t: ctx.t.crm,
+        f: flowchart_texts(ctx),
+        cards,
+        can_use: is_editor(ctx),
+    });
     *res.status_mut() = status;
     res
 }
@@ -272,6 +327,9 @@ struct VersionLink {
 struct VersionPage<'a> {
     chrome: Chrome<'a>,
     t: &'static Crm,
+    f: &'static FlowchartTexts,
+    /// The flowchart, drawn (escaped by the renderer).
+    svg: String,
     id: i64,
     name: String,
     key: String,
@@ -388,6 +446,8 @@ async fn version(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(Strin
     render(&VersionPage {
         chrome: ctx.chrome("processes"),
         t,
+        f: flowchart_texts(&ctx),
+        svg: flowchart_svg(def, &Default::default()),
         id: id.0,
         name: def.name.clone(),
         key: def.key.clone(),
@@ -408,6 +468,16 @@ async fn version(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_inlined_flowchart_keeps_data_node_for_the_stage_cards() {
+        let def = templates::get("seed-five-stage.zh-CN").unwrap();
+        let svg = flowchart_svg(&def, &Default::default());
+        assert!(svg.starts_with("<svg "));
+        assert!(!svg.contains(" data-node=") && !svg.contains(" data-edge="));
+        assert_eq!(svg.matches("<g data-flow-node=").count(), def.nodes.len());
+        assert_eq!(svg.matches("<g data-flow-edge=").count(), def.edges.len());
+    }
 
     #[test]
     fn a_template_used_twice_gets_a_fresh_key() {
