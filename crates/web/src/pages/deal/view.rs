@@ -297,6 +297,9 @@ pub struct DealPage<'a> {
     pub lost_reason: Option<String>,
     // Process
     pub path: Vec<PathItem>,
+    /// The process drawn with the deal's current node highlighted (escaped by the renderer).
+    pub flowchart: String,
+    pub flowchart_title: &'static str,
     pub stage: Option<StageView>,
     pub closed_note: Option<&'static str>,
     pub options: Vec<OptionView>,
@@ -333,6 +336,7 @@ impl<'a> DealPage<'a> {
         let days = format::days_between(deal.stage_entered_at, l.now);
         let sla_days = stage.map(|s| s.sla_days).filter(|d| *d > 0);
 
+        let path = path(l, t);
         DealPage {
             chrome: ctx.chrome("deals"),
             t,
@@ -361,7 +365,9 @@ impl<'a> DealPage<'a> {
             overdue: open && sla_days.is_some_and(|n| days > i64::from(n)),
             closed_on: deal.closed_at.map(|at| format::datetime(at, ctx.tz, locale)),
             lost_reason: deal.lost_reason.clone(),
-            path: path(l, t),
+            flowchart: flowchart(def, &path, locale),
+            flowchart_title: if locale.tag() == "en" { "Flowchart" } else { "流程图" },
+            path,
             stage: stage.map(|s| stage_view(s, l, &wording)),
             closed_note: match deal.status {
                 DealStatus::Open => None,
@@ -569,4 +575,50 @@ fn options(l: &Loaded, t: &DealTexts, locale: Locale) -> Vec<OptionView> {
             }
         })
         .collect()
+}
+
+/// The process drawn with the deal's way through it: the current node filled and captioned,
+/// the stages it passed tinted. The drawing's groups are `data-flow-node`/`data-flow-edge`
+/// (as on the process page): `data-node` belongs to the path above it.
+fn flowchart(def: &salesflow_domain::process::ProcessDefinition, path: &[PathItem], locale: Locale) -> String {
+    use salesflow_flowchart::svg::{NodeOverlay, Overlay, render};
+    let mut overlay = Overlay::default();
+    let here = if locale.tag() == "en" { "You are here" } else { "当前所在" };
+    for p in path {
+        let fill = match (p.state, p.kind) {
+            ("current", "won") => "#86efac",
+            ("current", "lost") => "#fca5a5",
+            ("current", _) => "#fde68a",
+            ("passed", _) => "#e0e7ff",
+            _ => continue,
+        };
+        let caption = (p.state == "current").then(|| here.to_string());
+        overlay.nodes.insert(p.id.clone(), NodeOverlay { fill: Some(fill.into()), caption });
+    }
+    render(def, &salesflow_flowchart::layout(def), &overlay)
+        .replace("<g data-node=\"", "<g data-flow-node=\"")
+        .replace("<g data-edge=\"", "<g data-flow-edge=\"")
+}
+
+#[cfg(test)]
+mod flowchart_tests {
+    use super::*;
+
+    #[test]
+    fn the_current_node_is_filled_and_captioned() {
+        let def = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+        let item = |id: &str, state: &'static str| PathItem {
+            id: id.into(),
+            name: id.into(),
+            state,
+            state_label: "",
+            kind: "stage",
+        };
+        let path = [item("lead_identification", "passed"), item("needs_analysis", "current")];
+        let svg = flowchart(&def, &path, Locale::ZhCn);
+        assert!(svg.contains("当前所在"));
+        assert!(svg.contains(r##"fill="#fde68a""##) && svg.contains(r##"fill="#e0e7ff""##));
+        assert!(!svg.contains(" data-node=") && svg.contains("<g data-flow-node=\"needs_analysis\">"));
+        assert!(flowchart(&def, &path, Locale::En).contains("You are here"));
+    }
 }
