@@ -86,7 +86,17 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
             EDGE
         };
         let width = ov.and_then(|o| o.width).filter(|w| w.is_finite()).map(|w| w.clamp(0.5, 16.0)).unwrap_or(1.5);
-        let pts: Vec<String> = path.points.iter().map(|p| format!("{},{}", n(p.x), n(p.y))).collect();
+        // The line stops where the arrowhead starts, so a wide line does not poke past its tip.
+        let head = 4.0 + width * 1.5;
+        let (a, b) = (path.points[path.points.len() - 2], path.points[path.points.len() - 1]);
+        let mut line = path.points.clone();
+        let seg = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
+        if seg > head * 1.6 {
+            let k = (seg - head * 1.5) / seg;
+            let last = line.len() - 1;
+            line[last] = Point { x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k };
+        }
+        let pts: Vec<String> = line.iter().map(|p| format!("{},{}", n(p.x), n(p.y))).collect();
         let _ = write!(s, r#"<g data-edge="{}">"#, esc(&e.id));
         let dash = if path.back { r#" stroke-dasharray="6 4""# } else { "" };
         let _ = write!(
@@ -95,8 +105,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
             pts.join(" "),
             n(width)
         );
-        let (a, b) = (path.points[path.points.len() - 2], path.points[path.points.len() - 1]);
-        let _ = write!(s, r#"<polygon points="{}" fill="{colour}"/>"#, arrow(a, b, 4.0 + width * 1.5));
+        let _ = write!(s, r#"<polygon points="{}" fill="{colour}"/>"#, arrow(a, b, head));
         s.push_str("</g>");
 
         let (lines, lw, lh) = layout::label_lines(&e.label);
@@ -151,6 +160,8 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
         let ov = overlay.nodes.get(&node.id);
         let fill = ov.and_then(|o| o.fill.as_deref()).and_then(valid_colour);
         let (bt, _, _) = layout::box_text(node);
+        let dark = fill.is_some_and(is_dark);
+        let (name_colour, goal_colour) = if dark { ("#ffffff", "#f1f5f9") } else { (TEXT, MUTED) };
         let _ = write!(s, r#"<g data-node="{}">"#, esc(&node.id));
         let c = r.center();
         match &node.kind {
@@ -168,7 +179,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
                 for l in &bt.name {
                     let _ = write!(
                         s,
-                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="{}" font-weight="700" fill="{TEXT}">{}</text>"#,
+                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="{}" font-weight="700" fill="{name_colour}">{}</text>"#,
                         n(c.x),
                         n(y),
                         n(NAME_FONT),
@@ -180,7 +191,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
                 for l in &bt.goal {
                     let _ = write!(
                         s,
-                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="{}" fill="{MUTED}">{}</text>"#,
+                        r#"<text x="{}" y="{}" text-anchor="middle" font-size="{}" fill="{goal_colour}">{}</text>"#,
                         n(c.x),
                         n(y),
                         n(GOAL_FONT),
@@ -203,7 +214,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
                     n(c.y),
                     fill.unwrap_or("#fef3c7")
                 );
-                centred_lines(&mut s, &bt.name, c, "#92400e");
+                centred_lines(&mut s, &bt.name, c, if dark { "#ffffff" } else { "#92400e" });
             }
             NodeKind::Won => {
                 let _ = write!(
@@ -216,7 +227,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
                     n(r.height / 2.0),
                     fill.unwrap_or("#dcfce7")
                 );
-                centred_lines(&mut s, &bt.name, c, "#166534");
+                centred_lines(&mut s, &bt.name, c, if dark { "#ffffff" } else { "#166534" });
             }
             NodeKind::Lost => {
                 let _ = write!(
@@ -232,7 +243,7 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
                     n(r.width - 7.0),
                     n(r.height - 7.0),
                 );
-                centred_lines(&mut s, &bt.name, c, "#991b1b");
+                centred_lines(&mut s, &bt.name, c, if dark { "#ffffff" } else { "#991b1b" });
             }
         }
         if let Some(cap) = ov.and_then(|o| o.caption.as_deref()).filter(|c| !c.trim().is_empty()) {
@@ -248,6 +259,22 @@ pub fn render(def: &ProcessDefinition, layout: &Layout, overlay: &Overlay) -> St
     }
     s.push_str("</svg>");
     s
+}
+
+/// Whether a `#rgb`/`#rrggbb` colour is dark enough to need light text on it.
+fn is_dark(colour: &str) -> bool {
+    let hex = colour.trim_start_matches('#');
+    let channel = |i: usize| -> f64 {
+        let v = if hex.len() == 3 {
+            u8::from_str_radix(&hex[i..i + 1].repeat(2), 16)
+        } else {
+            u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+        };
+        f64::from(v.unwrap_or(255)) / 255.0
+    };
+    // Relative luminance (sRGB, roughly linearised).
+    let lum = 0.2126 * channel(0).powf(2.2) + 0.7152 * channel(1).powf(2.2) + 0.0722 * channel(2).powf(2.2);
+    lum < 0.22
 }
 
 fn centred_lines(s: &mut String, lines: &[String], c: Point, colour: &str) {
@@ -343,6 +370,7 @@ mod tests {
         assert!(svg.contains(r#"stroke-width="9""#));
         assert!(svg.contains("41 单"));
         assert_eq!(valid_colour("#12abef"), Some("#12abef"));
+        assert!(is_dark("#b91c1c") && is_dark("#000") && !is_dark("#fde68a") && !is_dark("#fff"));
         for bad in ["#12", "12abef", "#ggg", "#1234", "red"] {
             assert_eq!(valid_colour(bad), None, "{bad}");
         }
