@@ -8,7 +8,7 @@ use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 
-use super::scope::{ScopeFilter, Where};
+use super::scope::{ScopeFilter, Where, scoped_page};
 use super::{all, check_version, conflict, one, row_exists, rows, ts, user_exists};
 use crate::rows::{ACCOUNT_COLS, CONTACT_COLS};
 
@@ -179,14 +179,26 @@ pub fn list_accounts(
     scope: &ScopeFilter,
     page: PageRequest,
 ) -> Result<Page<Account>> {
-    let mut w = Where::new(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"));
-    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0))).text("search_text", filter.text.as_deref()).scope(
-        scope,
-        RecordKind::Account,
-        "owner_id",
-        "id",
-    );
-    let (sql, values) = w.page("id", page);
+    let filters = |w: &mut Where| {
+        w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0))).text("search_text", filter.text.as_deref());
+    };
+    let (sql, values) = if *scope == ScopeFilter::All {
+        let mut w = Where::new(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE 1 = 1"));
+        filters(&mut w);
+        w.page("id", page)
+    } else {
+        let select = format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE id IN (");
+        scoped_page(
+            &select,
+            "SELECT id FROM accounts WHERE 1 = 1",
+            filters,
+            scope,
+            RecordKind::Account,
+            "owner_id",
+            "id",
+            page,
+        )
+    };
     let items = all(conn, &sql, params_from_iter(values), rows::account)?;
     Ok(Page::from_rows(items, page.limit, |a| a.id.0))
 }
@@ -197,12 +209,28 @@ pub fn list_contacts(
     scope: &ScopeFilter,
     page: PageRequest,
 ) -> Result<Page<Contact>> {
-    let mut w = Where::new(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE 1 = 1"));
-    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
-        .eq("account_id", filter.account.map(|a| Value::Integer(a.0)))
-        .text("search_text", filter.text.as_deref())
-        .scope(scope, RecordKind::Contact, "owner_id", "id");
-    let (sql, values) = w.page("id", page);
+    let filters = |w: &mut Where| {
+        w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
+            .eq("account_id", filter.account.map(|a| Value::Integer(a.0)))
+            .text("search_text", filter.text.as_deref());
+    };
+    let (sql, values) = if *scope == ScopeFilter::All {
+        let mut w = Where::new(&format!("SELECT {CONTACT_COLS} FROM contacts WHERE 1 = 1"));
+        filters(&mut w);
+        w.page("id", page)
+    } else {
+        let select = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id IN (");
+        scoped_page(
+            &select,
+            "SELECT id FROM contacts WHERE 1 = 1",
+            filters,
+            scope,
+            RecordKind::Contact,
+            "owner_id",
+            "id",
+            page,
+        )
+    };
     let items = all(conn, &sql, params_from_iter(values), rows::contact)?;
     Ok(Page::from_rows(items, page.limit, |c| c.id.0))
 }

@@ -10,7 +10,7 @@ use salesflow_domain::records::*;
 use salesflow_domain::store::Conversion;
 
 use super::crm;
-use super::scope::{ScopeFilter, Where};
+use super::scope::{ScopeFilter, Where, scoped_page};
 use super::{Cache, all, check_version, conflict, deals, one, processes, rows, ts, user_exists};
 use crate::rows::LEAD_COLS;
 
@@ -119,13 +119,29 @@ pub fn set_status(
 }
 
 pub fn list(conn: &Connection, filter: &LeadFilter, scope: &ScopeFilter, page: PageRequest) -> Result<Page<Lead>> {
-    let mut w = Where::new(&format!("SELECT {LEAD_COLS} FROM leads WHERE 1 = 1"));
-    w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
-        .eq("status", filter.status.map(|s| Value::Text(s.as_str().into())))
-        .eq("channel", filter.channel.map(|c| Value::Text(c.as_str().into())))
-        .text("search_text", filter.text.as_deref())
-        .scope(scope, RecordKind::Lead, "owner_id", "id");
-    let (sql, values) = w.page("id", page);
+    let filters = |w: &mut Where| {
+        w.eq("owner_id", filter.owner.map(|o| Value::Integer(o.0)))
+            .eq("status", filter.status.map(|s| Value::Text(s.as_str().into())))
+            .eq("channel", filter.channel.map(|c| Value::Text(c.as_str().into())))
+            .text("search_text", filter.text.as_deref());
+    };
+    let (sql, values) = if *scope == ScopeFilter::All {
+        let mut w = Where::new(&format!("SELECT {LEAD_COLS} FROM leads WHERE 1 = 1"));
+        filters(&mut w);
+        w.page("id", page)
+    } else {
+        let select = format!("SELECT {LEAD_COLS} FROM leads WHERE id IN (");
+        scoped_page(
+            &select,
+            "SELECT id FROM leads WHERE 1 = 1",
+            filters,
+            scope,
+            RecordKind::Lead,
+            "owner_id",
+            "id",
+            page,
+        )
+    };
     let items = all(conn, &sql, params_from_iter(values), rows::lead)?;
     Ok(Page::from_rows(items, page.limit, |l| l.id.0))
 }
