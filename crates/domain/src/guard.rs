@@ -85,30 +85,32 @@ impl<'a> Guarded<'a> {
         if self.scope.can_read(owner, false) || self.shared(kind, id).await? {
             return Ok(());
         }
-        let entity = kind.as_str();
-        self.audit(
-            AuditAction::Denied,
-            (entity, Some(id)),
-            format!("read of {entity} {id} outside the caller's reach"),
-            None,
-            None,
-            now,
-        )
-        .await?;
-        Err(Error::NotFound { entity: kind_entity(kind), id: id.to_string() })
+        self.hidden(kind, id, now).await
     }
 
-    /// Read access first (so an unreachable record is `NotFound`), then write access.
+    /// Read access first (so an unreachable record is `NotFound`), then write access. A record
+    /// whose owner the caller's write reach covers needs no look at its shares.
     async fn check_write(&self, kind: RecordKind, id: i64, owner: UserId, now: DateTime<Utc>) -> Result<()> {
+        if self.scope.can_write(owner, false) {
+            return Ok(());
+        }
         let shared = self.shared(kind, id).await?;
         if !(self.scope.can_read(owner, false) || shared) {
-            return self.check_read(kind, id, owner, now).await;
+            return self.hidden(kind, id, now).await;
         }
         if self.scope.can_write(owner, shared) {
             return Ok(());
         }
         let error = Error::Forbidden(format!("{} {id} may be read but not changed by this user", kind.as_str()));
         self.denied(kind.as_str(), Some(id), error, now).await
+    }
+
+    /// Audits a look at a record outside the caller's reach and answers as if it did not exist.
+    async fn hidden(&self, kind: RecordKind, id: i64, now: DateTime<Utc>) -> Result<()> {
+        let entity = kind.as_str();
+        let detail = format!("read of {entity} {id} outside the caller's reach");
+        self.audit(AuditAction::Denied, (entity, Some(id)), detail, None, None, now).await?;
+        Err(Error::NotFound { entity, id: id.to_string() })
     }
 
     /// The owner a new or reassigned record gets must be within the caller's write reach and active.
@@ -120,10 +122,19 @@ impl<'a> Guarded<'a> {
             let e = Error::Forbidden(format!("this user may not give a {} to user {owner}", kind.as_str()));
             return self.denied(kind.as_str(), None, e, now).await;
         }
-        match self.store.user(owner).await {
+        if owner == self.scope.user {
+            // The caller is active: they are signed in.
+            return Ok(());
+        }
+        self.active_user("owner_id", owner).await
+    }
+
+    /// `user`, named by `field`, must exist and be active.
+    async fn active_user(&self, field: &str, user: UserId) -> Result<()> {
+        match self.store.user(user).await {
             Ok(u) if u.active => Ok(()),
-            Ok(_) => Err(Error::invalid("owner_id", format!("user {owner} is deactivated"))),
-            Err(Error::NotFound { .. }) => Err(Error::invalid("owner_id", format!("user {owner} does not exist"))),
+            Ok(_) => Err(Error::invalid(field, format!("user {user} is deactivated"))),
+            Err(Error::NotFound { .. }) => Err(Error::invalid(field, format!("user {user} does not exist"))),
             Err(e) => Err(e),
         }
     }
@@ -449,14 +460,7 @@ impl<'a> Guarded<'a> {
     pub async fn share(&self, kind: RecordKind, id: i64, with: UserId, now: DateTime<Utc>) -> Result<Share> {
         let owner = self.owner_of(kind, id).await?;
         self.check_write(kind, id, owner, now).await?;
-        match self.store.user(with).await {
-            Ok(u) if u.active => {}
-            Ok(_) => return Err(Error::invalid("user_id", format!("user {with} is deactivated"))),
-            Err(Error::NotFound { .. }) => {
-                return Err(Error::invalid("user_id", format!("user {with} does not exist")));
-            }
-            Err(e) => return Err(e),
-        }
+        self.active_user("user_id", with).await?;
         let share =
             Share { record_kind: kind, record_id: id, user_id: with, shared_by: self.scope.user, created_at: now };
         self.store.share(&share).await?;
@@ -630,8 +634,4 @@ impl Guarded<'_> {
         self.require_admin("read the audit log", "audit_log", None, now).await?;
         self.store.list_audit(filter, page).await
     }
-}
-
-fn kind_entity(kind: RecordKind) -> &'static str {
-    kind.as_str()
 }

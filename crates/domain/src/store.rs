@@ -97,6 +97,51 @@ pub struct StageTotals {
     pub totals: DealTotals,
 }
 
+/// One row of a totals query: node, currency (none for deals without an amount), count, sum of
+/// the amounts and sum of amount × probability, all in minor units.
+pub type TotalsRow = (String, Option<String>, i64, Option<i64>, Option<i64>);
+
+impl StageTotals {
+    /// Folds totals-query rows into one `StageTotals` per node, by node id. Rows may repeat a
+    /// node and currency (one query per source of deals); amounts come per currency, by code,
+    /// and the weighted sum is rounded down once per currency total, not per deal.
+    pub fn fold(rows: impl IntoIterator<Item = TotalsRow>) -> Result<Vec<StageTotals>> {
+        let mut merged: std::collections::BTreeMap<(String, Option<String>), (i64, i64, i64)> = Default::default();
+        for (node, currency, count, amount, weighted) in rows {
+            let sums = merged.entry((node, currency)).or_default();
+            *sums = (sums.0 + count, sums.1 + amount.unwrap_or(0), sums.2 + weighted.unwrap_or(0));
+        }
+        let mut out: Vec<StageTotals> = Vec::new();
+        for ((node, currency), (count, amount, weighted)) in merged {
+            if count == 0 {
+                continue;
+            }
+            if out.last().is_none_or(|s| s.node != node) {
+                out.push(StageTotals { node, totals: DealTotals::default() });
+            }
+            let totals = &mut out.last_mut().expect("pushed above").totals;
+            totals.count += count as u64;
+            if let Some(code) = currency {
+                let currency = crate::currency::Currency::parse(&code)
+                    .map_err(|_| crate::Error::Storage(format!("stored currency `{code}` is not valid")))?;
+                totals.amount.push(crate::currency::Money { minor: amount, currency });
+                totals.weighted_amount.push(crate::currency::Money { minor: weighted.div_euclid(100), currency });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl DealTotals {
+    /// [`StageTotals::fold`] for rows without a node: (currency, count, amount sum, weighted sum).
+    pub fn fold(rows: impl IntoIterator<Item = (Option<String>, i64, Option<i64>, Option<i64>)>) -> Result<DealTotals> {
+        let rows = rows
+            .into_iter()
+            .map(|(currency, count, amount, weighted)| (String::new(), currency, count, amount, weighted));
+        Ok(StageTotals::fold(rows)?.pop().map(|s| s.totals).unwrap_or_default())
+    }
+}
+
 /// What converting a lead produced.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversion {
@@ -290,4 +335,50 @@ pub trait Store: Send + Sync + 'static {
     async fn import_history(&self, batch: &HistoryBatch) -> Result<()>;
     /// Brings id sequences and statistics up to date after bulk writes.
     async fn finish_import(&self) -> Result<()>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::currency::{Currency, Money};
+
+    #[test]
+    fn totals_rows_fold_per_node_and_currency_and_round_once() {
+        let row = |node: &str, currency: Option<&str>, count, amount, weighted| -> TotalsRow {
+            (node.into(), currency.map(str::to_string), count, amount, weighted)
+        };
+        let folded = StageTotals::fold([
+            // The same node and currency from two queries (own deals, shared deals).
+            row("b", Some("CNY"), 1, Some(10_001), Some(500_050)),
+            row("b", Some("CNY"), 1, Some(10_001), Some(500_050)),
+            row("b", None, 2, None, None),
+            row("a", Some("USD"), 1, Some(300), Some(7_500)),
+            row("a", Some("CNY"), 1, Some(100), Some(1_000)),
+            row("c", Some("CNY"), 0, Some(0), Some(0)),
+        ])
+        .unwrap();
+        let cny = |minor| Money { minor, currency: Currency::CNY };
+        let usd = |minor| Money { minor, currency: Currency::USD };
+        assert_eq!(
+            folded,
+            vec![
+                StageTotals {
+                    node: "a".into(),
+                    totals: DealTotals {
+                        count: 2,
+                        amount: vec![cny(100), usd(300)],
+                        weighted_amount: vec![cny(10), usd(75)]
+                    },
+                },
+                // 2 × 10,001 at 50 %: 10,001 once per total, not 10,000 from rounding each deal.
+                StageTotals {
+                    node: "b".into(),
+                    totals: DealTotals { count: 4, amount: vec![cny(20_002)], weighted_amount: vec![cny(10_001)] },
+                },
+            ],
+            "node c had no deals left"
+        );
+        assert!(StageTotals::fold([row("a", Some("XXQ"), 1, Some(1), Some(1))]).is_err(), "a bad stored code");
+        assert_eq!(DealTotals::fold([]).unwrap(), DealTotals::default());
+    }
 }

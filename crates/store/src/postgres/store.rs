@@ -8,7 +8,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use salesflow_domain::access::{Reach, Scope};
-use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
@@ -65,33 +64,6 @@ fn push_deal_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &DealFilter, sco
         q.push(" AND d.search_text LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
     }
     push_scope(q, scope, RecordKind::Deal, "d.");
-}
-
-/// Adds one currency group of a totals query (count, amount sum, weighted sum already rounded
-/// down) to `totals`.
-/// Count, amount sum and sum of amount × probability of one node and currency.
-type Sums = (i64, Option<i64>, Option<i64>);
-
-fn add_currency_group(
-    totals: &mut DealTotals,
-    currency: Option<String>,
-    count: i64,
-    amount: Option<i64>,
-    weighted: Option<i64>,
-) -> Result<()> {
-    totals.count += count as u64;
-    let Some(code) = currency else { return Ok(()) };
-    let currency =
-        Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
-    totals.amount.push(Money { minor: amount.unwrap_or(0), currency });
-    totals.weighted_amount.push(Money { minor: weighted.unwrap_or(0), currency });
-    Ok(())
-}
-
-/// Sums by currency code, whatever the database's collation.
-fn sort_by_currency(totals: &mut DealTotals) {
-    totals.amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
-    totals.weighted_amount.sort_by(|a, b| a.currency.code().cmp(b.currency.code()));
 }
 
 impl PgStore {
@@ -1218,31 +1190,25 @@ impl Store for PgStore {
 
     async fn deal_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<DealTotals> {
         // Every deal has its account (a NOT NULL foreign key), so the list's join drops none.
-        // SUM(BIGINT) is NUMERIC: exact, cast back once; the weighted sum is rounded down once
-        // per currency total, as the port documents.
+        // SUM(BIGINT) is NUMERIC: exact, cast back once; `DealTotals::fold` rounds the weighted
+        // sum down once per currency total, as the port documents.
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
             "SELECT d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
-             FLOOR(SUM(d.amount_minor * d.probability) / 100)::BIGINT FROM deals d WHERE 1 = 1",
+             SUM(d.amount_minor * d.probability)::BIGINT FROM deals d WHERE 1 = 1",
         );
         push_deal_filter(&mut q, filter, scope);
         q.push(" GROUP BY d.currency ORDER BY d.currency");
         let rows: Vec<(Option<String>, i64, Option<i64>, Option<i64>)> =
             q.build_query_as().fetch_all(&self.read).await.db()?;
-        let mut totals = DealTotals::default();
-        for (currency, count, amount, weighted) in rows {
-            add_currency_group(&mut totals, currency, count, amount, weighted)?;
-        }
-        sort_by_currency(&mut totals);
-        Ok(totals)
+        DealTotals::fold(rows)
     }
 
     async fn stage_totals(&self, filter: &DealFilter, scope: &Scope) -> Result<Vec<StageTotals>> {
-        type Group = (String, Option<String>, i64, Option<i64>, Option<i64>);
         let counted = filter.status.is_none()
             && filter.channel.is_none()
             && filter.account.is_none()
             && filter.text.as_deref().is_none_or(|t| t.trim().is_empty());
-        let groups: Vec<Group> = if counted {
+        let groups: Vec<TotalsRow> = if counted {
             // The running totals the trigger of migration 3 keeps, per owner; plus, for a scope
             // that is not everything, the deals shared with the user whose owners it does not reach.
             let owners: Option<Vec<i64>> = match scope.read_reach() {
@@ -1267,7 +1233,7 @@ impl Store for PgStore {
                 q.push(" AND owner_id = ANY(").push_bind(owners.clone()).push(")");
             }
             q.push(" GROUP BY current_node, currency");
-            let mut groups: Vec<Group> = q.build_query_as().fetch_all(&self.read).await.db()?;
+            let mut groups: Vec<TotalsRow> = q.build_query_as().fetch_all(&self.read).await.db()?;
             if let Some(owners) = owners {
                 let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
                     "SELECT d.current_node, d.currency, COUNT(*), SUM(d.amount_minor)::BIGINT, \
@@ -1286,7 +1252,7 @@ impl Store for PgStore {
                 }
                 q.push(" AND NOT (d.owner_id = ANY(").push_bind(owners).push("))");
                 q.push(" GROUP BY d.current_node, d.currency");
-                groups.extend(q.build_query_as::<Group>().fetch_all(&self.read).await.db()?);
+                groups.extend(q.build_query_as::<TotalsRow>().fetch_all(&self.read).await.db()?);
             }
             groups
         } else {
@@ -1298,32 +1264,7 @@ impl Store for PgStore {
             q.push(" GROUP BY d.current_node, d.currency");
             q.build_query_as().fetch_all(&self.read).await.db()?
         };
-        // One group per node and currency, whichever query it came from; the weighted sum is
-        // rounded down once per currency total.
-        let mut merged: std::collections::BTreeMap<(String, Option<String>), Sums> = Default::default();
-        let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
-            (None, x) | (x, None) => x,
-            (Some(a), Some(b)) => Some(a + b),
-        };
-        for (node, currency, count, amount, weighted) in groups {
-            let entry = merged.entry((node, currency)).or_insert((0, None, None));
-            *entry = (entry.0 + count, plus(entry.1, amount), plus(entry.2, weighted));
-        }
-        let mut by_node: std::collections::BTreeMap<String, DealTotals> = Default::default();
-        for ((node, currency), (count, amount, weighted)) in merged {
-            if count == 0 {
-                continue;
-            }
-            let weighted = weighted.map(|w| w.div_euclid(100));
-            add_currency_group(by_node.entry(node).or_default(), currency, count, amount, weighted)?;
-        }
-        Ok(by_node
-            .into_iter()
-            .map(|(node, mut totals)| {
-                sort_by_currency(&mut totals);
-                StageTotals { node, totals }
-            })
-            .collect())
+        StageTotals::fold(groups)
     }
 
     async fn update_deal(&self, id: DealId, patch: &DealPatch, actor: &Actor, now: DateTime<Utc>) -> Result<Deal> {

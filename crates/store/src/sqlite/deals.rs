@@ -7,14 +7,13 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
-use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals};
+use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, TotalsRow};
 
 use super::scope::{ScopeFilter, Where, scoped_page};
 use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
@@ -238,16 +237,11 @@ pub fn totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Re
             rows::get::<Option<i64>>(r, 3)?,
         ))
     })?;
-    let mut totals = DealTotals::default();
-    for (currency, count, amount, weighted) in groups {
-        add_group(&mut totals, currency, count, amount, weighted)?;
-    }
-    Ok(totals)
+    DealTotals::fold(groups)
 }
 
 /// [`totals`] per node the deals are in, in one `GROUP BY` (sorted by node, then currency).
 pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter) -> Result<Vec<StageTotals>> {
-    type Group = (String, Option<String>, i64, Option<i64>, Option<i64>);
     let read = |sql: &str, values: Vec<Value>| {
         all(conn, sql, params_from_iter(values), |r| {
             Ok((
@@ -259,7 +253,7 @@ pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter)
             ))
         })
     };
-    let groups: Vec<Group> = if counted(filter) {
+    let groups: Vec<TotalsRow> = if counted(filter) {
         // The running totals the triggers of migration 3 keep, per owner; plus, for a scope
         // that is not everything, the deals shared with the user whose owners it does not reach.
         let mut w = Where::new(
@@ -313,28 +307,7 @@ pub fn stage_totals(conn: &Connection, filter: &DealFilter, scope: &ScopeFilter)
         let (sql, values) = w.finish();
         read(&sql, values)?
     };
-    // One group per node and currency, whichever query it came from.
-    let mut merged: std::collections::BTreeMap<(String, Option<String>), Sums> = Default::default();
-    let plus = |a: Option<i64>, b: Option<i64>| match (a, b) {
-        (None, x) | (x, None) => x,
-        (Some(a), Some(b)) => Some(a + b),
-    };
-    for (node, currency, count, amount, weighted) in groups {
-        let entry = merged.entry((node, currency)).or_insert((0, None, None));
-        *entry = (entry.0 + count, plus(entry.1, amount), plus(entry.2, weighted));
-    }
-    let mut out: Vec<StageTotals> = Vec::new();
-    for ((node, currency), (count, amount, weighted)) in merged {
-        if count == 0 {
-            continue;
-        }
-        if out.last().is_none_or(|s| s.node != node) {
-            out.push(StageTotals { node, totals: DealTotals::default() });
-        }
-        let stage = out.last_mut().expect("pushed above");
-        add_group(&mut stage.totals, currency, count, amount, weighted)?;
-    }
-    Ok(out)
+    StageTotals::fold(groups)
 }
 
 /// Whether the running totals answer `filter`: they know process, node, owner and currency,
@@ -344,28 +317,6 @@ fn counted(filter: &DealFilter) -> bool {
         && filter.channel.is_none()
         && filter.account.is_none()
         && filter.text.as_deref().is_none_or(|t| t.trim().is_empty())
-}
-
-/// Count, amount sum and sum of amount × probability of one node and currency.
-type Sums = (i64, Option<i64>, Option<i64>);
-
-/// Adds one currency group (count, amount sum, sum of amount × probability) to `totals`.
-fn add_group(
-    totals: &mut DealTotals,
-    currency: Option<String>,
-    count: i64,
-    amount: Option<i64>,
-    weighted: Option<i64>,
-) -> Result<()> {
-    totals.count += count as u64;
-    if let (Some(code), Some(amount), Some(weighted)) = (currency, amount, weighted) {
-        let currency =
-            Currency::parse(&code).map_err(|_| Error::Storage(format!("stored currency `{code}` is not valid")))?;
-        totals.amount.push(Money { minor: amount, currency });
-        // Rounded down once per currency total, not per deal.
-        totals.weighted_amount.push(Money { minor: weighted.div_euclid(100), currency });
-    }
-    Ok(())
 }
 
 pub fn update(

@@ -162,7 +162,7 @@ impl utoipa::Modify for SecurityAddon {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesflow API", description = "The sales process as a running system: processes, leads, accounts, contacts, deals and their event log. Errors are RFC 9457 problem documents (`application/problem+json`)."),
+    info(title = "salesflow API", description = "The sales process as a running system: processes, leads, accounts, contacts, deals and their event log; users, teams, shares, API tokens and the audit log. Every caller sees only the records their role and teams reach (others answer 404). Programs send `Authorization: Bearer <token>`; pages use the session cookie plus `X-CSRF-Token`. Errors are RFC 9457 problem documents (`application/problem+json`)."),
     modifiers(&SecurityAddon),
     security(("bearer" = []), ("session" = [])),
     paths(
@@ -186,7 +186,7 @@ impl utoipa::Modify for SecurityAddon {
         (name = "deals", description = "Deals moving through their process; every change is an event"),
         (name = "leads", description = "Leads: qualification, duplicates, conversion"),
         (name = "accounts"), (name = "contacts"), (name = "processes", description = "Versioned process flowcharts"),
-        (name = "users"),
+        (name = "users", description = "Users, teams, record shares, API tokens and the audit log"),
     )
 )]
 pub struct ApiDoc;

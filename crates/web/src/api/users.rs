@@ -70,22 +70,27 @@ pub async fn create(
     let g = c.guarded(&s);
     // Refuse non-admins before spending time on the hash.
     g.require_admin("create users", "user", None, s.clock.now()).await?;
-    let mut new = placeholder(&req);
-    new.validate()?;
-    password::check_new("password", &req.password)?;
-    new.password_hash = Some(password::hash(&req.password).await?);
-    Ok((StatusCode::CREATED, Json(g.create_user(&new, s.clock.now()).await?)))
-}
-
-fn placeholder(req: &CreateUser) -> NewUser {
-    NewUser {
-        name: req.name.clone(),
-        email: req.email.clone(),
-        locale: req.locale.clone(),
-        time_zone: req.time_zone.clone(),
+    let mut new = NewUser {
+        name: req.name,
+        email: req.email,
+        locale: req.locale,
+        time_zone: req.time_zone,
         role: req.role,
         password_hash: None,
+    };
+    // Every bad field at once, the password's among them.
+    let mut problems = match new.validate() {
+        Err(Error::Invalid(errors)) => errors,
+        _ => Vec::new(),
+    };
+    if let Err(Error::Invalid(errors)) = password::check_new("password", &req.password) {
+        problems.extend(errors);
     }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems).into());
+    }
+    new.password_hash = Some(password::hash(&req.password).await?);
+    Ok((StatusCode::CREATED, Json(g.create_user(&new, s.clock.now()).await?)))
 }
 
 /// Changes a user: admins change anyone (role, activation included); users their own name,

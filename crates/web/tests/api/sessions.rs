@@ -353,6 +353,10 @@ async fn managers_cannot_escalate_and_reps_see_only_their_own_numbers() {
         let short = app.post("/api/v1/users", new_user).await;
         assert_eq!(short.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {}", short.1);
         assert_eq!(crate::helpers::problem_fields(&short.1), vec!["password"]);
+        let both = json!({ "name": "新人", "email": "not an email", "locale": "en",
+            "time_zone": "Europe/London", "role": "rep", "password": "short" });
+        let both = app.post("/api/v1/users", both).await;
+        assert_eq!(crate::helpers::problem_fields(&both.1), vec!["email", "password"], "[{b}] every bad field at once");
 
         // Totals: a rep's count and sums leave out other reps' deals.
         let process = app.seed_process().await;
