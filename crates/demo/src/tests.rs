@@ -50,6 +50,7 @@ fn world() -> World {
                 definition,
                 created_at: published,
                 published_at: Some(published),
+                retired_at: None,
             })
         })
         .collect();

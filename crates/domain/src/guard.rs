@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::access::Scope;
 use crate::error::{Error, Result};
 use crate::ids::*;
+use crate::migration::{self, MigrationRequest, MigrationSummary};
 use crate::process::ProcessDefinition;
 use crate::records::*;
 use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
@@ -30,6 +31,14 @@ pub struct Guarded<'a> {
 
 fn json<T: Serialize>(value: &T) -> Option<serde_json::Value> {
     serde_json::to_value(value).ok()
+}
+
+/// A version named in a request body that does not exist is a problem with that field.
+fn field(name: &str, e: Error) -> Error {
+    match e {
+        Error::NotFound { .. } => Error::invalid(name, e.to_string()),
+        other => other,
+    }
 }
 
 impl<'a> Guarded<'a> {
@@ -430,6 +439,50 @@ impl<'a> Guarded<'a> {
         let detail = format!("published version {version}");
         self.audit(AuditAction::Transition, ("process", Some(id.0)), detail, None, None, now).await?;
         Ok(v)
+    }
+
+    pub async fn retire(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        self.editor("process", now).await?;
+        let v = self.store.retire(id, version, now).await?;
+        let detail = format!("retired version {version}");
+        self.audit(AuditAction::Transition, ("process", Some(id.0)), detail, None, None, now).await?;
+        Ok(v)
+    }
+
+    /// What moving the open deals of one version to another would do. Admins only: it names
+    /// deals of every team, which a manager may not all read.
+    pub async fn preview_migration(
+        &self,
+        id: ProcessId,
+        req: &MigrationRequest,
+        now: DateTime<Utc>,
+    ) -> Result<MigrationSummary> {
+        self.require_admin("migrate deals between process versions", "process", Some(id.0), now).await?;
+        let from = self.store.process_version(id, req.from_version).await.map_err(|e| field("from_version", e))?;
+        let to = self.store.process_version(id, req.to_version).await.map_err(|e| field("to_version", e))?;
+        let mapping = migration::completed(&from.definition, &to.definition, &req.mapping);
+        let deals = self.store.open_deals_on(id, req.from_version).await?;
+        Ok(migration::plan(&from, &to, &mapping, &deals, now)?.1)
+    }
+
+    /// Moves every open deal of a version, across teams: an admin action, audited once with
+    /// the mapping (each deal also gets its own `migrated` event).
+    pub async fn migrate_deals(
+        &self,
+        id: ProcessId,
+        req: &MigrationRequest,
+        now: DateTime<Utc>,
+    ) -> Result<MigrationSummary> {
+        self.require_admin("migrate deals between process versions", "process", Some(id.0), now).await?;
+        self.store.process_version(id, req.from_version).await.map_err(|e| field("from_version", e))?;
+        self.store.process_version(id, req.to_version).await.map_err(|e| field("to_version", e))?;
+        let summary = self.store.migrate_deals(id, req, &self.actor(), now).await?;
+        let detail = format!(
+            "migrated {} open deals from version {} to {}",
+            summary.deals, summary.from_version, summary.to_version
+        );
+        self.audit(AuditAction::Transition, ("process", Some(id.0)), detail, None, json(&summary.mapping), now).await?;
+        Ok(summary)
     }
 
     async fn editor(&self, kind: &str, now: DateTime<Utc>) -> Result<()> {

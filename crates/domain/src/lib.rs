@@ -10,6 +10,7 @@ pub mod error;
 pub mod gate;
 pub mod guard;
 pub mod ids;
+pub mod migration;
 pub mod normalize;
 pub mod process;
 pub mod records;

@@ -20,6 +20,8 @@ pub enum VersionStatus {
     Draft,
     /// Immutable; deals run on it.
     Published,
+    /// Published once, now closed to new deals; the deals on it stay until migrated.
+    Retired,
 }
 
 impl VersionStatus {
@@ -27,6 +29,7 @@ impl VersionStatus {
         match self {
             VersionStatus::Draft => "draft",
             VersionStatus::Published => "published",
+            VersionStatus::Retired => "retired",
         }
     }
 
@@ -34,6 +37,7 @@ impl VersionStatus {
         match s {
             "draft" => Some(VersionStatus::Draft),
             "published" => Some(VersionStatus::Published),
+            "retired" => Some(VersionStatus::Retired),
             _ => None,
         }
     }
@@ -47,6 +51,7 @@ pub struct ProcessVersion {
     pub definition: ProcessDefinition,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -56,7 +61,7 @@ pub struct ProcessSummary {
     pub name: String,
     pub locale: String,
     pub latest_version: i32,
-    /// The newest published version, if any.
+    /// The newest published version that is not retired, if any: new deals enter it.
     pub published_version: Option<i32>,
 }
 
@@ -271,6 +276,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ProcessVersion>;
     /// Validates and freezes a draft.
     async fn publish(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    /// Closes a published version to new deals; the deals on it stay there.
+    async fn retire(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion>;
+    /// The open deals on a version, with their contacts and the ticked steps of their stage.
+    async fn open_deals_on(&self, id: ProcessId, version: i32) -> Result<Vec<Deal>>;
+    /// Moves every open deal of `req.from_version` to `req.to_version` by the mapping, in one
+    /// transaction that appends a `migrated` event per deal; nothing is written on any error.
+    async fn migrate_deals(
+        &self,
+        id: ProcessId,
+        req: &crate::migration::MigrationRequest,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<crate::migration::MigrationSummary>;
 
     // Accounts and contacts.
     async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account>;

@@ -49,7 +49,8 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-pub const VERSION_COLS: &str = "process_id, version, status, definition, created_at, published_at";
+/// A retired version keeps `status = 'published'` in the table; `retired_at` marks it.
+pub const VERSION_COLS: &str = "process_id, version, status, definition, created_at, published_at, retired_at";
 
 #[derive(sqlx::FromRow)]
 pub struct VersionRow {
@@ -59,6 +60,7 @@ pub struct VersionRow {
     definition: String,
     created_at: DateTime<Utc>,
     published_at: Option<DateTime<Utc>>,
+    retired_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<VersionRow> for ProcessVersion {
@@ -67,11 +69,15 @@ impl TryFrom<VersionRow> for ProcessVersion {
         Ok(ProcessVersion {
             process_id: ProcessId(r.process_id),
             version: r.version,
-            status: VersionStatus::parse(&r.status).ok_or_else(|| corrupt("version status", &r.status))?,
+            status: match r.retired_at {
+                Some(_) => VersionStatus::Retired,
+                None => VersionStatus::parse(&r.status).ok_or_else(|| corrupt("version status", &r.status))?,
+            },
             definition: serde_json::from_str(&r.definition)
                 .map_err(|e| Error::Storage(format!("stored process definition does not parse: {e}")))?,
             created_at: r.created_at,
             published_at: r.published_at,
+            retired_at: r.retired_at,
         })
     }
 }
@@ -210,7 +216,7 @@ pub const DEAL_COLS: &str = "d.id, d.title, d.account_id, d.owner_id, d.process_
 
 #[derive(sqlx::FromRow)]
 pub struct DealRow {
-    id: i64,
+    pub id: i64,
     title: String,
     account_id: i64,
     owner_id: i64,

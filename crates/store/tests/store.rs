@@ -3355,3 +3355,187 @@ async fn the_audit_log_is_filtered_paged_and_append_only() {
         assert_eq!(s.list_audit(&AuditFilter::default(), all()).await.expect(b).items.len(), 8, "[{b}]");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Version retirement and migration of open deals
+
+/// The seed process with its entry stage under a new id (same name) that also asks for a needs
+/// summary before the deal leaves it.
+fn seed_v2() -> salesflow_domain::process::ProcessDefinition {
+    use salesflow_domain::process::{ExitCriterion, Requirement};
+    let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+    for n in &mut def.nodes {
+        if n.id == "lead_identification" {
+            n.id = "prospecting".into();
+            if let NodeKind::Stage(stage) = &mut n.kind {
+                stage.probability = 15;
+                stage.exit_criteria.push(ExitCriterion {
+                    id: "c_needs_early".into(),
+                    requires: Requirement::Field(DealField::NeedsSummary),
+                    gate: Gate::Hard,
+                    label: "需求摘要".into(),
+                });
+            }
+        }
+    }
+    for e in &mut def.edges {
+        for end in [&mut e.from, &mut e.to] {
+            if end == "lead_identification" {
+                *end = "prospecting".into();
+            }
+        }
+    }
+    def
+}
+
+#[tokio::test]
+async fn retired_versions_take_no_new_deals_and_stay_immutable() {
+    use sqlx::Connection;
+    for fx in fixtures().await {
+        let (s, b, id) = (fx.s(), fx.b(), fx.process);
+        let (_, _, on_v1) = deal_with_contact(&fx, "留在第一版", at(0)).await;
+        let v2 = s.new_draft(id, &seed_v2(), at(1)).await.expect(b);
+        conflict(b, s.retire(id, v2.version, at(2)).await);
+        s.publish(id, 2, at(2)).await.expect(b);
+        assert_eq!(s.latest_published(id).await.expect(b).version, 2, "[{b}]");
+
+        let retired = s.retire(id, 2, at(3)).await.expect(b);
+        assert_eq!((retired.status, retired.retired_at), (VersionStatus::Retired, Some(at(3))), "[{b}]");
+        assert_eq!(retired.definition, seed_v2(), "[{b}] definition kept");
+        assert_eq!(s.process_version(id, 2).await.expect(b).status, VersionStatus::Retired, "[{b}] cache follows");
+        assert_eq!(s.latest_published(id).await.expect(b).version, 1, "[{b}] new deals enter v1 again");
+        assert_eq!(s.list_processes().await.expect(b)[0].published_version, Some(1), "[{b}]");
+        conflict(b, s.retire(id, 2, at(4)).await);
+        conflict(b, s.publish(id, 2, at(4)).await);
+        conflict(b, s.save_draft(id, 2, &seed_v2(), at(4)).await);
+        not_found(b, s.retire(id, 9, at(4)).await);
+        let (_, _, fresh) = deal_with_contact(&fx, "新商机", at(5)).await;
+        assert_eq!(fresh.process_version, 1, "[{b}]");
+        assert_eq!(s.deal(on_v1.id).await.expect(b).process_version, 1, "[{b}] open deals stay");
+
+        // Retiring is the one change a published version accepts, once; SQL cannot undo it.
+        let undo = "UPDATE process_versions SET retired_at = NULL WHERE retired_at IS NOT NULL";
+        let rewrite = "UPDATE process_versions SET definition = '{}' WHERE retired_at IS NOT NULL";
+        for sql in [undo, rewrite] {
+            let r = match b {
+                "sqlite" => {
+                    let mut conn = sqlx::SqliteConnection::connect(&fx.ts.url).await.expect(b);
+                    sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected())
+                }
+                _ => {
+                    let mut conn = sqlx::PgConnection::connect(&fx.ts.url).await.expect(b);
+                    sqlx::query(sql).execute(&mut conn).await.map(|r| r.rows_affected())
+                }
+            };
+            let e = r.expect_err(&format!("[{b}] `{sql}` must fail"));
+            assert!(e.to_string().contains("immutable"), "[{b}] {e}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn migrating_open_deals_previews_then_moves_each_with_one_event() {
+    use salesflow_domain::migration::MigrationRequest;
+    for fx in fixtures().await {
+        let (s, b, a, id) = (fx.s(), fx.b(), &fx.actor, fx.process);
+        let (_, _, ready) = deal_with_contact(&fx, "已确认匹配", at(0)).await;
+        let ready = s.toggle_step(ready.id, &tick("check_fit", 1), a, at(1)).await.expect(b);
+        let (_, _, early) = deal_with_contact(&fx, "刚开始", at(1)).await;
+        let (_, _, lost) = deal_with_contact(&fx, "已输", at(1)).await;
+        s.move_deal(lost.id, &lose(1, "预算"), a, at(2)).await.expect(b);
+        s.new_draft(id, &seed_v2(), at(3)).await.expect(b);
+
+        // A draft cannot receive deals.
+        let req = |mapping: &[(&str, &str)]| MigrationRequest {
+            from_version: 1,
+            to_version: 2,
+            mapping: mapping.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        };
+        invalid(b, s.migrate_deals(id, &req(&[]), a, at(4)).await, "to_version");
+        s.publish(id, 2, at(4)).await.expect(b);
+
+        // Every stage must be named; each bad entry is reported.
+        let errs = invalid(
+            b,
+            s.migrate_deals(id, &req(&[("lead_identification", "won")]), a, at(5)).await,
+            "mapping.needs_analysis",
+        );
+        assert!(errs.iter().any(|e| e.field == "mapping.lead_identification"), "[{b}] {errs:?}");
+        let events_before = s.deal_events(ready.id).await.expect(b).len();
+        assert_eq!(s.deal(ready.id).await.expect(b).version, ready.version, "[{b}] nothing written");
+
+        let v1 = s.process_version(id, 1).await.expect(b);
+        let v2 = s.process_version(id, 2).await.expect(b);
+        let mapping = salesflow_domain::migration::suggest(&v1.definition, &v2.definition);
+        assert_eq!(mapping["lead_identification"], "prospecting", "[{b}] suggested by name");
+        assert_eq!(mapping["negotiation"], "negotiation", "[{b}] suggested by id");
+        let open = s.open_deals_on(id, 1).await.expect(b);
+        assert_eq!(open.iter().map(|d| d.id).collect::<Vec<_>>(), vec![ready.id, early.id], "[{b}] open deals only");
+        assert_eq!(open[0].completed_steps, vec!["check_fit".to_string()], "[{b}]");
+        assert_eq!(open[0].contact_ids.len(), 1, "[{b}]");
+
+        let full = MigrationRequest { from_version: 1, to_version: 2, mapping: mapping.clone() };
+        let summary = s.migrate_deals(id, &full, a, at(6)).await.expect(b);
+        assert!(summary.applied, "[{b}]");
+        assert_eq!(summary.deals, 2, "[{b}]");
+        let landed: Vec<_> =
+            summary.landing.iter().filter(|l| l.deals > 0).map(|l| (l.node.as_str(), l.deals)).collect();
+        assert_eq!(landed, [("prospecting", 2)], "[{b}]");
+        let failing: Vec<_> = summary
+            .failing
+            .iter()
+            .map(|f| (f.deal_id, f.newly, f.missing.iter().map(|m| m.id.as_str()).collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(
+            failing,
+            [(ready.id, true, vec!["c_needs_early"]), (early.id, false, vec!["c_fit", "c_needs_early"])],
+            "[{b}] the new criterion, and what was missing before"
+        );
+
+        for (d, steps) in [(ready.id, vec!["check_fit".to_string()]), (early.id, vec![])] {
+            let now = s.deal(d).await.expect(b);
+            assert_eq!((now.process_version, now.current_node.as_str()), (2, "prospecting"), "[{b}]");
+            assert_eq!(now.probability, 15, "[{b}] the new stage's probability");
+            assert_eq!(now.completed_steps, steps, "[{b}] ticked steps carried over");
+            let events = s.deal_events(d).await.expect(b);
+            let last = events.last().unwrap();
+            assert_eq!(
+                (last.kind, last.process_version, last.from_node.as_str(), last.to_node.as_str()),
+                (EventKind::Migrated, 2, "lead_identification", "prospecting"),
+                "[{b}]"
+            );
+            assert_eq!(last.details["from_version"], json!(1), "[{b}]");
+            assert_seq_contiguous(b, &events);
+        }
+        assert_eq!(s.deal_events(ready.id).await.expect(b).len(), events_before + 1, "[{b}] one event per deal");
+        let lost_now = s.deal(lost.id).await.expect(b);
+        assert_eq!((lost_now.process_version, lost_now.current_node.as_str()), (1, "lost"), "[{b}] closed deals stay");
+        assert!(s.open_deals_on(id, 1).await.expect(b).is_empty(), "[{b}]");
+
+        // The board's running totals follow, and the deal moves on along version 2's edges.
+        let totals = s
+            .stage_totals(&DealFilter { process: Some(id), ..DealFilter::default() }, &Scope::admin(a.user))
+            .await
+            .expect(b);
+        let at_prospecting: i64 =
+            totals.iter().filter(|t| t.node == "prospecting").map(|t| t.totals.count as i64).sum();
+        assert_eq!(at_prospecting, 2, "[{b}] {totals:?}");
+        let ready_now = s.deal(ready.id).await.expect(b);
+        gate_blocked(b, s.move_deal(ready.id, &mv("needs_analysis", ready_now.version), a, at(7)).await);
+        let patch =
+            DealPatch {
+                needs_summary: Some("预算已确认".into()), version: ready_now.version, ..DealPatch::default()
+            };
+        let patched = s.update_deal(ready.id, &patch, a, at(7)).await.expect(b);
+        s.move_deal(ready.id, &mv("needs_analysis", patched.version), a, at(8)).await.expect(b);
+
+        // Moving the deals back needs a version that has them: none are open on version 1 now.
+        let back = MigrationRequest {
+            from_version: 2,
+            to_version: 1,
+            mapping: salesflow_domain::migration::suggest(&v2.definition, &v1.definition),
+        };
+        let summary = s.migrate_deals(id, &back, a, at(9)).await.expect(b);
+        assert_eq!(summary.deals, 2, "[{b}] both open deals on v2 go back");
+    }
+}

@@ -17,10 +17,13 @@ pub enum EventKind {
     OwnerChanged,
     /// Other fields (title, needs summary, contacts), old and new values in `details`.
     Updated,
+    /// Moved to another version of its process (`details`: from_version, to_version and the
+    /// exit criteria of the new stage it does not meet yet).
+    Migrated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::Created,
         EventKind::Moved,
         EventKind::StepCompleted,
@@ -30,6 +33,7 @@ impl EventKind {
         EventKind::CloseDateChanged,
         EventKind::OwnerChanged,
         EventKind::Updated,
+        EventKind::Migrated,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -43,6 +47,7 @@ impl EventKind {
             EventKind::CloseDateChanged => "close_date_changed",
             EventKind::OwnerChanged => "owner_changed",
             EventKind::Updated => "updated",
+            EventKind::Migrated => "migrated",
         }
     }
 

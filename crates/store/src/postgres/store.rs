@@ -11,6 +11,7 @@ use salesflow_domain::access::{Reach, Scope};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
+use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary};
 use salesflow_domain::normalize;
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
@@ -352,10 +353,62 @@ impl PgStore {
         .db()?;
         let v: Arc<ProcessVersion> =
             Arc::new(row.ok_or_else(|| Error::not_found("process version", format!("{id}/{version}")))?.try_into()?);
-        if v.status == VersionStatus::Published {
+        if v.status != VersionStatus::Draft {
             self.cache.write().expect("cache lock").insert((id.0, version), v.clone());
         }
         Ok(v)
+    }
+
+    /// The open deals on a version (locked for update inside a write transaction), with their
+    /// contacts, the ticked steps of their stage and each one's last event sequence number.
+    async fn open_on(conn: &mut PgConnection, id: ProcessId, version: i32, lock: bool) -> Result<Vec<(Deal, i64)>> {
+        let lock = if lock { " FOR UPDATE" } else { "" };
+        let rows: Vec<DealRow> = sqlx::query_as(&format!(
+            "SELECT {DEAL_COLS} FROM deals d WHERE d.process_id = $1 AND d.process_version = $2 \
+             AND d.status = 'open' ORDER BY d.id{lock}"
+        ))
+        .bind(id.0)
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        let mut contacts: std::collections::HashMap<i64, Vec<ContactId>> = Default::default();
+        let found: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT c.deal_id, c.contact_id FROM deal_contacts c JOIN deals d ON d.id = c.deal_id \
+             WHERE d.process_id = $1 AND d.process_version = $2 AND d.status = 'open' ORDER BY c.deal_id, c.position",
+        )
+        .bind(id.0)
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        for (deal, contact) in found {
+            contacts.entry(deal).or_default().push(ContactId(contact));
+        }
+        let mut steps: std::collections::HashMap<i64, Vec<String>> = Default::default();
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT s.deal_id, s.step_id FROM deal_steps s JOIN deals d ON d.id = s.deal_id AND s.node_id = d.current_node \
+             WHERE d.process_id = $1 AND d.process_version = $2 AND d.status = 'open' \
+             ORDER BY s.deal_id, s.done_at, s.step_id",
+        )
+        .bind(id.0)
+        .bind(version)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+        for (deal, step) in found {
+            steps.entry(deal).or_default().push(step);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let (deal_id, seq) = (row.id, row.last_event_seq);
+                let deal = row.into_deal(
+                    contacts.remove(&deal_id).unwrap_or_default(),
+                    steps.remove(&deal_id).unwrap_or_default(),
+                )?;
+                Ok((deal, seq))
+            })
+            .collect()
     }
 
     fn write_deal_row<'a>(q: &mut QueryBuilder<'a, Postgres>, d: &'a Deal, seq: i64, last_at: DateTime<Utc>) {
@@ -618,7 +671,7 @@ impl Store for PgStore {
     async fn list_processes(&self) -> Result<Vec<ProcessSummary>> {
         let rows: Vec<(i64, String, String, String, i32, Option<i32>)> = sqlx::query_as(
             "SELECT p.id, p.key, p.name, p.locale, MAX(v.version), \
-             MAX(CASE WHEN v.status = 'published' THEN v.version END) \
+             MAX(CASE WHEN v.status = 'published' AND v.retired_at IS NULL THEN v.version END) \
              FROM processes p JOIN process_versions v ON v.process_id = p.id \
              GROUP BY p.id, p.key, p.name, p.locale ORDER BY p.id",
         )
@@ -658,7 +711,7 @@ impl Store for PgStore {
 
     async fn latest_published(&self, id: ProcessId) -> Result<Arc<ProcessVersion>> {
         let row: Option<(Option<i32>,)> = sqlx::query_as(
-            "SELECT MAX(CASE WHEN v.status = 'published' THEN v.version END) FROM processes p \
+            "SELECT MAX(CASE WHEN v.status = 'published' AND v.retired_at IS NULL THEN v.version END) FROM processes p \
              LEFT JOIN process_versions v ON v.process_id = p.id WHERE p.id = $1 GROUP BY p.id",
         )
         .bind(id.0)
@@ -680,9 +733,10 @@ impl Store for PgStore {
         now: DateTime<Utc>,
     ) -> Result<ProcessVersion> {
         let current = self.cached_version(id, version).await?;
-        if current.status == VersionStatus::Published {
+        if current.status != VersionStatus::Draft {
             return Err(Error::Conflict(format!(
-                "version {version} of process {id} is published and cannot change; start a new draft"
+                "version {version} of process {id} is {} and cannot change; start a new draft",
+                current.status.as_str()
             )));
         }
         if definition.key != current.definition.key {
@@ -746,8 +800,11 @@ impl Store for PgStore {
 
     async fn publish(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion> {
         let current = self.cached_version(id, version).await?;
-        if current.status == VersionStatus::Published {
-            return Err(Error::Conflict(format!("version {version} of process {id} is already published")));
+        if current.status != VersionStatus::Draft {
+            return Err(Error::Conflict(format!(
+                "version {version} of process {id} is already {}",
+                current.status.as_str()
+            )));
         }
         let issues = current.definition.validate();
         if !issues.is_empty() {
@@ -768,6 +825,103 @@ impl Store for PgStore {
             .try_into()?;
         self.cache.write().expect("cache lock").insert((id.0, version), Arc::new(published.clone()));
         Ok(published)
+    }
+
+    async fn retire(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        let current = self.cached_version(id, version).await?;
+        if current.status != VersionStatus::Published {
+            return Err(Error::Conflict(format!(
+                "version {version} of process {id} is {}; only a published version can be retired",
+                current.status.as_str()
+            )));
+        }
+        let row: Option<VersionRow> = sqlx::query_as(&format!(
+            "UPDATE process_versions SET retired_at = $1 \
+             WHERE process_id = $2 AND version = $3 AND retired_at IS NULL RETURNING {VERSION_COLS}"
+        ))
+        .bind(now)
+        .bind(id.0)
+        .bind(version)
+        .fetch_optional(&self.write)
+        .await
+        .db()?;
+        let retired: ProcessVersion = row
+            .ok_or_else(|| Error::Conflict(format!("version {version} of process {id} was just retired")))?
+            .try_into()?;
+        self.cache.write().expect("cache lock").insert((id.0, version), Arc::new(retired.clone()));
+        Ok(retired)
+    }
+
+    async fn open_deals_on(&self, id: ProcessId, version: i32) -> Result<Vec<Deal>> {
+        let mut conn = self.read.begin().await.db()?;
+        let deals = Self::open_on(&mut conn, id, version, false).await?;
+        conn.commit().await.db()?;
+        Ok(deals.into_iter().map(|(d, _)| d).collect())
+    }
+
+    async fn migrate_deals(
+        &self,
+        id: ProcessId,
+        req: &MigrationRequest,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<MigrationSummary> {
+        let from = self.cached_version(id, req.from_version).await?;
+        let to = self.cached_version(id, req.to_version).await?;
+        let mut tx = self.write.begin().await.db()?;
+        let loaded = Self::open_on(&mut tx, id, req.from_version, true).await?;
+        let seqs: std::collections::HashMap<DealId, i64> = loaded.iter().map(|(d, seq)| (d.id, *seq)).collect();
+        let deals: Vec<Deal> = loaded.into_iter().map(|(d, _)| d).collect();
+        let (planned, mut summary) = migration::plan(&from, &to, &req.mapping, &deals, now)?;
+        for (deal, p) in deals.into_iter().zip(&planned) {
+            let seq = seqs[&p.deal] + 1;
+            let done = sqlx::query(
+                "UPDATE deals SET process_version = $1, current_node = $2, probability = $3, version = version + 1, \
+                 last_event_seq = $4, last_event_at = $5, updated_at = $5 WHERE id = $6 AND version = $7",
+            )
+            .bind(to.version)
+            .bind(&p.to_node)
+            .bind(p.probability as i16)
+            .bind(seq)
+            .bind(now)
+            .bind(p.deal.0)
+            .bind(p.deal_version)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            if done.rows_affected() == 0 {
+                return Err(conflict("deal", p.deal.0));
+            }
+            if p.to_node != p.from_node {
+                sqlx::query("DELETE FROM deal_steps WHERE deal_id = $1 AND node_id = $2")
+                    .bind(p.deal.0)
+                    .bind(&p.to_node)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+                sqlx::query(
+                    "INSERT INTO deal_steps (deal_id, node_id, step_id, done_at) SELECT deal_id, $1, step_id, done_at \
+                     FROM deal_steps WHERE deal_id = $2 AND node_id = $3 AND step_id = ANY($4)",
+                )
+                .bind(&p.to_node)
+                .bind(p.deal.0)
+                .bind(&p.from_node)
+                .bind(&p.kept_steps)
+                .execute(&mut *tx)
+                .await
+                .db()?;
+            }
+            let moved = Deal {
+                process_version: to.version,
+                current_node: p.to_node.clone(),
+                probability: p.probability,
+                ..deal
+            };
+            Self::insert_event(&mut tx, &moved, seq, &p.event, actor, now).await?;
+        }
+        tx.commit().await.db()?;
+        summary.applied = true;
+        Ok(summary)
     }
 
     async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account> {

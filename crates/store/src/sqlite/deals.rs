@@ -2,6 +2,7 @@
 //! on the writer connection: read the deal, let the domain plan, write with
 //! `WHERE version = <read version>` (zero rows → conflict, nothing written), append the event.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +11,7 @@ use rusqlite::{Connection, params, params_from_iter};
 use salesflow_domain::deal_update::{plan_create, plan_patch, plan_step};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
+use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary};
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
@@ -427,6 +429,94 @@ pub fn apply_move(
     let moved = plan.applied_to(deal, now);
     let event = insert_event(conn, &moved, seq + 1, &plan.event, actor, now)?;
     Ok((moved, event))
+}
+
+/// The open deals on a version with their contacts and the ticked steps of their stage, and
+/// each one's last event sequence number.
+pub fn open_on(conn: &Connection, id: ProcessId, version: i32) -> Result<Vec<(Deal, i64)>> {
+    let mut deals = all(
+        conn,
+        &format!(
+            "SELECT {DEAL_COLS} FROM deals d WHERE d.process_id = ?1 AND d.process_version = ?2 \
+             AND d.status = 'open' ORDER BY d.id"
+        ),
+        params![id.0, version],
+        rows::deal,
+    )?;
+    let mut contacts: HashMap<i64, Vec<ContactId>> = HashMap::new();
+    for (deal, contact) in all(
+        conn,
+        "SELECT c.deal_id, c.contact_id FROM deal_contacts c JOIN deals d ON d.id = c.deal_id \
+         WHERE d.process_id = ?1 AND d.process_version = ?2 AND d.status = 'open' ORDER BY c.deal_id, c.position",
+        params![id.0, version],
+        |r| Ok((rows::get::<i64>(r, 0)?, ContactId(rows::get(r, 1)?))),
+    )? {
+        contacts.entry(deal).or_default().push(contact);
+    }
+    let mut steps: HashMap<i64, Vec<String>> = HashMap::new();
+    for (deal, step) in all(
+        conn,
+        "SELECT s.deal_id, s.step_id FROM deal_steps s JOIN deals d ON d.id = s.deal_id AND s.node_id = d.current_node \
+         WHERE d.process_id = ?1 AND d.process_version = ?2 AND d.status = 'open' ORDER BY s.deal_id, s.done_at, s.step_id",
+        params![id.0, version],
+        |r| Ok((rows::get::<i64>(r, 0)?, rows::get::<String>(r, 1)?)),
+    )? {
+        steps.entry(deal).or_default().push(step);
+    }
+    Ok(deals
+        .drain(..)
+        .map(|(mut deal, seq, _)| {
+            deal.contact_ids = contacts.remove(&deal.id.0).unwrap_or_default();
+            deal.completed_steps = steps.remove(&deal.id.0).unwrap_or_default();
+            (deal, seq)
+        })
+        .collect())
+}
+
+/// Moves every open deal of a version to another by the mapping, inside the caller's write
+/// transaction: any error rolls every deal back.
+pub fn migrate(
+    conn: &Connection,
+    cache: &Cache,
+    id: ProcessId,
+    req: &MigrationRequest,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<MigrationSummary> {
+    let from = processes::version(conn, cache, id, req.from_version)?;
+    let to = processes::version(conn, cache, id, req.to_version)?;
+    let loaded = open_on(conn, id, req.from_version)?;
+    let seqs: HashMap<DealId, i64> = loaded.iter().map(|(d, seq)| (d.id, *seq)).collect();
+    let deals: Vec<Deal> = loaded.into_iter().map(|(d, _)| d).collect();
+    let (planned, mut summary) = migration::plan(&from, &to, &req.mapping, &deals, now)?;
+    for (deal, p) in deals.into_iter().zip(&planned) {
+        let seq = seqs[&p.deal] + 1;
+        let done = exec(
+            conn,
+            "UPDATE deals SET process_version = ?1, current_node = ?2, probability = ?3, version = version + 1, \
+             last_event_seq = ?4, last_event_at = ?5, updated_at = ?5 WHERE id = ?6 AND version = ?7",
+            params![to.version, p.to_node, p.probability as i16, seq, ts(now), p.deal.0, p.deal_version],
+        )?;
+        if done == 0 {
+            return Err(conflict("deal", p.deal.0));
+        }
+        if p.to_node != p.from_node {
+            exec(conn, "DELETE FROM deal_steps WHERE deal_id = ?1 AND node_id = ?2", params![p.deal.0, p.to_node])?;
+            for step in &p.kept_steps {
+                exec(
+                    conn,
+                    "INSERT INTO deal_steps (deal_id, node_id, step_id, done_at) SELECT deal_id, ?1, step_id, done_at \
+                     FROM deal_steps WHERE deal_id = ?2 AND node_id = ?3 AND step_id = ?4",
+                    params![p.to_node, p.deal.0, p.from_node, step],
+                )?;
+            }
+        }
+        let moved =
+            Deal { process_version: to.version, current_node: p.to_node.clone(), probability: p.probability, ..deal };
+        insert_event(conn, &moved, seq, &p.event, actor, now)?;
+    }
+    summary.applied = true;
+    Ok(summary)
 }
 
 pub fn toggle_step(

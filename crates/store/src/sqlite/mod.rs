@@ -34,6 +34,7 @@ use rusqlite::{Connection, OpenFlags, Params, Row, Transaction, TransactionBehav
 use salesflow_domain::access::Scope;
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
+use salesflow_domain::migration::{MigrationRequest, MigrationSummary};
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
 use salesflow_domain::store::*;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", include_str!("../../migrations/sqlite/0001_foundation.sql")),
     (2, "teams and trust", include_str!("../../migrations/sqlite/0002_teams_and_trust.sql")),
     (3, "stage counters", include_str!("../../migrations/sqlite/0003_stage_counters.sql")),
+    (4, "version retirement", include_str!("../../migrations/sqlite/0004_version_retirement.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a
@@ -663,6 +665,27 @@ impl Store for SqliteStore {
         let published = self.write(move |tx, cache| processes::publish(tx, cache, id, version, now)).await?;
         processes::published(&self.inner.cache, &published);
         Ok(published)
+    }
+
+    async fn retire(&self, id: ProcessId, version: i32, now: DateTime<Utc>) -> Result<ProcessVersion> {
+        let retired = self.write(move |tx, cache| processes::retire(tx, cache, id, version, now)).await?;
+        processes::published(&self.inner.cache, &retired);
+        Ok(retired)
+    }
+
+    async fn open_deals_on(&self, id: ProcessId, version: i32) -> Result<Vec<Deal>> {
+        self.read(move |conn, _| Ok(deals::open_on(conn, id, version)?.into_iter().map(|(d, _)| d).collect())).await
+    }
+
+    async fn migrate_deals(
+        &self,
+        id: ProcessId,
+        req: &MigrationRequest,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<MigrationSummary> {
+        let (req, actor) = (req.clone(), *actor);
+        self.write(move |tx, cache| deals::migrate(tx, cache, id, &req, &actor, now)).await
     }
 
     async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account> {

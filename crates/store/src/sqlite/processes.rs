@@ -34,7 +34,7 @@ pub fn version(conn: &Connection, cache: &Cache, id: ProcessId, version: i32) ->
         rows::version,
     )?;
     let v = Arc::new(row.ok_or_else(|| Error::not_found("process version", format!("{id}/{version}")))?);
-    if v.status == VersionStatus::Published {
+    if v.status != VersionStatus::Draft {
         remember(cache, v.clone());
     }
     Ok(v)
@@ -88,7 +88,7 @@ pub fn list(conn: &Connection) -> Result<Vec<ProcessSummary>> {
     all(
         conn,
         "SELECT p.id, p.key, p.name, p.locale, MAX(v.version), \
-         MAX(CASE WHEN v.status = 'published' THEN v.version END) \
+         MAX(CASE WHEN v.status = 'published' AND v.retired_at IS NULL THEN v.version END) \
          FROM processes p JOIN process_versions v ON v.process_id = p.id \
          GROUP BY p.id, p.key, p.name, p.locale ORDER BY p.id",
         [],
@@ -121,7 +121,7 @@ pub fn versions(conn: &Connection, id: ProcessId) -> Result<Vec<ProcessVersion>>
 pub fn latest_published(conn: &Connection, cache: &Cache, id: ProcessId) -> Result<Arc<ProcessVersion>> {
     let row = one(
         conn,
-        "SELECT MAX(CASE WHEN v.status = 'published' THEN v.version END) FROM processes p \
+        "SELECT MAX(CASE WHEN v.status = 'published' AND v.retired_at IS NULL THEN v.version END) FROM processes p \
          LEFT JOIN process_versions v ON v.process_id = p.id WHERE p.id = ?1 GROUP BY p.id",
         [id.0],
         |r| rows::get::<Option<i32>>(r, 0),
@@ -142,9 +142,10 @@ pub fn save_draft(
     _now: DateTime<Utc>,
 ) -> Result<ProcessVersion> {
     let current = version(conn, cache, id, number)?;
-    if current.status == VersionStatus::Published {
+    if current.status != VersionStatus::Draft {
         return Err(Error::Conflict(format!(
-            "version {number} of process {id} is published and cannot change; start a new draft"
+            "version {number} of process {id} is {} and cannot change; start a new draft",
+            current.status.as_str()
         )));
     }
     if definition.key != current.definition.key {
@@ -204,8 +205,11 @@ pub fn publish(
     now: DateTime<Utc>,
 ) -> Result<ProcessVersion> {
     let current = version(conn, cache, id, number)?;
-    if current.status == VersionStatus::Published {
-        return Err(Error::Conflict(format!("version {number} of process {id} is already published")));
+    if current.status != VersionStatus::Draft {
+        return Err(Error::Conflict(format!(
+            "version {number} of process {id} is already {}",
+            current.status.as_str()
+        )));
     }
     let issues = current.definition.validate();
     if !issues.is_empty() {
@@ -226,4 +230,32 @@ pub fn publish(
 /// After a publish committed: later reads of the version come from memory.
 pub fn published(cache: &Cache, v: &ProcessVersion) {
     remember(cache, Arc::new(v.clone()));
+}
+
+/// Marks a published version retired inside the caller's transaction; once that commits, the
+/// caller hands the result to `published` so the cache holds the new status.
+pub fn retire(
+    conn: &Connection,
+    cache: &Cache,
+    id: ProcessId,
+    number: i32,
+    now: DateTime<Utc>,
+) -> Result<ProcessVersion> {
+    let current = version(conn, cache, id, number)?;
+    if current.status != VersionStatus::Published {
+        return Err(Error::Conflict(format!(
+            "version {number} of process {id} is {}; only a published version can be retired",
+            current.status.as_str()
+        )));
+    }
+    let row = one(
+        conn,
+        &format!(
+            "UPDATE process_versions SET retired_at = ?1 \
+             WHERE process_id = ?2 AND version = ?3 AND retired_at IS NULL RETURNING {VERSION_COLS}"
+        ),
+        params![ts(now), id.0, number],
+        rows::version,
+    )?;
+    row.ok_or_else(|| Error::Conflict(format!("version {number} of process {id} was just retired")))
 }

@@ -92,14 +92,19 @@ pub fn user(r: &Row<'_>) -> Result<User> {
 /// `VERSION_COLS`.
 pub fn version(r: &Row<'_>) -> Result<ProcessVersion> {
     let status = text(r, 2)?;
+    let retired_at = opt_time(r, 6)?;
     Ok(ProcessVersion {
         process_id: ProcessId(get(r, 0)?),
         version: get(r, 1)?,
-        status: VersionStatus::parse(status).ok_or_else(|| corrupt("version status", status))?,
+        status: match retired_at {
+            Some(_) => VersionStatus::Retired,
+            None => VersionStatus::parse(status).ok_or_else(|| corrupt("version status", status))?,
+        },
         definition: serde_json::from_str(text(r, 3)?)
             .map_err(|e| Error::Storage(format!("stored process definition does not parse: {e}")))?,
         created_at: time(r, 4)?,
         published_at: opt_time(r, 5)?,
+        retired_at,
     })
 }
 

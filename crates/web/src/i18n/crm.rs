@@ -157,6 +157,7 @@ pub struct Crm {
     pub versions: &'static str,
     pub version_draft: &'static str,
     pub version_published: &'static str,
+    pub version_retired: &'static str,
     pub published_at: &'static str,
     pub stage_count: &'static str,
     pub use_template: &'static str,
@@ -337,6 +338,7 @@ pub static ZH_CN: Crm = Crm {
     versions: "版本历史",
     version_draft: "草稿",
     version_published: "已发布",
+    version_retired: "已停用",
     published_at: "发布时间",
     stage_count: "{n} 个阶段",
     use_template: "使用此模板",
@@ -516,6 +518,7 @@ pub static EN: Crm = Crm {
     versions: "Versions",
     version_draft: "Draft",
     version_published: "Published",
+    version_retired: "Retired",
     published_at: "Published",
     stage_count: "{n} stages",
     use_template: "Start from this template",
@@ -600,6 +603,7 @@ impl Crm {
         match s {
             VersionStatus::Draft => self.version_draft,
             VersionStatus::Published => self.version_published,
+            VersionStatus::Retired => self.version_retired,
         }
     }
 

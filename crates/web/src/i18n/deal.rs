@@ -128,6 +128,7 @@ pub struct DealTexts {
     pub ev_needs: &'static str,
     pub ev_contacts: &'static str,
     pub ev_updated: &'static str,
+    pub ev_migrated: &'static str,
     pub ev_backdated: &'static str,
     pub unknown_user: &'static str,
 }
@@ -251,6 +252,7 @@ pub static ZH_CN: DealTexts = DealTexts {
     ev_needs: "更新了需求摘要",
     ev_contacts: "更新了联系人",
     ev_updated: "更新了商机",
+    ev_migrated: "迁移到流程第 {version} 版，位于「{to}」",
     ev_backdated: "补录于 {at}",
     unknown_user: "未知用户",
 };
@@ -374,6 +376,7 @@ pub static EN: DealTexts = DealTexts {
     ev_needs: "Updated the needs summary",
     ev_contacts: "Changed the contacts",
     ev_updated: "Updated the deal",
+    ev_migrated: "Moved to process version {version}, now in {to}",
     ev_backdated: "back-dated, recorded {at}",
     unknown_user: "Unknown user",
 };

@@ -360,6 +360,7 @@ mod tests {
             definition: old,
             created_at: Utc::now(),
             published_at: None,
+            retired_at: None,
         };
         let totals =
             vec![StageTotals { node: "discovery".into(), totals: DealTotals { count: 3, ..Default::default() } }];

@@ -154,6 +154,10 @@ impl Wording<'_> {
             EventKind::OwnerChanged => {
                 lines.push(fill(t.ev_owner, &[("old", &self.user(&d["old"])), ("new", &self.user(&d["new"]))]));
             }
+            EventKind::Migrated => {
+                let version = d["to_version"].to_string();
+                lines.push(fill(t.ev_migrated, &[("version", &version), ("to", &self.node_name(&e.to_node))]));
+            }
             EventKind::Updated => {
                 if d.get("title").is_some() {
                     let (old, new) = (text(&d["title"]["old"]), text(&d["title"]["new"]));
