@@ -414,6 +414,12 @@ impl<'a> Guarded<'a> {
         now: DateTime<Utc>,
     ) -> Result<ProcessVersion> {
         self.editor("process", now).await?;
+        // A draft saved from the editor must stay a valid process: every problem is named, and
+        // nothing is stored.
+        let issues = definition.validate();
+        if !issues.is_empty() {
+            return Err(Error::ProcessInvalid(issues));
+        }
         let v = self.store.save_draft(id, version, definition, now).await?;
         self.audit(AuditAction::Update, ("process", Some(id.0)), format!("draft version {version}"), None, None, now)
             .await?;

@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use salesflow_domain::Error;
 use salesflow_domain::FieldError;
 use salesflow_domain::ids::ProcessId;
+use salesflow_domain::migration::{MigrationRequest, MigrationSummary};
 use salesflow_domain::process::{ProcessDefinition, ProcessIssue};
 use salesflow_domain::store::{ProcessSummary, ProcessVersion};
 use salesflow_domain::templates;
@@ -151,6 +152,87 @@ pub async fn publish(
     ApiPath((id, v)): ApiPath<(i64, i32)>,
 ) -> ApiResult<Json<ProcessVersion>> {
     Ok(Json(c.guarded(&s).publish(ProcessId(id), v, s.clock.now()).await?))
+}
+
+/// Closes a published version to new deals (they enter the newest published version that is
+/// not retired); the deals on it stay until migrated.
+#[utoipa::path(post, path = "/api/v1/processes/{id}/versions/{version}/retire", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, body = ProcessVersion), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn retire(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<Json<ProcessVersion>> {
+    Ok(Json(c.guarded(&s).retire(ProcessId(id), v, s.clock.now()).await?))
+}
+
+/// What moving the open deals of `from_version` to `to_version` would do: the mapping (stages
+/// left out are suggested by id, then by name), how many deals land on each new stage and which
+/// deals miss exit criteria of their new stage. Admins only; nothing is written.
+#[utoipa::path(post, path = "/api/v1/processes/{id}/migrations/preview", tag = "processes",
+    params(("id" = i64, Path)), request_body = MigrationRequest,
+    responses((status = 200, body = MigrationSummary), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn preview_migration(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MigrationRequest>,
+) -> ApiResult<Json<MigrationSummary>> {
+    Ok(Json(c.guarded(&s).preview_migration(ProcessId(id), &req, s.clock.now()).await?))
+}
+
+/// Moves every open deal of `from_version` to `to_version` (published) by the mapping, which
+/// must name every stage of `from_version`. One transaction; each deal gets a `migrated` event.
+#[utoipa::path(post, path = "/api/v1/processes/{id}/migrations", tag = "processes",
+    params(("id" = i64, Path)), request_body = MigrationRequest,
+    responses((status = 200, body = MigrationSummary), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn migrate(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<MigrationRequest>,
+) -> ApiResult<Json<MigrationSummary>> {
+    Ok(Json(c.guarded(&s).migrate_deals(ProcessId(id), &req, s.clock.now()).await?))
+}
+
+/// Where a node's box goes in the server's layered layout.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NodeBox {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LayoutAnswer {
+    pub width: f64,
+    pub height: f64,
+    pub nodes: std::collections::BTreeMap<String, NodeBox>,
+}
+
+/// The layered left-to-right layout the SVG uses, for a definition being edited (the editor's
+/// auto-layout). A definition whose edges name unknown or duplicate nodes is refused with its
+/// issues.
+#[utoipa::path(post, path = "/api/v1/processes/layout", tag = "processes", request_body = ProcessDefinition,
+    responses((status = 200, body = LayoutAnswer), (status = 422, body = Problem)))]
+pub async fn layout(_c: Caller, ApiJson(def): ApiJson<ProcessDefinition>) -> ApiResult<Json<LayoutAnswer>> {
+    let structural: Vec<_> = def
+        .validate()
+        .into_iter()
+        .filter(|i| matches!(i.code, "duplicate_node_id" | "edge_unknown_node" | "no_nodes"))
+        .collect();
+    if !structural.is_empty() {
+        return Err(Error::ProcessInvalid(structural).into());
+    }
+    let laid = salesflow_flowchart::layout(&def);
+    let nodes = laid
+        .nodes
+        .iter()
+        .map(|(id, r)| (id.clone(), NodeBox { x: r.x, y: r.y, width: r.width, height: r.height }))
+        .collect();
+    Ok(Json(LayoutAnswer { width: laid.width, height: laid.height, nodes }))
 }
 
 /// The process's event log for process-mining tools: one row per stage a deal entered, with

@@ -11,10 +11,12 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("css/crm.css", "text/css; charset=utf-8", include_bytes!("../../static/css/crm.css")),
     ("css/board.css", "text/css; charset=utf-8", include_bytes!("../../static/css/board.css")),
     ("css/deal.css", "text/css; charset=utf-8", include_bytes!("../../static/css/deal.css")),
+    ("css/editor.css", "text/css; charset=utf-8", include_bytes!("../../static/css/editor.css")),
     ("js/common.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/common.js")),
     ("js/crm.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/crm.js")),
     ("js/board.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/board.js")),
     ("js/deal.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/deal.js")),
+    ("js/editor.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/editor.js")),
     (
         "vendor/htmx/htmx.min.js",
         "text/javascript; charset=utf-8",
@@ -22,6 +24,18 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
     ("vendor/htmx/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/htmx/LICENSE")),
     ("vendor/htmx/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/htmx/VERSION")),
+    (
+        "vendor/drawflow/drawflow.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/drawflow/drawflow.min.js"),
+    ),
+    (
+        "vendor/drawflow/drawflow.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/vendor/drawflow/drawflow.min.css"),
+    ),
+    ("vendor/drawflow/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/drawflow/LICENSE")),
+    ("vendor/drawflow/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/drawflow/VERSION")),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

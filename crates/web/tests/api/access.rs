@@ -77,7 +77,10 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
         ("GET", "/api/v1/processes/{id}/versions/{version}" | "/api/v1/process-templates") => Anyone,
-        ("POST", "/api/v1/processes/validate") => Anyone,
+        ("POST", "/api/v1/processes/validate" | "/api/v1/processes/layout") => Anyone,
+        ("POST", "/api/v1/processes/{id}/versions/{version}/retire") => ProcessEditor,
+        // Migrating moves deals of every team, so only admins preview and apply it.
+        ("POST", "/api/v1/processes/{id}/migrations/preview" | "/api/v1/processes/{id}/migrations") => Admin,
         (
             "GET",
             "/api/v1/processes/{id}/versions/{version}/diagram.svg"
@@ -243,7 +246,7 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         ("POST", "/api/v1/teams") => Some(json!({ "name": format!("团队 {}", rand_suffix()) })),
         ("PATCH", "/api/v1/teams/{id}") => Some(json!({ "name": format!("团队 {}", rand_suffix()) })),
         ("POST", "/api/v1/tokens") => Some(json!({ "label": "脚本", "scope": "read" })),
-        ("POST", "/api/v1/processes" | "/api/v1/processes/validate") => {
+        ("POST", "/api/v1/processes" | "/api/v1/processes/validate" | "/api/v1/processes/layout") => {
             let mut def = salesflow_domain::templates::get("saas-trial.en").expect("template");
             def.key = format!("trial-{}", rand_suffix());
             Some(serde_json::to_value(def).expect("definition"))
@@ -401,12 +404,28 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         let share = json!({ "record_kind": "deal", "record_id": r.deal.id, "user_id": org.rep_c.id });
                         app.expect("share first", app.post("/api/v1/shares", share).await, StatusCode::CREATED);
                     }
-                    let (mut url, body) = request(method, path, &r, &org, caller, team_id);
+                    let (mut url, mut body) = request(method, path, &r, &org, caller, team_id);
                     if path.ends_with("/versions/{version}") && method == Method::PUT || path.ends_with("/publish") {
                         // Only drafts are edited and published: the admin starts one.
                         let draft = app.post(&format!("/api/v1/processes/{}/versions", org.process), json!({})).await;
                         let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().expect("version");
                         url = url.replace("/versions/1", &format!("/versions/{v}"));
+                    }
+                    if path.ends_with("/retire") || path.contains("/migrations") {
+                        // Retiring and migrating need a second published version: the admin
+                        // publishes one.
+                        let draft = app.post(&format!("/api/v1/processes/{}/versions", org.process), json!({})).await;
+                        let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().expect("version");
+                        let publish = format!("/api/v1/processes/{}/versions/{v}/publish", org.process);
+                        app.expect("publish", app.post(&publish, json!({})).await, StatusCode::OK);
+                        url = url.replace("/versions/1", &format!("/versions/{v}"));
+                        if path.contains("/migrations") {
+                            // The same stages in both versions: each maps to itself.
+                            let def = salesflow_domain::templates::get("seed-five-stage.zh-CN").expect("template");
+                            let mapping: serde_json::Map<String, Value> =
+                                def.stages_in_order().iter().map(|n| (n.id.clone(), json!(n.id))).collect();
+                            body = Some(json!({ "from_version": 1, "to_version": v, "mapping": mapping }));
+                        }
                     }
                     let got = if *path == "/api/v1/processes/import/bpmn" {
                         bpmn_import(&app, &token).await

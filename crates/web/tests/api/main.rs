@@ -9,3 +9,4 @@ mod flowchart;
 mod helpers;
 mod sessions;
 mod story;
+mod versions;

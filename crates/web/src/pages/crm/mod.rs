@@ -7,6 +7,7 @@ mod contacts;
 mod deals;
 mod leads;
 mod processes;
+mod versions;
 
 pub use deals::{Definitions, current_definition, node_name};
 
@@ -32,6 +33,7 @@ pub fn routes() -> Routes {
         .merge(contacts::routes())
         .merge(deals::routes())
         .merge(processes::routes())
+        .merge(versions::routes())
 }
 
 /// Rows per list page.

@@ -341,6 +341,9 @@ struct VersionPage<'a> {
     versions: Vec<VersionLink>,
     stages: Vec<StageView>,
     edges: Vec<EdgeView>,
+    e: &'static super::versions::EditorTexts,
+    can_edit: bool,
+    is_admin: bool,
 }
 
 /// A node's name as the edges list shows it: decisions and terminals marked.
@@ -462,6 +465,9 @@ async fn version(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(Strin
             .collect(),
         stages: stage_views(t, def),
         edges,
+        e: super::versions::editor_texts(&ctx),
+        can_edit: is_editor(&ctx),
+        is_admin: ctx.caller.scope.is_admin(),
     })
 }
 

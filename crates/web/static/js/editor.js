@@ -1,0 +1,491 @@
+// The flowchart editor (process_editor.html): the process definition is the model, drawflow
+// (vendored) draws it and reports drags and new or removed lines. Every change is checked by
+// the server (`POST /api/v1/processes/validate`) and its problems are shown on the node or line
+// they name. Saving puts the definition back on the draft; publishing saves, then publishes.
+// Names are set with textContent only: a stage named <script> stays text.
+"use strict";
+(() => {
+  const root = document.getElementById("flow-editor");
+  if (!root || typeof window.Drawflow !== "function") return;
+  const T = JSON.parse(root.dataset.texts);
+  const issueText = Object.fromEntries(T.issues);
+  const base = `/api/v1/processes/${root.dataset.process}`;
+  const versionUrl = `${base}/versions/${root.dataset.version}`;
+  const statusLine = root.querySelector(".flow-status");
+  const nodeForm = root.querySelector('[data-testid="node-form"]');
+  const edgeForm = root.querySelector('[data-testid="edge-form"]');
+  const hint = root.querySelector('[data-testid="select-hint"]');
+  const issueList = root.querySelector(".flow-issues");
+  const button = (action) => root.querySelector(`[data-action="${action}"]`);
+
+  let model = JSON.parse(root.dataset.definition);
+  let pos = {};
+  for (const [id, box] of Object.entries(JSON.parse(root.dataset.layout))) pos[id] = { x: box.x, y: box.y, w: box.width };
+
+  const editor = new window.Drawflow(document.getElementById("flow-canvas"));
+  editor.reroute = false;
+  editor.start();
+
+  let dfOf = {}; // model node id → drawflow id
+  let idOf = {}; // drawflow id → model node id
+  let rendering = false;
+  let selected = null; // { node } or { edge }
+  let issues = [];
+
+  // ------------------------------------------------------------------ undo / redo
+  const history = [];
+  let future = [];
+  let batching = false;
+  const snapshot = () => JSON.stringify({ model, pos });
+  /** Remembers the state before a change; changes made in one tick (a node and its lines
+   * removed together) are one step. */
+  function remember() {
+    if (batching) return;
+    history.push(snapshot());
+    if (history.length > 200) history.shift();
+    future = [];
+    batching = true;
+    setTimeout(() => { batching = false; }, 0);
+    updateButtons();
+  }
+  function restore(state) {
+    ({ model, pos } = JSON.parse(state));
+    selected = null;
+    render();
+    changed();
+  }
+  function undo() {
+    if (!history.length) return;
+    future.push(snapshot());
+    restore(history.pop());
+  }
+  function redo() {
+    if (!future.length) return;
+    history.push(snapshot());
+    restore(future.pop());
+  }
+  function updateButtons() {
+    button("undo").disabled = history.length === 0;
+    button("redo").disabled = future.length === 0;
+  }
+
+  // ------------------------------------------------------------------ drawing
+  const ports = (kind) => (kind === "won" || kind === "lost" ? [1, 0] : [1, 1]);
+  const nodeEl = (id) => document.getElementById(`node-${dfOf[id]}`);
+  const edgeEl = (e) =>
+    root.querySelector(`svg.connection.node_out_node-${dfOf[e.from]}.node_in_node-${dfOf[e.to]}`);
+
+  function render() {
+    rendering = true;
+    editor.clear();
+    dfOf = {};
+    idOf = {};
+    let fallbackY = 20;
+    for (const n of model.nodes) {
+      const p = pos[n.id] || { x: 40, y: (fallbackY += 90) };
+      const [inputs, outputs] = ports(n.kind);
+      const df = editor.addNode(n.kind, inputs, outputs, p.x, p.y, `sf-node sf-${n.kind}`, { id: n.id }, "");
+      dfOf[n.id] = df;
+      idOf[df] = n.id;
+      const el = document.getElementById(`node-${df}`);
+      el.dataset.node = n.id;
+      if (p.w) el.style.width = `${Math.max(120, Math.min(240, p.w))}px`;
+      const content = el.querySelector(".drawflow_content_node");
+      const name = document.createElement("div");
+      name.className = "sf-name";
+      name.textContent = n.name;
+      const problem = document.createElement("div");
+      problem.className = "sf-problem";
+      content.append(name, problem);
+    }
+    for (const e of model.edges) {
+      if (dfOf[e.from] === undefined || dfOf[e.to] === undefined) continue;
+      editor.addConnection(dfOf[e.from], dfOf[e.to], "output_1", "input_1");
+    }
+    rendering = false;
+    labelEdges();
+    showIssues();
+    showPanel();
+  }
+
+  /** Each line's label at its middle, and its edge id on the line for tests and styles. */
+  function labelEdges() {
+    for (const e of model.edges) {
+      const svg = edgeEl(e);
+      if (!svg) continue;
+      svg.dataset.edge = e.id;
+      let text = svg.querySelector("text.sf-label");
+      if (!text) {
+        text = document.createElementNS("http://www.w3.org/2000/svg", "text");
+        text.setAttribute("class", "sf-label");
+        text.setAttribute("text-anchor", "middle");
+        svg.appendChild(text);
+      }
+      text.textContent = e.label;
+      const path = svg.querySelector("path.main-path");
+      if (path && path.getTotalLength) {
+        const mid = path.getPointAtLength(path.getTotalLength() / 2);
+        text.setAttribute("x", mid.x);
+        text.setAttribute("y", mid.y - 4);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ model changes
+  const unique = (prefix, taken) => {
+    let i = 1;
+    while (taken.has(`${prefix}${i}`)) i += 1;
+    return `${prefix}${i}`;
+  };
+  const nodeIds = () => new Set(model.nodes.map((n) => n.id));
+
+  function freeSpot() {
+    const ys = Object.values(pos).map((p) => p.y);
+    const canvas = document.getElementById("flow-canvas");
+    return { x: Math.max(40, canvas.clientWidth / 2 - 80), y: (ys.length ? Math.max(...ys) : 0) + 110 };
+  }
+
+  function addNode(kind) {
+    remember();
+    const id = unique(kind === "stage" ? "stage_" : "decision_", nodeIds());
+    const node =
+      kind === "stage"
+        ? { id, kind, name: T.new_stage, goal: "", steps: [], tools: [], exit_criteria: [], probability: 50, sla_days: 7 }
+        : { id, kind, name: T.new_decision };
+    model.nodes.push(node);
+    pos[id] = { ...freeSpot(), w: 160 };
+    selected = { node: id };
+    render();
+    changed();
+    const input = nodeForm.querySelector('[name="name"]');
+    input.focus();
+    input.select();
+  }
+
+  editor.on("nodeMoved", (df) => {
+    const id = idOf[df];
+    const info = editor.getNodeFromId(df);
+    if (!id || !info) return;
+    remember();
+    pos[id] = { ...(pos[id] || {}), x: info.pos_x, y: info.pos_y };
+    labelEdges();
+  });
+
+  editor.on("connectionCreated", (c) => {
+    if (rendering) return;
+    const from = idOf[c.output_id];
+    const to = idOf[c.input_id];
+    if (!from || !to || model.edges.some((e) => e.from === from && e.to === to)) return;
+    remember();
+    const target = model.nodes.find((n) => n.id === to);
+    const id = unique(`${from}_to_${to}`.replace(/[^A-Za-z0-9_]/g, "_") + "_", new Set(model.edges.map((e) => e.id)));
+    model.edges.push({ id, from, to, label: target ? target.name : to });
+    selected = { edge: id };
+    labelEdges();
+    showPanel();
+    changed();
+  });
+
+  editor.on("connectionRemoved", (c) => {
+    if (rendering) return;
+    const from = idOf[c.output_id];
+    const to = idOf[c.input_id];
+    const i = model.edges.findIndex((e) => e.from === from && e.to === to);
+    if (i < 0) return;
+    remember();
+    const [gone] = model.edges.splice(i, 1);
+    if (selected && selected.edge === gone.id) selected = null;
+    showPanel();
+    changed();
+  });
+
+  editor.on("nodeRemoved", (df) => {
+    if (rendering) return;
+    const id = idOf[df];
+    if (!id) return;
+    remember();
+    model.nodes = model.nodes.filter((n) => n.id !== id);
+    model.edges = model.edges.filter((e) => e.from !== id && e.to !== id);
+    delete pos[id];
+    delete dfOf[id];
+    delete idOf[df];
+    selected = null;
+    showPanel();
+    changed();
+  });
+
+  editor.on("nodeSelected", (df) => {
+    selected = { node: idOf[df] };
+    showPanel();
+  });
+  editor.on("connectionSelected", (c) => {
+    const e = model.edges.find((x) => x.from === idOf[c.output_id] && x.to === idOf[c.input_id]);
+    selected = e ? { edge: e.id } : null;
+    showPanel();
+  });
+
+  // ------------------------------------------------------------------ the side panel
+  const field = (form, name) => form.querySelector(`[name="${name}"]`);
+  const requirementText = (c) => (c.field ? `field:${c.field}` : `step:${c.step}`);
+
+  function showPanel() {
+    const node = selected && selected.node && model.nodes.find((n) => n.id === selected.node);
+    const edge = selected && selected.edge && model.edges.find((e) => e.id === selected.edge);
+    nodeForm.hidden = !node;
+    edgeForm.hidden = !edge;
+    hint.hidden = Boolean(node || edge);
+    if (node) {
+      field(nodeForm, "name").value = node.name;
+      const stage = node.kind === "stage";
+      nodeForm.querySelector(".stage-only").hidden = !stage;
+      if (stage) {
+        field(nodeForm, "goal").value = node.goal || "";
+        field(nodeForm, "steps").value = (node.steps || []).map((s) => s.name).join("\n");
+        field(nodeForm, "tools").value = (node.tools || [])
+          .map((t) => (t.link ? `${t.name} | ${t.link}` : t.name))
+          .join("\n");
+        field(nodeForm, "criteria").value = (node.exit_criteria || [])
+          .map((c) => `${c.gate} ${requirementText(c)} ${c.label || ""}`.trim())
+          .join("\n");
+        field(nodeForm, "probability").value = node.probability;
+        field(nodeForm, "sla_days").value = node.sla_days;
+      }
+      setCriteriaError("");
+    }
+    if (edge) field(edgeForm, "label").value = edge.label;
+  }
+
+  function setCriteriaError(message) {
+    const p = nodeForm.querySelector('[data-field="criteria"]');
+    p.textContent = message;
+    p.hidden = !message;
+  }
+
+  const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+
+  function parseSteps(text, old) {
+    const taken = new Set(old.map((s) => s.id));
+    return lines(text).map((name) => {
+      const same = old.find((s) => s.name === name);
+      if (same) return same;
+      const id = unique("step_", taken);
+      taken.add(id);
+      return { id, name };
+    });
+  }
+
+  function parseTools(text, old) {
+    return lines(text).map((line) => {
+      const [name, link] = line.split("|").map((x) => x.trim());
+      const tool = { name };
+      if (link) tool.link = link;
+      const same = old.find((t) => t.name === name);
+      if (same && same.template) tool.template = same.template;
+      return tool;
+    });
+  }
+
+  /** `hard field:amount message` / `soft step:check_fit message`; null for a line not understood. */
+  function parseCriteria(text, old) {
+    const taken = new Set(old.map((c) => c.id));
+    const out = [];
+    for (const line of lines(text)) {
+      const m = /^(hard|soft)\s+(field|step):(\S+)\s*(.*)$/.exec(line);
+      if (!m) return { error: `${T.bad_line}: ${line}` };
+      const [, gate, what, target, label] = m;
+      const same = old.find((c) => c[what] === target);
+      const id = same ? same.id : unique("c_", taken);
+      taken.add(id);
+      out.push({ id, [what]: target, gate, label });
+    }
+    return { criteria: out };
+  }
+
+  nodeForm.addEventListener("change", (event) => {
+    const node = selected && model.nodes.find((n) => n.id === selected.node);
+    if (!node) return;
+    const name = event.target.name;
+    const value = event.target.value;
+    let criteria = null;
+    if (name === "criteria") {
+      const parsed = parseCriteria(value, node.exit_criteria || []);
+      if (parsed.error) {
+        setCriteriaError(parsed.error);
+        return;
+      }
+      criteria = parsed.criteria;
+      setCriteriaError("");
+    }
+    remember();
+    if (name === "name") {
+      node.name = value;
+      const el = nodeEl(node.id);
+      if (el) el.querySelector(".sf-name").textContent = value;
+    } else if (name === "goal") node.goal = value;
+    else if (name === "steps") node.steps = parseSteps(value, node.steps || []);
+    else if (name === "tools") node.tools = parseTools(value, node.tools || []);
+    else if (name === "criteria") node.exit_criteria = criteria;
+    else if (name === "probability") node.probability = Math.max(0, Math.min(255, Number(value) || 0));
+    else if (name === "sla_days") node.sla_days = Math.max(0, Number(value) || 0);
+    changed();
+  });
+
+  edgeForm.addEventListener("change", (event) => {
+    const edge = selected && model.edges.find((e) => e.id === selected.edge);
+    if (!edge || event.target.name !== "label") return;
+    remember();
+    edge.label = event.target.value;
+    labelEdges();
+    changed();
+  });
+
+  button("delete").addEventListener("click", () => {
+    if (selected && selected.node) editor.removeNodeId(`node-${dfOf[selected.node]}`);
+  });
+  button("delete-edge").addEventListener("click", () => {
+    const edge = selected && model.edges.find((e) => e.id === selected.edge);
+    if (edge) editor.removeSingleConnection(dfOf[edge.from], dfOf[edge.to], "output_1", "input_1");
+  });
+
+  // ------------------------------------------------------------------ the server's word
+  async function call(method, url, body) {
+    const res = await fetch(url, {
+      method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": window.salesflowCsrf() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    const text = await res.text();
+    let json = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch (_) {
+      json = null;
+    }
+    return { ok: res.ok, status: res.status, json };
+  }
+
+  let timer = null;
+  function changed() {
+    updateButtons();
+    clearTimeout(timer);
+    timer = setTimeout(validate, 250);
+  }
+
+  async function validate() {
+    const r = await call("POST", "/api/v1/processes/validate", model);
+    if (r.ok && r.json) {
+      issues = r.json.issues || [];
+    } else if (r.json && Array.isArray(r.json.issues)) {
+      issues = r.json.issues;
+    } else if (r.json && r.json.detail) {
+      issues = [{ code: "", message: r.json.detail }];
+    }
+    showIssues();
+  }
+
+  const nameOf = (id) => {
+    const n = model.nodes.find((x) => x.id === id);
+    return n ? n.name : id;
+  };
+  const message = (i) => issueText[i.code] || i.message;
+
+  function showIssues() {
+    root.querySelectorAll(".drawflow-node.invalid").forEach((el) => {
+      el.classList.remove("invalid");
+      el.querySelector(".sf-problem").textContent = "";
+    });
+    root.querySelectorAll("svg.connection.invalid").forEach((el) => el.classList.remove("invalid"));
+    issueList.replaceChildren();
+    for (const i of issues) {
+      const li = document.createElement("li");
+      if (i.node) {
+        li.dataset.node = i.node;
+        li.textContent = `${nameOf(i.node)}: ${message(i)}`;
+        const el = dfOf[i.node] !== undefined ? nodeEl(i.node) : null;
+        if (el) {
+          el.classList.add("invalid");
+          el.querySelector(".sf-problem").textContent = message(i);
+        }
+      } else if (i.edge) {
+        li.dataset.edge = i.edge;
+        const e = model.edges.find((x) => x.id === i.edge);
+        li.textContent = `${e ? `${nameOf(e.from)} → ${nameOf(e.to)}` : i.edge}: ${message(i)}`;
+        const el = e && edgeEl(e);
+        if (el) el.classList.add("invalid");
+      } else {
+        li.textContent = message(i);
+      }
+      issueList.appendChild(li);
+    }
+    root.dataset.valid = issues.length === 0 ? "true" : "false";
+    status(issues.length === 0 ? T.valid : `${T.problems}: ${issues.length}`, issues.length === 0 ? "ok" : "bad");
+  }
+
+  function status(text, kind) {
+    statusLine.textContent = text;
+    statusLine.dataset.kind = kind;
+  }
+
+  async function save() {
+    const r = await call("PUT", versionUrl, model);
+    if (r.ok) {
+      status(T.saved, "ok");
+      root.dataset.saved = "true";
+      return true;
+    }
+    if (r.json && Array.isArray(r.json.issues) && r.json.issues.length) {
+      issues = r.json.issues;
+      showIssues();
+    }
+    const detail = r.json && (r.json.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
+    status(`${T.not_saved}${detail ? ` (${detail})` : r.json && r.json.detail ? ` (${r.json.detail})` : ""}`, "bad");
+    return false;
+  }
+
+  async function publish() {
+    if (!(await save())) return;
+    const r = await call("POST", `${versionUrl}/publish`);
+    if (r.ok) {
+      status(T.published, "ok");
+      window.location.assign(`/processes/${root.dataset.process}/versions/${root.dataset.version}`);
+    } else {
+      if (r.json && Array.isArray(r.json.issues)) {
+        issues = r.json.issues;
+        showIssues();
+      }
+      status(`${T.not_saved}${r.json && r.json.detail ? ` (${r.json.detail})` : ""}`, "bad");
+    }
+  }
+
+  async function autoLayout() {
+    const r = await call("POST", "/api/v1/processes/layout", model);
+    if (!r.ok || !r.json) return;
+    remember();
+    for (const [id, box] of Object.entries(r.json.nodes)) pos[id] = { x: box.x, y: box.y, w: box.width };
+    render();
+  }
+
+  button("add-stage").addEventListener("click", () => addNode("stage"));
+  button("add-decision").addEventListener("click", () => addNode("decision"));
+  button("undo").addEventListener("click", undo);
+  button("redo").addEventListener("click", redo);
+  button("layout").addEventListener("click", autoLayout);
+  button("save").addEventListener("click", save);
+  button("publish").addEventListener("click", publish);
+  document.addEventListener("keydown", (event) => {
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
+    if (typing || !(event.ctrlKey || event.metaKey)) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && !event.shiftKey) {
+      event.preventDefault();
+      undo();
+    } else if (key === "y" || (key === "z" && event.shiftKey)) {
+      event.preventDefault();
+      redo();
+    }
+  });
+
+  render();
+  validate();
+})();

@@ -1,0 +1,175 @@
+//! Changing a process over HTTP: editor saves refused with every problem named, the layout for
+//! the editor, retiring a version, and migrating open deals with a preview (admins only).
+
+use reqwest::{Method, StatusCode};
+use salesflow_domain::process::{Edge, Node, NodeKind, ProcessDefinition, Stage};
+use salesflow_domain::records::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{App, apps, problem_fields};
+
+/// The seed process with "方案演示" between recommendation and quotation.
+fn with_demo_stage(mut def: ProcessDefinition) -> ProcessDefinition {
+    def.nodes.push(Node {
+        id: "solution_demo".into(),
+        name: "方案演示".into(),
+        kind: NodeKind::Stage(Stage {
+            goal: "向客户演示方案".into(),
+            steps: vec![],
+            tools: vec![],
+            exit_criteria: vec![],
+            probability: 50,
+            sla_days: 5,
+        }),
+    });
+    def.edges.retain(|e| e.id != "proposal_accepted_for_quote");
+    let edge = |id: &str, from: &str, to: &str, label: &str| Edge {
+        id: id.into(),
+        from: from.into(),
+        to: to.into(),
+        label: label.into(),
+    };
+    def.edges.push(edge("to_demo", "recommendation", "solution_demo", "认可方案"));
+    def.edges.push(edge("demo_done", "solution_demo", "negotiation", "演示完成"));
+    def.edges.push(edge("demo_lost", "solution_demo", "lost", "丢单"));
+    def
+}
+
+async fn new_deal(app: &App, process: i64, title: &str) -> Value {
+    let account =
+        app.expect("account", app.post("/api/v1/accounts", json!({ "name": title })).await, StatusCode::CREATED);
+    let body = json!({ "title": title, "account_id": account["id"], "process_id": process });
+    app.expect("deal", app.post("/api/v1/deals", body).await, StatusCode::CREATED)
+}
+
+#[tokio::test]
+async fn editor_saves_that_break_the_process_are_refused_naming_the_element() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let draft = app.post(&format!("/api/v1/processes/{process}/versions"), json!({})).await;
+        let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().unwrap();
+        let url = format!("/api/v1/processes/{process}/versions/{v}");
+        let before = app.expect("read", app.get(&url).await, StatusCode::OK);
+        let template = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+
+        // A stage nothing leads into and nothing leaves: a second entry that cannot finish.
+        let mut dangling = with_demo_stage(template.clone());
+        dangling.edges.retain(|e| e.from != "solution_demo" && e.to != "solution_demo");
+        dangling.edges.push(Edge {
+            id: "back".into(),
+            from: "recommendation".into(),
+            to: "negotiation".into(),
+            label: "x".into(),
+        });
+        let (status, p) = app.call(Method::PUT, &url, Some(serde_json::to_value(&dangling).unwrap())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {p}");
+        assert_eq!(p["type"], "/api/problems/process-invalid", "[{b}]");
+        let codes: Vec<(&str, &str)> = p["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["node"] == "solution_demo")
+            .map(|i| (i["code"].as_str().unwrap(), i["node"].as_str().unwrap()))
+            .collect();
+        assert!(codes.contains(&("several_entries", "solution_demo")), "[{b}] a second entry: {p}");
+        assert!(codes.contains(&("cannot_finish", "solution_demo")), "[{b}] {p}");
+
+        // A 10,000-character name.
+        let mut long = with_demo_stage(template.clone());
+        long.nodes.last_mut().unwrap().name = "长".repeat(10_000);
+        let (status, p) = app.call(Method::PUT, &url, Some(serde_json::to_value(&long).unwrap())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+        assert!(
+            p["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "name_too_long" && i["node"] == "solution_demo"),
+            "[{b}] {p}"
+        );
+        assert_eq!(app.get(&url).await.1, before, "[{b}] nothing saved");
+
+        // Markup in a name is text: saved as typed, drawn escaped.
+        let mut markup = with_demo_stage(template.clone());
+        markup.nodes.last_mut().unwrap().name = "<script>alert(1)</script>".into();
+        let saved = app.call(Method::PUT, &url, Some(serde_json::to_value(&markup).unwrap())).await;
+        let saved = app.expect("markup saved", saved, StatusCode::OK);
+        assert_eq!(
+            saved["definition"]["nodes"].as_array().unwrap().last().unwrap()["name"],
+            "<script>alert(1)</script>"
+        );
+
+        // The editor's auto-layout: a box for every node; broken references are refused.
+        let laid = app.post("/api/v1/processes/layout", serde_json::to_value(&markup).unwrap()).await;
+        let laid = app.expect("layout", laid, StatusCode::OK);
+        assert_eq!(laid["nodes"].as_object().unwrap().len(), markup.nodes.len(), "[{b}]");
+        assert!(laid["nodes"]["solution_demo"]["width"].as_f64().unwrap() > 0.0, "[{b}]");
+        let mut broken = markup.clone();
+        broken.edges[0].to = "nowhere".into();
+        let refused = app.post("/api/v1/processes/layout", serde_json::to_value(&broken).unwrap()).await;
+        assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    }
+}
+
+#[tokio::test]
+async fn open_deals_migrate_after_a_preview_and_versions_retire() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let first = new_deal(&app, process, "华东 年度采购").await;
+        let second = new_deal(&app, process, "华南 扩容").await;
+        let template = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+        let draft = json!({ "definition": with_demo_stage(template) });
+        let v2 = app.post(&format!("/api/v1/processes/{process}/versions"), draft).await;
+        let v2 = app.expect("v2", v2, StatusCode::CREATED)["version"].as_i64().unwrap();
+        let publish = app.post(&format!("/api/v1/processes/{process}/versions/{v2}/publish"), json!({})).await;
+        app.expect("publish v2", publish, StatusCode::OK);
+
+        let preview_url = format!("/api/v1/processes/{process}/migrations/preview");
+        let req = json!({ "from_version": 1, "to_version": v2 });
+        let preview = app.expect("preview", app.post(&preview_url, req.clone()).await, StatusCode::OK);
+        assert_eq!(preview["deals"], 2, "[{b}] {preview}");
+        assert_eq!(preview["applied"], false, "[{b}]");
+        assert_eq!(preview["mapping"]["recommendation"], "recommendation", "[{b}] suggested");
+        let landing = preview["landing"].as_array().unwrap();
+        assert!(landing.iter().any(|l| l["node"] == "lead_identification" && l["deals"] == 2), "[{b}] {preview}");
+        assert!(landing.iter().any(|l| l["node"] == "solution_demo" && l["deals"] == 0), "[{b}] new stage listed");
+        assert_eq!(preview["failing"].as_array().unwrap().len(), 2, "[{b}] no contact, nothing ticked: {preview}");
+        assert_eq!(app.get(&format!("/api/v1/deals/{}", first["id"])).await.1["process_version"], 1, "[{b}]");
+
+        // Applying needs every stage named.
+        let apply_url = format!("/api/v1/processes/{process}/migrations");
+        let p = app.expect("incomplete", app.post(&apply_url, req).await, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(problem_fields(&p).contains(&"mapping.negotiation".to_string()), "[{b}] {p}");
+
+        // Only admins: a manager is refused with a problem.
+        let manager = app.person(Role::Manager).await;
+        let mapping = preview["mapping"].clone();
+        let full = json!({ "from_version": 1, "to_version": v2, "mapping": mapping });
+        let (status, p) = app.call_as(&manager.token, Method::POST, &apply_url, Some(full.clone())).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "[{b}] {p}");
+
+        let done = app.expect("apply", app.post(&apply_url, full).await, StatusCode::OK);
+        assert_eq!((done["deals"].as_i64(), done["applied"].as_bool()), (Some(2), Some(true)), "[{b}]");
+        for deal in [&first, &second] {
+            let now = app.get(&format!("/api/v1/deals/{}", deal["id"])).await.1;
+            assert_eq!(now["process_version"], v2, "[{b}]");
+            let events = app.get(&format!("/api/v1/deals/{}/events", deal["id"])).await.1;
+            let last = events["items"].as_array().or(events.as_array()).unwrap().last().unwrap().clone();
+            assert_eq!(
+                (last["kind"].as_str(), last["process_version"].as_i64()),
+                (Some("migrated"), Some(v2)),
+                "[{b}]"
+            );
+        }
+
+        // Retired: no new deal enters version 1; retiring twice is a conflict.
+        let retire = format!("/api/v1/processes/{process}/versions/1/retire");
+        let retired = app.expect("retire", app.post(&retire, json!({})).await, StatusCode::OK);
+        assert_eq!(retired["status"], "retired", "[{b}]");
+        app.expect("again", app.post(&retire, json!({})).await, StatusCode::CONFLICT);
+        let third = new_deal(&app, process, "西南 新项目").await;
+        assert_eq!(third["process_version"], v2, "[{b}]");
+    }
+}
