@@ -103,9 +103,32 @@
       editor.addConnection(dfOf[e.from], dfOf[e.to], "output_1", "input_1");
     }
     rendering = false;
+    fit();
     labelEdges();
     showIssues();
     showPanel();
+  }
+
+  /** Zooms out (never in) so that the whole drawing fits the canvas. */
+  function fit() {
+    const canvas = document.getElementById("flow-canvas");
+    let right = 0;
+    let bottom = 0;
+    for (const id of Object.keys(dfOf)) {
+      const info = editor.getNodeFromId(dfOf[id]);
+      const el = nodeEl(id);
+      right = Math.max(right, info.pos_x + (el ? el.offsetWidth : 160));
+      bottom = Math.max(bottom, info.pos_y + (el ? el.offsetHeight : 60));
+    }
+    const zoom = Math.max(0.5, Math.min(1, (canvas.clientWidth - 20) / right, (canvas.clientHeight - 20) / bottom));
+    editor.zoom = zoom;
+    editor.canvas_x = 0;
+    editor.canvas_y = 0;
+    editor.zoom_refresh();
+    // Scaling happens around the canvas centre; move the drawing back to the top-left corner.
+    editor.canvas_x = -(canvas.clientWidth * (1 - zoom)) / 2;
+    editor.canvas_y = -(canvas.clientHeight * (1 - zoom)) / 2;
+    editor.zoom_refresh();
   }
 
   /** Each line's label at its middle, and its edge id on the line for tests and styles. */
@@ -119,6 +142,16 @@
         text = document.createElementNS("http://www.w3.org/2000/svg", "text");
         text.setAttribute("class", "sf-label");
         text.setAttribute("text-anchor", "middle");
+        // A label is easier to hit than a thin line: clicking it selects the line.
+        text.addEventListener("click", (event) => {
+          event.stopPropagation();
+          root.querySelectorAll("svg.connection .main-path.selected").forEach((p) => p.classList.remove("selected"));
+          const line = svg.querySelector("path.main-path");
+          if (line) line.classList.add("selected");
+          selected = { edge: e.id };
+          showPanel();
+        });
+        text.addEventListener("mousedown", (event) => event.stopPropagation());
         svg.appendChild(text);
       }
       text.textContent = e.label;
@@ -142,7 +175,9 @@
   function freeSpot() {
     const ys = Object.values(pos).map((p) => p.y);
     const canvas = document.getElementById("flow-canvas");
-    return { x: Math.max(40, canvas.clientWidth / 2 - 80), y: (ys.length ? Math.max(...ys) : 0) + 110 };
+    const below = (ys.length ? Math.max(...ys) : 0) + 110;
+    const visible = (canvas.clientHeight - 90) / editor.zoom;
+    return { x: Math.max(40, canvas.clientWidth / 2 / editor.zoom - 80), y: Math.min(below, visible) };
   }
 
   function addNode(kind) {
@@ -372,8 +407,11 @@
     timer = setTimeout(validate, 250);
   }
 
+  let asked = 0;
   async function validate() {
+    const mine = ++asked;
     const r = await call("POST", "/api/v1/processes/validate", model);
+    if (mine !== asked) return; // a later change is being checked: this answer is stale
     if (r.ok && r.json) {
       issues = r.json.issues || [];
     } else if (r.json && Array.isArray(r.json.issues)) {
@@ -397,7 +435,11 @@
     });
     root.querySelectorAll("svg.connection.invalid").forEach((el) => el.classList.remove("invalid"));
     issueList.replaceChildren();
+    const listed = new Set();
     for (const i of issues) {
+      const key = `${i.node || ""}|${i.edge || ""}|${message(i)}`;
+      if (listed.has(key)) continue;
+      listed.add(key);
       const li = document.createElement("li");
       if (i.node) {
         li.dataset.node = i.node;
@@ -419,7 +461,7 @@
       issueList.appendChild(li);
     }
     root.dataset.valid = issues.length === 0 ? "true" : "false";
-    status(issues.length === 0 ? T.valid : `${T.problems}: ${issues.length}`, issues.length === 0 ? "ok" : "bad");
+    status(issues.length === 0 ? T.valid : `${T.problems}: ${listed.size}`, issues.length === 0 ? "ok" : "bad");
   }
 
   function status(text, kind) {
@@ -475,7 +517,15 @@
   button("publish").addEventListener("click", publish);
   document.addEventListener("keydown", (event) => {
     const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
-    if (typing || !(event.ctrlKey || event.metaKey)) return;
+    if (typing) return;
+    if (event.key === "Delete" && selected) {
+      // drawflow only hears keys while its canvas has the focus.
+      event.preventDefault();
+      if (selected.node) button("delete").click();
+      else button("delete-edge").click();
+      return;
+    }
+    if (!(event.ctrlKey || event.metaKey)) return;
     const key = event.key.toLowerCase();
     if (key === "z" && !event.shiftKey) {
       event.preventDefault();

@@ -1,0 +1,352 @@
+// The flowchart editor driven in Chromium like an admin: on the seed process, start a new draft,
+// add a stage "方案演示" between recommendation and quotation, connect it — the server's
+// validation marks it while it is dangling — fix it, publish, migrate the open deals after
+// looking at the preview, and find the new stage in a deal's flowchart. Then the same edit on
+// the English seed process ("Solution demo") with the pages in English.
+//
+//   node tests/browser/editor.mjs <base url> <password> <artefact dir>
+//
+// The base URL is a running `salesflow serve` over `salesflow demo` data, the password the one
+// `salesflow demo` printed. Screenshots: editor-dangling-zh.png, editor-zh.png, flowchart-zh.png,
+// migrate-zh.png, deal-flowchart-zh.png, editor-dangling-en.png, editor-en.png,
+// flowchart-en.png (failure-<step>.png when a step fails). Exit code 0 on success, 1 with a
+// message naming the failed step. Run by crates/salesflow/tests/cli.rs.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const [base, password, artefacts] = process.argv.slice(2);
+if (!base || !password || !artefacts) {
+  console.error('usage: node editor.mjs <base url> <password> <artefact dir>');
+  process.exit(2);
+}
+mkdirSync(artefacts, { recursive: true });
+
+const ADMIN = 'admin@salesflow.example.com';
+const TIMEOUT = 15_000;
+const problems = [];
+let currentStep = 'start';
+let stepNumber = 0;
+
+const log = (...args) => console.log(...args);
+const fail = (message) => {
+  throw new Error(message);
+};
+
+async function step(name, body) {
+  currentStep = name;
+  stepNumber += 1;
+  const started = Date.now();
+  log(`▶ ${name}`);
+  try {
+    await body();
+  } catch (e) {
+    throw new Error(`step "${name}" failed: ${e.message}`);
+  }
+  log(`  ok (${Date.now() - started} ms)`);
+}
+
+async function until(what, probe, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) fail(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+async function goto(page, url) {
+  const res = await page.goto(new URL(url, base).href, { waitUntil: 'load' });
+  if (!res) fail(`no response for ${url}`);
+  if (res.status() >= 400) fail(`GET ${url} answered ${res.status()}`);
+  return res;
+}
+
+const path = (page) => new URL(page.url()).pathname;
+
+/** Clicks something that navigates (a form post or a link) and waits for the new page. */
+async function navigate(page, action) {
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), action()]);
+}
+
+async function api(page, url) {
+  return page.evaluate(async (u) => {
+    const r = await fetch(u, { credentials: 'same-origin' });
+    return { status: r.status, json: await r.json() };
+  }, url);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The editor
+
+const node = (id) => `#flow-editor .drawflow-node[data-node="${id}"]`;
+const editorRoot = '#flow-editor';
+
+async function center(page, selector) {
+  const box = await page.locator(selector).first().boundingBox();
+  if (!box) fail(`${selector} is not on screen`);
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Drags from one node's output dot to another's input dot, as a user connects two nodes. */
+async function connect(page, from, to) {
+  await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+  const a = await center(page, `${node(from)} .output_1`);
+  const b = await center(page, `${node(to)} .input_1`);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x, b.y, { steps: 5 });
+  await page.mouse.up();
+  await until(`a line from ${from} to ${to}`, () =>
+    page.evaluate(([f, t]) => {
+      const df = (id) => document.querySelector(`#flow-editor .drawflow-node[data-node="${id}"]`).id.replace('node-', '');
+      return Boolean(document.querySelector(`svg.connection.node_out_node-${df(f)}.node_in_node-${df(t)}`));
+    }, [from, to]),
+  );
+}
+
+/**
+ * Selects the line between two nodes — a click on the line where no other line covers it, else
+ * on its label — and deletes it with the Delete key.
+ */
+async function deleteLine(page, from, to) {
+  await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+  const selector = await page.evaluate(([f, t]) => {
+    const df = (id) => document.querySelector(`#flow-editor .drawflow-node[data-node="${id}"]`).id.replace('node-', '');
+    return `svg.connection.node_out_node-${df(f)}.node_in_node-${df(t)}`;
+  }, [from, to]);
+  const point = await page.evaluate((sel) => {
+    const path = document.querySelector(`${sel} path.main-path`);
+    if (!path) return null;
+    const m = path.getScreenCTM();
+    for (const t of [0.5, 0.4, 0.6, 0.3, 0.7]) {
+      const p = path.getPointAtLength(path.getTotalLength() * t);
+      const at = { x: p.x * m.a + p.y * m.c + m.e, y: p.x * m.b + p.y * m.d + m.f };
+      if (document.elementFromPoint(at.x, at.y) === path) return at;
+    }
+    return null;
+  }, selector);
+  if (point) await page.mouse.click(point.x, point.y);
+  else await page.locator(`${selector} text.sf-label`).dispatchEvent('click');
+  await until('the line selected', async () => !(await page.locator('[data-testid="edge-form"]').isHidden()));
+  await page.keyboard.press('Delete');
+  await until(`the line from ${from} to ${to} to go`, async () => (await page.locator(selector).count()) === 0);
+}
+
+async function valid(page) {
+  return page.locator(editorRoot).getAttribute('data-valid');
+}
+
+/**
+ * On the process with `key`: a new draft, a stage named `stageName` between recommendation and
+ * negotiation (quotation), the dangling error seen and fixed, then published. Returns
+ * { processId, version }.
+ */
+async function addStageAndPublish(page, key, stageName, suffix) {
+  let processId;
+  await step(`open a new draft of ${key} in the editor`, async () => {
+    const list = await api(page, '/api/v1/processes');
+    const p = list.json.items.find((x) => x.key === key);
+    if (!p) fail(`no process with key ${key}`);
+    processId = p.id;
+    await goto(page, `/processes/${processId}/versions/${p.published_version}`);
+    await navigate(page, () => page.locator('[data-testid="new-draft"]').click());
+    if (!/\/versions\/\d+\/edit$/.test(path(page))) fail(`not in the editor: ${path(page)}`);
+    await page.locator(node('recommendation')).waitFor();
+    await until('the seed draft to validate', async () => (await valid(page)) === 'true');
+  });
+  const version = Number(path(page).split('/')[4]);
+  let stageId;
+  await step(`add the stage "${stageName}" and connect recommendation to it`, async () => {
+    const before = await page.locator('#flow-editor .drawflow-node').count();
+    await page.locator('[data-action="add-stage"]').click();
+    await until('a new node', async () => (await page.locator('#flow-editor .drawflow-node').count()) === before + 1);
+    stageId = await page.locator('#flow-editor .drawflow-node').last().getAttribute('data-node');
+    const name = page.locator('[data-testid="node-name"]');
+    await name.fill(stageName);
+    await name.press('Tab');
+    await until('the new name on the node', async () =>
+      (await page.locator(`${node(stageId)} .sf-name`).textContent()) === stageName,
+    );
+    await page.locator('#flow-editor textarea[name="goal"]').fill(suffix === 'zh' ? '向客户演示方案并确认价值' : 'Show the customer the solution working');
+    await page.locator('#flow-editor textarea[name="goal"]').press('Tab');
+    await page.locator('#flow-editor textarea[name="steps"]').fill(suffix === 'zh' ? '准备演示环境\n现场演示' : 'Prepare the demo\nRun the demo');
+    await page.locator('#flow-editor textarea[name="steps"]').press('Tab');
+    await connect(page, 'recommendation', stageId);
+  });
+  await step('the dangling stage is marked by the server’s validation', async () => {
+    // Connected from recommendation, it is no second entry any more, but leads nowhere.
+    await until('only the new stage marked invalid', async () =>
+      (await page.locator(`${node(stageId)}.invalid`).count()) === 1 &&
+      (await page.locator('#flow-editor .drawflow-node.invalid').count()) === 1,
+    );
+    const problem = await page.locator(`${node(stageId)} .sf-problem`).textContent();
+    if (!problem.trim()) fail('no problem text on the node');
+    await until('the issue listed beside the canvas', async () =>
+      (await page.locator(`[data-testid="issues"] li[data-node="${stageId}"]`).count()) > 0,
+    );
+    if ((await valid(page)) !== 'false') fail('the editor says the process is valid');
+    await page.screenshot({ path: join(artefacts, `editor-dangling-${suffix}.png`), fullPage: true });
+    log(`  problem shown: ${problem}`);
+  });
+  await step('undo removes the line, redo brings it back', async () => {
+    const lines = () => page.locator('#flow-editor svg.connection').count();
+    const n = await lines();
+    await page.locator('[data-action="undo"]').click();
+    await until('one line fewer after undo', async () => (await lines()) === n - 1);
+    await page.locator('[data-action="redo"]').click();
+    await until('the line back after redo', async () => (await lines()) === n);
+    const name = await page.locator(`${node(stageId)} .sf-name`).textContent();
+    if (name !== stageName) fail(`after undo/redo the stage is named ${name}`);
+  });
+  await step('connect it to quotation, drop the direct line: valid again', async () => {
+    await connect(page, stageId, 'negotiation');
+    await deleteLine(page, 'recommendation', 'negotiation');
+    await until('the process to be valid', async () => (await valid(page)) === 'true');
+    await page.locator('[data-action="layout"]').click();
+    await page.waitForTimeout(500);
+    await page.locator(node(stageId)).click();
+    await page.screenshot({ path: join(artefacts, `editor-${suffix}.png`), fullPage: true });
+  });
+  await step('publish and see the new stage in the rendered flowchart', async () => {
+    await navigate(page, () => page.locator('[data-action="publish"]').click());
+    if (path(page) !== `/processes/${processId}/versions/${version}`) fail(`after publishing: ${path(page)}`);
+    const status = await page.locator('[data-testid="version-status"]').getAttribute('data-status');
+    if (status !== 'published') fail(`the version is ${status}`);
+    const figure = page.locator('figure[data-testid="flowchart"]');
+    await until('the stage in the SVG', async () => (await figure.locator(`g[data-flow-node="${stageId}"]`).count()) === 1);
+    const text = await figure.locator(`g[data-flow-node="${stageId}"]`).textContent();
+    if (!text.includes(stageName)) fail(`the SVG node says ${text}`);
+    // The whole drawing (the page scrolls it sideways inside its card).
+    await figure.evaluate((el) => {
+      el.style.overflow = 'visible';
+      el.style.width = 'max-content';
+    });
+    await figure.locator('svg').first().screenshot({ path: join(artefacts, `flowchart-${suffix}.png`) });
+  });
+  return { processId, version, stageId };
+}
+
+async function scenario(page) {
+  await step('sign in as the admin', async () => {
+    await goto(page, '/login');
+    await page.locator('input[name="email"]').fill(ADMIN);
+    await page.locator('input[name="password"]').fill(password);
+    await navigate(page, () => page.locator('button[type="submit"]').click());
+    if (path(page) === '/login') fail('still on /login');
+  });
+
+  const zh = await addStageAndPublish(page, 'seed-five-stage.zh-CN', '方案演示', 'zh');
+
+  let moved;
+  await step('preview the migration of the open deals, then apply it', async () => {
+    await navigate(page, () => page.locator('[data-testid="migrate-link"]').click());
+    if (path(page) !== `/processes/${zh.processId}/migrate`) fail(`not on the migration page: ${path(page)}`);
+    const chosen = await page.locator('select[name="map.recommendation"]').inputValue();
+    if (chosen !== 'recommendation') fail(`recommendation is mapped to ${chosen}`);
+    const count = Number(await page.locator('[data-testid="deal-count"]').textContent());
+    if (!(count > 0)) fail('no open deals to migrate in the demo data');
+    const landed = await page.locator('[data-testid="landing-count"]').allTextContents();
+    if (landed.map(Number).reduce((a, b) => a + b, 0) !== count) fail(`landing ${landed} does not add up to ${count}`);
+    await page.screenshot({ path: join(artefacts, 'migrate-zh.png'), fullPage: true });
+    await navigate(page, () => page.locator('[data-testid="apply"]').click());
+    await page.locator('[data-testid="migration-applied"]').waitFor();
+    moved = count;
+    log(`  migrated ${count} open deals`);
+  });
+
+  await step('a migrated deal shows the new flowchart', async () => {
+    const deals = await api(page, `/api/v1/deals?process=${zh.processId}&status=open&limit=5`);
+    const deal = deals.json.items.find((d) => d.process_version === zh.version);
+    if (!deal) fail(`no open deal on version ${zh.version} after migrating ${moved}`);
+    await goto(page, `/deals/${deal.id}`);
+    const figure = page.locator(`g[data-flow-node="${zh.stageId}"]`);
+    await until('the new stage in the deal’s flowchart', async () => (await figure.count()) === 1);
+    const flow = page.locator('figure').filter({ has: figure }).first();
+    await flow.evaluate((el) => {
+      const details = el.closest('details');
+      if (details) details.open = true;
+    });
+    const events = await api(page, `/api/v1/deals/${deal.id}/events`);
+    const last = events.json.items[events.json.items.length - 1];
+    if (last.kind !== 'migrated') fail(`the deal's last event is ${last.kind}`);
+    await page.screenshot({ path: join(artefacts, 'deal-flowchart-zh.png'), fullPage: true });
+  });
+
+  await step('switch to English', async () => {
+    const button = page.locator('form[data-testid="locale-switch"] button[name="locale"][value="en"]');
+    await navigate(page, () => button.click());
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    if (lang !== 'en') fail(`<html lang> is ${lang}`);
+  });
+
+  await addStageAndPublish(page, 'seed-five-stage.en', 'Solution demo', 'en');
+  await step('the editor spoke English', async () => {
+    const label = await page.locator('[data-testid="version-actions"]').textContent();
+    if (!/[A-Za-z]{3,}/.test(label)) fail(`the version actions are not English: ${label}`);
+  });
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+let code = 0;
+const context = await browser.newContext({
+  viewport: { width: 1600, height: 1000 },
+  locale: 'zh-CN',
+  timezoneId: 'Asia/Shanghai',
+});
+context.setDefaultTimeout(TIMEOUT);
+const page = await context.newPage();
+page.on('console', (msg) => {
+  if (msg.type() !== 'error') return;
+  const text = msg.text();
+  if (text.startsWith('Failed to load resource')) return;
+  log(`  [console] ${text}`);
+  if (/Content Security Policy/i.test(text)) problems.push(`CSP violation on ${path(page)}: ${text}`);
+});
+page.on('pageerror', (e) => {
+  log(`  [page error] ${e.message}`);
+  problems.push(`uncaught script error on ${path(page)}: ${e.message}`);
+});
+page.on('response', (r) => {
+  if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
+});
+try {
+  await scenario(page);
+  if (problems.length) {
+    currentStep = 'no script errors or CSP violations';
+    fail(`the pages raised ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
+  }
+  log(`✔ editor scenario passed; screenshots in ${artefacts}`);
+} catch (e) {
+  code = 1;
+  const words = currentStep.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
+  const shot = join(artefacts, `failure-editor-${String(stepNumber).padStart(2, '0')}-${words || 'step'}.png`);
+  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+  console.error(`✘ ${e.message}`);
+  console.error(`  at ${page.url()}`);
+  console.error(`  screenshot: ${shot}`);
+  if (problems.length) console.error(`  also: ${problems.join('; ')}`);
+} finally {
+  await context.close().catch(() => {});
+  await browser.close().catch(() => {});
+}
+process.exit(code);
