@@ -17,7 +17,6 @@ use serde::Serialize;
 
 use super::path_id;
 use crate::AppState;
-use crate::i18n::crm::Crm;
 use crate::pages::{Chrome, Ctx, error_page, render};
 use crate::routes::Routes;
 
@@ -262,7 +261,6 @@ fn ids(id: &str, v: &str) -> Result<(ProcessId, i32), Error> {
 #[template(path = "process_editor.html")]
 struct EditorPage<'a> {
     chrome: Chrome<'a>,
-    t: &'static Crm,
     e: &'static EditorTexts,
     id: i64,
     version: i32,
@@ -298,7 +296,6 @@ async fn editor(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(String
         .collect();
     render(&EditorPage {
         chrome: ctx.chrome("processes"),
-        t: ctx.t.crm,
         e,
         id: id.0,
         version: v,
@@ -362,7 +359,6 @@ struct FailingRow {
 #[template(path = "process_migrate.html")]
 struct MigratePage<'a> {
     chrome: Chrome<'a>,
-    t: &'static Crm,
     e: &'static EditorTexts,
     id: i64,
     name: String,
@@ -436,7 +432,6 @@ async fn migration_view(ctx: &Ctx, s: &AppState, id: &str, fields: &[(String, St
         .or_else(|| versions.iter().filter(live).filter(|v| v.version != to_v.version).max_by_key(|v| v.version));
     let mut page = MigratePage {
         chrome: ctx.chrome("processes"),
-        t: ctx.t.crm,
         e,
         id: id.0,
         name: to_v.definition.name.clone(),
