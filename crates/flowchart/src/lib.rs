@@ -7,6 +7,7 @@ pub mod bpmn;
 pub mod drawio;
 pub mod layout;
 pub mod mermaid;
+pub mod png;
 pub mod svg;
 mod text;
 

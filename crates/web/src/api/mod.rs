@@ -81,6 +81,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/processes/{id}/migrations", processes::migrate)
         .post("/api/v1/processes/layout", processes::layout)
         .get("/api/v1/processes/{id}/versions/{version}/diagram.svg", processes::diagram_svg)
+        .get("/api/v1/processes/{id}/versions/{version}/diagram.png", processes::diagram_png)
         .get("/api/v1/processes/{id}/versions/{version}/flowchart.mmd", processes::flowchart_mermaid)
         .get("/api/v1/processes/{id}/versions/{version}/flowchart.drawio", processes::flowchart_drawio)
         .get("/api/v1/processes/{id}/versions/{version}/flowchart.bpmn", processes::flowchart_bpmn)
@@ -184,7 +185,7 @@ impl utoipa::Modify for SecurityAddon {
         processes::list, processes::create, processes::validate, processes::get, processes::version,
         processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
-        processes::import_bpmn, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
+        processes::import_bpmn, processes::diagram_png, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),

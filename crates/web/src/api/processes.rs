@@ -336,6 +336,37 @@ pub async fn diagram_svg(
     Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg))
 }
 
+/// The system's fonts, loaded once (Chinese text needs a CJK font such as fonts-wqy-microhei).
+fn fonts() -> Arc<salesflow_flowchart::png::fontdb::Database> {
+    static FONTS: std::sync::OnceLock<Arc<salesflow_flowchart::png::fontdb::Database>> = std::sync::OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = salesflow_flowchart::png::fontdb::Database::new();
+            db.load_system_fonts();
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// The version's flowchart as a PNG image (twice the SVG's size), rasterised on the server with
+/// the system's fonts.
+#[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/diagram.png", tag = "processes",
+    params(("id" = i64, Path), ("version" = i32, Path)),
+    responses((status = 200, content_type = "image/png", body = Vec<u8>), (status = 404, body = Problem)))]
+pub async fn diagram_png(
+    _c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, v)): ApiPath<(i64, i32)>,
+) -> ApiResult<impl IntoResponse> {
+    let (version, layout) = laid_out(&s, id, v).await?;
+    let svg = salesflow_flowchart::svg::render(&version.definition, &layout, &Default::default());
+    let png = tokio::task::spawn_blocking(move || salesflow_flowchart::png::from_svg(&svg, fonts()))
+        .await
+        .map_err(|e| Error::Storage(format!("rendering the PNG: {e}")))?
+        .map_err(Error::Storage)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png))
+}
+
 /// The version's flowchart as Mermaid (`flowchart LR`), for Markdown documents and wikis.
 #[utoipa::path(get, path = "/api/v1/processes/{id}/versions/{version}/flowchart.mmd", tag = "processes",
     params(("id" = i64, Path), ("version" = i32, Path)),

@@ -84,6 +84,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         (
             "GET",
             "/api/v1/processes/{id}/versions/{version}/diagram.svg"
+            | "/api/v1/processes/{id}/versions/{version}/diagram.png"
             | "/api/v1/processes/{id}/versions/{version}/flowchart.mmd"
             | "/api/v1/processes/{id}/versions/{version}/flowchart.drawio"
             | "/api/v1/processes/{id}/versions/{version}/flowchart.bpmn",

@@ -173,3 +173,24 @@ async fn open_deals_migrate_after_a_preview_and_versions_retire() {
         assert_eq!(third["process_version"], v2, "[{b}]");
     }
 }
+
+#[tokio::test]
+async fn the_flowchart_comes_as_png_without_a_browser() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let base = format!("{}/api/v1/processes/{process}/versions/1", app.base);
+        let svg = app.http.get(format!("{base}/diagram.svg")).bearer_auth(&app.token).send().await.unwrap();
+        let svg = svg.text().await.unwrap();
+        let width: f64 = svg.split("width=\"").nth(1).and_then(|w| w.split('"').next()).unwrap().parse().unwrap();
+        let res = app.http.get(format!("{base}/diagram.png")).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "[{b}]");
+        assert_eq!(res.headers()["content-type"], "image/png", "[{b}]");
+        let png = res.bytes().await.unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "[{b}]");
+        let png_width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert_eq!(png_width, (width as f32 * salesflow_flowchart::png::SCALE).ceil() as u32, "[{b}]");
+        let missing = app.http.get(format!("{}/api/v1/processes/{process}/versions/9/diagram.png", app.base));
+        assert_eq!(missing.bearer_auth(&app.token).send().await.unwrap().status(), StatusCode::NOT_FOUND, "[{b}]");
+    }
+}
