@@ -98,8 +98,10 @@ async function center(page, selector) {
 /** Drags from one node's output dot to another's input dot, as a user connects two nodes. */
 async function connect(page, from, to) {
   await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+  // Problems shown on a node change its height: let the last check land before aiming.
+  await until('the server check to finish', async () => (await page.locator(editorRoot).getAttribute('data-checking')) !== 'true');
   const a = await center(page, `${node(from)} .output_1`);
-  const b = await center(page, `${node(to)} .input_1`);
+  const b = await center(page, `${node(to)} .sf-name`);
   await page.mouse.move(a.x, a.y);
   await page.mouse.down();
   await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });

@@ -24,6 +24,8 @@
 
   const editor = new window.Drawflow(document.getElementById("flow-canvas"));
   editor.reroute = false;
+  // A line dropped anywhere on a node connects to it (its input dot is small).
+  editor.force_first_input = true;
   editor.start();
 
   let dfOf = {}; // model node id → drawflow id
@@ -404,6 +406,7 @@
   function changed() {
     updateButtons();
     clearTimeout(timer);
+    root.dataset.checking = "true";
     timer = setTimeout(validate, 250);
   }
 
@@ -412,6 +415,7 @@
     const mine = ++asked;
     const r = await call("POST", "/api/v1/processes/validate", model);
     if (mine !== asked) return; // a later change is being checked: this answer is stale
+    root.dataset.checking = "false";
     if (r.ok && r.json) {
       issues = r.json.issues || [];
     } else if (r.json && Array.isArray(r.json.issues)) {
