@@ -215,7 +215,9 @@
     if (!from || !to || model.edges.some((e) => e.from === from && e.to === to)) return;
     remember();
     const target = model.nodes.find((n) => n.id === to);
-    const id = unique(`${from}_to_${to}`.replace(/[^A-Za-z0-9_]/g, "_") + "_", new Set(model.edges.map((e) => e.id)));
+    // Ids are at most 64 letters, digits, `_` or `-`.
+    const prefix = `${from}_to_${to}`.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 56);
+    const id = unique(`${prefix}_`, new Set(model.edges.map((e) => e.id)));
     model.edges.push({ id, from, to, label: target ? target.name : to });
     selected = { edge: id };
     labelEdges();

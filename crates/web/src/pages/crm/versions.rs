@@ -106,6 +106,17 @@ const ISSUES_ZH: &[(&str, &str)] = &[
     ("entry_not_stage", "入口必须是一个阶段"),
     ("terminal_missing", "流程需要赢单和输单节点"),
     ("probability_range", "赢率必须在 0 到 100 之间"),
+    ("goal_too_long", "目标超过 4000 个字符"),
+    ("bad_node_id", "节点编号只能包含字母、数字、下划线和连字符"),
+    ("duplicate_node_id", "节点编号重复"),
+    ("bad_edge_id", "连线编号只能包含字母、数字、下划线和连字符"),
+    ("duplicate_edge_id", "连线编号重复"),
+    ("edge_unknown_node", "连线指向不存在的节点"),
+    ("bad_step_id", "步骤编号无效或重复"),
+    ("bad_criterion_id", "退出条件编号无效或重复"),
+    ("criterion_unknown_step", "退出条件引用了此阶段没有的步骤"),
+    ("key_missing", "流程需要一个标识"),
+    ("no_nodes", "流程没有任何节点"),
 ];
 
 const ISSUES_EN: &[(&str, &str)] = &[
@@ -124,6 +135,17 @@ const ISSUES_EN: &[(&str, &str)] = &[
     ("entry_not_stage", "The entry must be a stage"),
     ("terminal_missing", "The process needs a Won and a Lost node"),
     ("probability_range", "The probability must be between 0 and 100"),
+    ("goal_too_long", "The goal is longer than 4,000 characters"),
+    ("bad_node_id", "A node id may hold letters, digits, _ and - only"),
+    ("duplicate_node_id", "Two nodes have this id"),
+    ("bad_edge_id", "A line id may hold letters, digits, _ and - only"),
+    ("duplicate_edge_id", "Two lines have this id"),
+    ("edge_unknown_node", "The line points at a node that does not exist"),
+    ("bad_step_id", "A step id is invalid or used twice"),
+    ("bad_criterion_id", "An exit criterion id is invalid or used twice"),
+    ("criterion_unknown_step", "An exit criterion names a step this stage does not have"),
+    ("key_missing", "The process needs a key"),
+    ("no_nodes", "The process has no nodes"),
 ];
 
 const ZH: EditorTexts = EditorTexts {
@@ -531,6 +553,11 @@ mod tests {
 
     #[test]
     fn both_languages_name_the_same_issue_codes() {
+        // Every code `validate` can give has a message in both languages.
+        let source = include_str!("../../../../domain/src/process.rs");
+        for (code, _) in EN.issues {
+            assert!(source.contains(&format!("\"{code}\"")), "{code} is a validation code");
+        }
         let codes = |list: &'static [(&'static str, &'static str)]| list.iter().map(|(c, _)| *c).collect::<Vec<_>>();
         assert_eq!(codes(ZH.issues), codes(EN.issues));
         assert!(ZH.issues.iter().zip(EN.issues).all(|(z, e)| !z.1.is_empty() && z.1 != e.1));
