@@ -194,3 +194,117 @@ async fn the_flowchart_comes_as_png_without_a_browser() {
         assert_eq!(missing.bearer_auth(&app.token).send().await.unwrap().status(), StatusCode::NOT_FOUND, "[{b}]");
     }
 }
+
+/// A browser session: cookies kept by hand, redirects not followed.
+struct Session {
+    http: reqwest::Client,
+    base: String,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Session {
+    async fn signed_in(app: &App, person: &crate::helpers::Person) -> Session {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut s = Session { http, base: app.base.clone(), cookies: Default::default() };
+        let (_, page, _) = s.send(Method::GET, "/login", &[]).await;
+        let csrf = between(&page, "name=\"_csrf\" value=\"", "\"").to_string();
+        let email = app.email_of(person.id).await;
+        let password = format!("password-{}!", person.id);
+        let fields = [("email", email.as_str()), ("password", password.as_str()), ("_csrf", csrf.as_str())];
+        let (status, _, _) = s.send(Method::POST, "/login", &fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{}] signed in", app.backend);
+        s
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base)).header("cookie", cookie);
+        if method == Method::POST {
+            req = req.form(form);
+        }
+        let res = req.send().await.unwrap();
+        for v in res.headers().get_all("set-cookie") {
+            let (pair, _) = v.to_str().unwrap().split_once(';').unwrap_or((v.to_str().unwrap(), ""));
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.insert(k.to_string(), val.to_string());
+        }
+        let location = res.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        (res.status(), res.text().await.unwrap(), location)
+    }
+
+    /// Posts a form of `page` with its CSRF token.
+    async fn submit(&mut self, page: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, String) {
+        let csrf = between(page, "name=\"csrf-token\" content=\"", "\"").to_string();
+        let mut all = fields.to_vec();
+        all.push(("_csrf", &csrf));
+        self.send(Method::POST, path, &all).await
+    }
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).unwrap_or_else(|| panic!("`{start}` in the page")) + start.len();
+    text[from..].split(end).next().unwrap()
+}
+
+#[tokio::test]
+async fn version_pages_start_drafts_open_the_editor_and_migrate_with_a_preview() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        new_deal(&app, process, "华东 年度采购").await;
+        let admin = app.person(Role::Admin).await;
+        let mut s = Session::signed_in(&app, &admin).await;
+
+        let (status, page, _) = s.send(Method::GET, &format!("/processes/{process}/versions/1"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(page.contains("data-testid=\"new-draft\"") && page.contains("data-testid=\"retire\""), "[{b}]");
+        assert!(page.contains("/diagram.png"), "[{b}] PNG download");
+        let (status, _, location) = s.submit(&page, &format!("/processes/{process}/versions/1/draft"), &[]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, &*format!("/processes/{process}/versions/2/edit"))
+        );
+
+        // The editor carries the draft in an attribute, escaped.
+        let mut def = with_demo_stage(salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap());
+        def.nodes.last_mut().unwrap().name = "<script>alert(1)</script>".into();
+        let url = format!("/api/v1/processes/{process}/versions/2");
+        let put = app.call(Method::PUT, &url, Some(serde_json::to_value(&def).unwrap())).await;
+        app.expect("save", put, StatusCode::OK);
+        let (status, editor, _) = s.send(Method::GET, &format!("/processes/{process}/versions/2/edit"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(editor.contains("data-definition=\"") && editor.contains("/static/vendor/drawflow/drawflow.min.js"));
+        assert!(!editor.contains("<script>alert(1)") && editor.contains("&#60;script&#62;alert(1)"), "[{b}] escaped");
+        let publish = app.post(&format!("/api/v1/processes/{process}/versions/2/publish"), json!({})).await;
+        app.expect("publish", publish, StatusCode::OK);
+        let (status, _, _) = s.send(Method::GET, &format!("/processes/{process}/versions/2/edit"), &[]).await;
+        assert_eq!(status, StatusCode::CONFLICT, "[{b}] only drafts are edited");
+
+        // The migration page: suggestions, the preview, a refused incomplete mapping, then applied.
+        let (status, page, _) = s.send(Method::GET, &format!("/processes/{process}/migrate?to=2"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(page.contains("<option value=\"recommendation\" selected>"), "[{b}] suggested");
+        assert_eq!(between(&page, "data-testid=\"deal-count\">", "<"), "1", "[{b}]");
+        let path = format!("/processes/{process}/migrate");
+        let partial = [("from", "1"), ("to", "2"), ("map.recommendation", "recommendation")];
+        let (status, refused, _) = s.submit(&page, &path, &partial).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+        assert!(refused.contains("data-field=\"map.needs_analysis\""), "[{b}] the missing stage is named");
+        let v1 = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+        let full: Vec<(String, String)> =
+            v1.stages_in_order().iter().map(|n| (format!("map.{}", n.id), n.id.clone())).collect();
+        let mut fields: Vec<(&str, &str)> = vec![("from", "1"), ("to", "2")];
+        fields.extend(full.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (status, done, _) = s.submit(&page, &path, &fields).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(done.contains("data-testid=\"migration-applied\""), "[{b}]");
+
+        // Managers edit processes but do not migrate deals.
+        let manager = app.person(Role::Manager).await;
+        let mut m = Session::signed_in(&app, &manager).await;
+        let (status, _, _) = m.send(Method::GET, &format!("/processes/{process}/migrate"), &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "[{b}]");
+        let (_, page, _) = m.send(Method::GET, &format!("/processes/{process}/versions/2"), &[]).await;
+        assert!(!page.contains("migrate-link") && page.contains("data-testid=\"retire\""), "[{b}]");
+    }
+}

@@ -478,8 +478,14 @@ async fn migration_view(ctx: &Ctx, s: &AppState, id: &str, fields: &[(String, St
         page.form_error = Some(e.no_other_version.into());
         return render(&page);
     };
-    let mapping =
-        if apply { given.clone() } else { migration::completed(&from_v.definition, &to_v.definition, &given) };
+    let mapping = if apply {
+        given
+    } else {
+        // Choices made for another "from" version are dropped; its own stages are suggested.
+        let stages: Vec<&str> = from_v.definition.stages_in_order().iter().map(|n| n.id.as_str()).collect();
+        let kept = given.into_iter().filter(|(old, _)| stages.contains(&old.as_str())).collect();
+        migration::completed(&from_v.definition, &to_v.definition, &kept)
+    };
     let req = MigrationRequest { from_version: from_v.version, to_version: to_v.version, mapping: mapping.clone() };
     let g = ctx.guarded(s);
     let result = if apply {
