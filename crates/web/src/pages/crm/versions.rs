@@ -369,6 +369,9 @@ struct Choice {
     name: String,
 }
 
+/// Deals listed by name on the migration page; the rest are counted.
+const FAILING_SHOWN: usize = 100;
+
 struct FailingRow {
     deal_id: i64,
     title: String,
@@ -392,7 +395,9 @@ struct MigratePage<'a> {
     /// Per stage of the new version: (name, deals).
     landing: Vec<(String, usize)>,
     deals: usize,
+    /// The first [`FAILING_SHOWN`] of `failing_total`.
     failing: Vec<FailingRow>,
+    failing_total: usize,
     form_error: Option<String>,
     applied: Option<String>,
 }
@@ -471,6 +476,7 @@ async fn migration_view(ctx: &Ctx, s: &AppState, id: &str, fields: &[(String, St
         landing: Vec::new(),
         deals: 0,
         failing: Vec::new(),
+        failing_total: 0,
         form_error: None,
         applied: None,
     };
@@ -535,9 +541,11 @@ fn fill_summary(
     let name = |id: &str| to.node(id).map(|n| n.name.clone()).unwrap_or_else(|| id.to_string());
     page.deals = summary.deals;
     page.landing = summary.landing.iter().map(|l| (l.name.clone(), l.deals)).collect();
+    page.failing_total = summary.failing.len();
     page.failing = summary
         .failing
         .iter()
+        .take(FAILING_SHOWN)
         .map(|f| FailingRow {
             deal_id: f.deal_id.0,
             title: f.title.clone(),
