@@ -17,10 +17,29 @@ pub enum EventKind {
     OwnerChanged,
     /// Other fields (title, needs summary, contacts), old and new values in `details`.
     Updated,
+    /// The needs analysis was captured or changed.
+    NeedsUpdated,
+    /// A quote version was drafted (`details.quote` is its number).
+    QuoteCreated,
+    /// A draft changed, or a sent version was superseded.
+    QuoteUpdated,
+    DiscountRequested,
+    /// A manager approved or rejected a discount (`details.approved`, `details.comment`).
+    DiscountDecided,
+    QuoteSent,
+    /// The customer opened the quote page.
+    QuoteViewed,
+    QuoteAccepted,
+    /// The customer rejected the quote (`details.reason`).
+    QuoteRejected,
+    ContractCreated,
+    ContractStatusChanged,
+    /// A deliverable delivered or an installment paid.
+    MilestoneDone,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::Created,
         EventKind::Moved,
         EventKind::StepCompleted,
@@ -30,6 +49,18 @@ impl EventKind {
         EventKind::CloseDateChanged,
         EventKind::OwnerChanged,
         EventKind::Updated,
+        EventKind::NeedsUpdated,
+        EventKind::QuoteCreated,
+        EventKind::QuoteUpdated,
+        EventKind::DiscountRequested,
+        EventKind::DiscountDecided,
+        EventKind::QuoteSent,
+        EventKind::QuoteViewed,
+        EventKind::QuoteAccepted,
+        EventKind::QuoteRejected,
+        EventKind::ContractCreated,
+        EventKind::ContractStatusChanged,
+        EventKind::MilestoneDone,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -43,6 +74,18 @@ impl EventKind {
             EventKind::CloseDateChanged => "close_date_changed",
             EventKind::OwnerChanged => "owner_changed",
             EventKind::Updated => "updated",
+            EventKind::NeedsUpdated => "needs_updated",
+            EventKind::QuoteCreated => "quote_created",
+            EventKind::QuoteUpdated => "quote_updated",
+            EventKind::DiscountRequested => "discount_requested",
+            EventKind::DiscountDecided => "discount_decided",
+            EventKind::QuoteSent => "quote_sent",
+            EventKind::QuoteViewed => "quote_viewed",
+            EventKind::QuoteAccepted => "quote_accepted",
+            EventKind::QuoteRejected => "quote_rejected",
+            EventKind::ContractCreated => "contract_created",
+            EventKind::ContractStatusChanged => "contract_status_changed",
+            EventKind::MilestoneDone => "milestone_done",
         }
     }
 

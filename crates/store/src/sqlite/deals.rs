@@ -46,7 +46,7 @@ pub fn load(conn: &Connection, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)>
     Ok((deal, seq, at))
 }
 
-fn insert_event(
+pub(super) fn insert_event(
     conn: &Connection,
     deal: &Deal,
     seq: i64,
