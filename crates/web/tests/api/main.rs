@@ -7,5 +7,6 @@ mod crm_pages;
 mod deal_page;
 mod flowchart;
 mod helpers;
+mod selling;
 mod sessions;
 mod story;
