@@ -257,7 +257,8 @@ pub struct CustomerAnswer {
 }
 
 impl CustomerQuote {
-    fn of(q: &Quote, now: DateTime<Utc>) -> Self {
+    /// The customer's view of `q` as of `now`.
+    pub fn of(q: &Quote, now: DateTime<Utc>) -> Self {
         CustomerQuote {
             number: q.number,
             status: q.status_on(now.date_naive()),

@@ -12,6 +12,7 @@ pub mod crm;
 pub mod deal;
 pub mod format;
 pub mod home;
+pub mod quote;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
@@ -39,6 +40,7 @@ pub fn routes() -> Routes {
         .merge(crm::routes())
         .merge(board::routes())
         .merge(deal::routes())
+        .merge(quote::routes())
 }
 
 /// What every page's layout needs.

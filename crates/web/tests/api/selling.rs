@@ -524,3 +524,83 @@ async fn expired_quote(app: &App, s: &Story<'_>, b: &str) {
     assert_eq!(late.0, StatusCode::CONFLICT, "[{b}] {}", late.1);
     assert!(late.1["detail"].as_str().unwrap().contains("expired"), "[{b}] {}", late.1);
 }
+
+#[tokio::test]
+async fn the_customer_quote_page_in_both_languages() {
+    for app in apps().await {
+        quote_page(&app).await;
+    }
+}
+
+async fn quote_page(app: &App) {
+    let b = app.backend.clone();
+    let s = setup(app).await;
+    let line = |price: i64| json!([{ "name": "标准版", "unit": "套", "quantity": 2, "unit_price": { "minor": price, "currency": "CNY" }, "tax_rate_bp": 600 }]);
+    let two = vec![
+        json!({ "key": "basic", "name": "基础版", "lines": line(1_500_000) }),
+        json!({ "key": "standard", "name": "标准版", "lines": line(4_000_000) }),
+    ];
+    let path = format!("/api/v1/deals/{}/quotes", s.id());
+    let v1 = s.rep("v1", Method::POST, &path, Some(offer(two, "standard")), StatusCode::CREATED).await;
+    let sent = s
+        .rep(
+            "send",
+            Method::POST,
+            &s.quote_path(1, "/send"),
+            Some(json!({ "version": v1["version"] })),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link = format!("{}{}", app.base, sent["link"].as_str().unwrap());
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = |res: reqwest::Response| async move {
+        let status = res.status();
+        let csp = res.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_string());
+        (status, csp, res.text().await.unwrap())
+    };
+
+    let (status, csp, zh) = html(browser.get(&link).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "[{b}] {zh}");
+    assert!(csp.unwrap().contains("script-src 'self'"), "[{b}] the CSP holds");
+    assert!(!zh.contains("<script"), "[{b}] no script at all");
+    for want in [
+        "报价单",
+        "第 1 版",
+        "基础版",
+        "标准版",
+        "推荐",
+        "¥84,800.00",
+        "付款方式",
+        "接受此方案",
+        "data-status=\"sent\"",
+    ] {
+        assert!(zh.contains(want), "[{b}] the Chinese page shows `{want}`: {zh}");
+    }
+    let (_, _, en) = html(browser.get(format!("{link}?lang=en")).send().await.unwrap()).await;
+    for want in ["Quotation", "version 1", "CNY 84,800.00", "Payment terms", "Accept this option"] {
+        assert!(en.contains(want), "[{b}] the English page shows `{want}`: {en}");
+    }
+
+    // A rejection without a reason is refused and changes nothing.
+    let form = |pairs: &[(&str, &str)]| serde_urlencoded::to_string(pairs).unwrap();
+    let post = |url: String, body: String| {
+        browser.post(url).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let (status, _, page) = html(post(format!("{link}/reject"), form(&[("reason", " ")])).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {page}");
+    assert!(page.contains("请填写拒绝的原因"), "[{b}] {page}");
+    // Accepting one option: back to the page, which now says so.
+    let res = post(format!("{link}/accept"), form(&[("option", "standard")])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{b}]");
+    let (_, _, done) = html(browser.get(&link).send().await.unwrap()).await;
+    assert!(done.contains("data-status=\"accepted\"") && done.contains("您已接受方案：标准版"), "[{b}] {done}");
+    assert!(!done.contains("接受此方案"), "[{b}] no more buttons once answered");
+    let (status, _, again) = html(post(format!("{link}/accept"), form(&[("option", "basic")])).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "[{b}] a replayed acceptance is refused");
+    assert!(again.contains("already accepted"), "[{b}] {again}");
+    let quotes = s.quotes().await;
+    assert_eq!(quotes[0]["decision"]["option"], "standard", "[{b}] the first answer stands");
+    let (status, _, missing) = html(browser.get(format!("{}/q/q_nothing", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "[{b}]");
+    assert!(missing.contains("找不到这份报价"), "[{b}]");
+}
