@@ -392,6 +392,48 @@ async fn story(app: &App) {
         "moved→won",
     ];
     assert_eq!(steps, want, "[{b}] the deal's history");
+    // The deal page shows it all, in both languages.
+    let mut browser = crate::deal_page::Browser::signed_in(app, &s.rep).await;
+    let (status, zh) = browser.get(&format!("/deals/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "[{b}]");
+    for want in [
+        "需求分析",
+        "月度报表靠手工",
+        "¥100,000.00",
+        "4 / 5",
+        "产品推荐",
+        "标准版 · ¥80,000.00",
+        "在预算内",
+        "第 2 版",
+        "已接受",
+        "折扣 12.00% 已批准",
+        "第 1 版",
+        "已拒绝",
+        "价格太高",
+        "¥74,624.00",
+        &format!("HT-{id}-2"),
+        "已完成",
+        "里程碑 2/2",
+        "客户拒绝报价第 1 版：价格太高",
+    ] {
+        assert!(zh.contains(want), "[{b}] the deal page shows `{want}`");
+    }
+    let (_, _, _) = browser.submit(&zh, "/me/locale", &[("locale", "en")]).await;
+    let (_, en) = browser.get(&format!("/deals/{id}")).await;
+    for want in [
+        "Needs analysis",
+        "Recommended products",
+        "Version 2",
+        "Accepted",
+        "Discount 12.00% approved",
+        "CNY 74,624.00",
+        "Completed",
+        "Milestones 2/2",
+        "The customer rejected quote version 1: 价格太高",
+    ] {
+        assert!(en.contains(want), "[{b}] the English deal page shows `{want}`");
+    }
+
     let rejected = events["items"].as_array().unwrap().iter().find(|e| e["kind"] == "quote_rejected").unwrap();
     assert_eq!(
         (rejected["details"]["reason"].as_str(), rejected["details"]["by"].as_str()),

@@ -33,6 +33,7 @@ pub struct Loaded {
     pub users: HashMap<UserId, User>,
     pub can_edit: bool,
     pub now: DateTime<Utc>,
+    pub selling: super::selling::SellingData,
 }
 
 /// The edit form's values: the deal's, or what the user typed when the form comes back.
@@ -314,6 +315,7 @@ pub struct DealPage<'a> {
     pub problems: Vec<FieldProblem>,
     pub gate: Option<GateView>,
     pub notice: Option<Notice>,
+    pub selling: super::selling::SellingPanel,
 }
 
 impl<'a> DealPage<'a> {
@@ -401,6 +403,7 @@ impl<'a> DealPage<'a> {
             problems: Vec::new(),
             gate: None,
             notice,
+            selling: super::selling::SellingPanel::new(&l.selling, t, locale, l.now.date_naive()),
         }
     }
 
