@@ -131,17 +131,25 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// `target/browser-artifacts/` (under `CARGO_TARGET_DIR` when set), emptied for this run.
+/// `target/browser-artifacts/` (under `CARGO_TARGET_DIR` when set), its files removed for this
+/// run (the folders of other browser tests stay).
 fn browser_artifacts() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|t| if t.is_relative() { workspace_root().join(t) } else { t })
         .unwrap_or_else(|| workspace_root().join("target"));
     let dir = target.join("browser-artifacts");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     dir
 }
+
+/// One browser test at a time: each starts its own server and Chromium on two shared cores.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What the browser test needs that is not there (`.ci/run` installs all of it).
 fn browser_prerequisites_missing(browser_dir: &Path) -> Vec<String> {
@@ -164,6 +172,7 @@ fn browser_prerequisites_missing(browser_dir: &Path) -> Vec<String> {
 /// server's log go to `target/browser-artifacts/`.
 #[test]
 fn browser_scenario_on_demo_data() {
+    let _one_at_a_time = BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = workspace_root();
     let browser_dir = root.join("tests/browser");
     let missing = browser_prerequisites_missing(&browser_dir);
@@ -240,5 +249,77 @@ fn browser_scenario_on_demo_data() {
             panic!("the browser scenario failed ({s}); screenshots and server.log in {}\n{output}", artifacts.display())
         }
         None => panic!("the browser scenario did not finish within 10 minutes\n{output}"),
+    }
+}
+
+/// The customer's quote page and the deal page's selling panels in Chromium
+/// (`tests/browser/quote.mjs`): a quote rejected on its public link, the lower tier accepted, the
+/// deal page in both languages. Screenshots and logs go to `target/browser-artifacts/quote/`.
+#[test]
+fn browser_quote_pages_on_demo_data() {
+    let _one_at_a_time = BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let browser_dir = workspace_root().join("tests/browser");
+    let missing = browser_prerequisites_missing(&browser_dir);
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
+        eprintln!("browser test skipped: missing {what}");
+        return;
+    }
+    let artifacts = browser_artifacts().join("quote");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("quote.db").display());
+    let out = salesflow().args(["demo", "--deals", "20", "--seed", "3"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let printed = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("`{prefix}` is printed: {stdout}"))
+            .trim()
+            .to_string()
+    };
+    let (password, token) =
+        (printed("password of every demo user (shown once): "), printed("admin API token (shown once): "));
+
+    let log = std::fs::File::create(artifacts.join("server.log")).unwrap();
+    let mut server = Running(
+        salesflow()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let output = Command::new("node")
+        .arg(browser_dir.join("quote.mjs"))
+        .args([base.as_str(), token.as_str(), password.as_str()])
+        .arg(&artifacts)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    std::fs::write(artifacts.join("quote.log"), &text).unwrap();
+    drop(server);
+    assert!(output.status.success(), "the quote pages failed; screenshots in {}\n{text}", artifacts.display());
+    for shot in [
+        "quote-zh.png",
+        "quote-en.png",
+        "quote-rejected-zh.png",
+        "quote-accepted-zh.png",
+        "deal-selling-zh.png",
+        "deal-selling-en.png",
+    ] {
+        assert!(artifacts.join(shot).is_file(), "the quote pages saved {shot}\n{text}");
     }
 }
