@@ -15,6 +15,7 @@ use crate::records::*;
 use crate::selling::catalog::{NewProduct, Product};
 use crate::selling::contract::Contract;
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
+use crate::selling::objection::{Objection, Playbook};
 use crate::selling::quote::{DealNote, Quote};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -381,6 +382,20 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Contract>;
+    /// The deal's objections, oldest first.
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>>;
+    /// Inserts (`read_version` absent) or updates an objection, with its note in the deal's log.
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection>;
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>>;
+    /// Inserts (`read_version` absent) or replaces a stage's playbook at the version read.
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook>;
     /// Appends notes to a deal's event log (the customer opened a quote).
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
 

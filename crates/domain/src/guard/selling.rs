@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{Guarded, Origin, json};
 use crate::error::{Error, Result};
-use crate::ids::{ContractId, DealId};
+use crate::ids::{ContractId, DealId, ProcessId};
 use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role};
 use crate::selling::catalog::{NewProduct, Product};
 use crate::selling::contract::{Contract, ContractPatch, NewContract};
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
+use crate::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
 use crate::selling::pricing::Totals;
 use crate::selling::quote::{DealNote, Quote, QuoteComparison, QuoteContent, QuoteDecision, QuoteStatus, compare};
 use crate::selling::recommend::{Recommendation, rank};
@@ -73,6 +74,11 @@ impl Guarded<'_> {
 
     pub async fn products(&self) -> Result<Vec<Product>> {
         self.store.list_products().await
+    }
+
+    /// Refuses (and audits) a caller who may not change the catalog.
+    pub async fn check_catalog_editor(&self, now: DateTime<Utc>) -> Result<()> {
+        self.editor("product", now).await
     }
 
     pub async fn create_product(&self, new: &NewProduct, now: DateTime<Utc>) -> Result<Product> {
@@ -231,6 +237,78 @@ impl Guarded<'_> {
         self.audit(AuditAction::Update, ("contract", Some(c.id.0)), c.number.clone(), json(&old), json(&c), now)
             .await?;
         Ok(c)
+    }
+}
+
+impl Guarded<'_> {
+    pub async fn objections(&self, deal: DealId, now: DateTime<Utc>) -> Result<Vec<Objection>> {
+        self.deal(deal, now).await?;
+        self.store.objections(deal).await
+    }
+
+    /// Logs an objection at the deal's current stage.
+    pub async fn raise_objection(&self, deal: DealId, new: NewObjection, now: DateTime<Utc>) -> Result<Objection> {
+        let d = self.store.deal(deal).await?;
+        self.check_write(RecordKind::Deal, deal.0, d.owner_id, now).await?;
+        let (o, note) = Objection::raise(deal, &d.current_node, new, self.scope.user, now)?;
+        let o = self.store.save_objection(&o, None, &note, &self.actor(), now).await?;
+        self.audit(AuditAction::Create, ("objection", Some(o.id)), "", None, json(&o), now).await?;
+        Ok(o)
+    }
+
+    pub async fn update_objection(
+        &self,
+        deal: DealId,
+        id: i64,
+        patch: &ObjectionPatch,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        self.writable_deal(deal, now).await?;
+        let old = self
+            .store
+            .objections(deal)
+            .await?
+            .into_iter()
+            .find(|o| o.id == id)
+            .ok_or_else(|| Error::not_found("objection", id))?;
+        let mut o = old.clone();
+        let note = o.apply(patch, now)?;
+        let o = self.store.save_objection(&o, Some(old.version), &note, &self.actor(), now).await?;
+        self.audit(AuditAction::Update, ("objection", Some(o.id)), "", json(&old), json(&o), now).await?;
+        Ok(o)
+    }
+
+    /// A stage's playbook; everyone reads it.
+    pub async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+        self.store.playbook(process, stage).await
+    }
+
+    /// Managers and admins keep the playbooks; the stage must exist in the process.
+    pub async fn save_playbook(
+        &self,
+        process: ProcessId,
+        stage: &str,
+        input: &PlaybookInput,
+        now: DateTime<Utc>,
+    ) -> Result<Playbook> {
+        self.editor("playbook", now).await?;
+        input.validate()?;
+        let latest = self.store.process_versions(process).await?;
+        if !latest.iter().any(|v| v.definition.stage(stage).is_some()) {
+            return Err(Error::not_found("stage", stage));
+        }
+        let p = Playbook {
+            process_id: process,
+            stage: stage.into(),
+            entries: input.entries.clone(),
+            updated_by: self.scope.user,
+            updated_at: now,
+            version: input.version.map_or(1, |v| v + 1),
+        };
+        let saved = self.store.save_playbook(&p, input.version).await?;
+        let detail = format!("playbook of stage {stage}");
+        self.audit(AuditAction::Update, ("process", Some(process.0)), detail, None, json(&saved), now).await?;
+        Ok(saved)
     }
 }
 

@@ -36,10 +36,12 @@ pub enum EventKind {
     ContractStatusChanged,
     /// A deliverable delivered or an installment paid.
     MilestoneDone,
+    /// An objection raised, answered or resolved.
+    ObjectionLogged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::Created,
         EventKind::Moved,
         EventKind::StepCompleted,
@@ -61,6 +63,7 @@ impl EventKind {
         EventKind::ContractCreated,
         EventKind::ContractStatusChanged,
         EventKind::MilestoneDone,
+        EventKind::ObjectionLogged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -86,6 +89,7 @@ impl EventKind {
             EventKind::ContractCreated => "contract_created",
             EventKind::ContractStatusChanged => "contract_status_changed",
             EventKind::MilestoneDone => "milestone_done",
+            EventKind::ObjectionLogged => "objection_logged",
         }
     }
 

@@ -1,4 +1,5 @@
--- Selling: the needs analysis per deal, the product catalog, quote versions and contracts.
+-- Selling: the needs analysis per deal, the product catalog, quote versions, contracts,
+-- objections and the per-stage playbook.
 -- Records are JSON documents (`body`, `content`, `state`) beside the columns that are
 -- searched, joined or guarded; times inside them come from the application's clock.
 
@@ -64,3 +65,20 @@ CREATE TABLE contracts (
 );
 
 CREATE INDEX contracts_deal ON contracts (deal_id);
+
+CREATE TABLE objections (
+    id       INTEGER PRIMARY KEY,
+    deal_id  INTEGER NOT NULL REFERENCES deals (id),
+    body     TEXT NOT NULL,
+    version  INTEGER NOT NULL
+);
+
+CREATE INDEX objections_deal ON objections (deal_id);
+
+CREATE TABLE playbooks (
+    process_id  INTEGER NOT NULL REFERENCES processes (id),
+    stage       TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    PRIMARY KEY (process_id, stage)
+);

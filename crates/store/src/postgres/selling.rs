@@ -8,6 +8,7 @@ use salesflow_domain::records::{Actor, EventKind, NewEvent};
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
 use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::store::QuoteWrite;
 use sqlx::PgConnection;
@@ -296,5 +297,127 @@ impl PgStore {
         }
         Self::note_deal_in(conn, c.deal_id, notes, actor, now).await?;
         Ok(c)
+    }
+
+    pub(super) async fn objections_in(conn: &mut PgConnection, deal: DealId) -> Result<Vec<Objection>> {
+        let rows: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT id, body, version FROM objections WHERE deal_id = $1 ORDER BY id")
+                .bind(deal.0)
+                .fetch_all(&mut *conn)
+                .await
+                .db()?;
+        rows.into_iter()
+            .map(|(id, body, version)| {
+                let mut o: Objection = from_json("objection", &body)?;
+                o.id = id;
+                o.version = version;
+                Ok(o)
+            })
+            .collect()
+    }
+
+    pub(super) async fn save_objection_in(
+        conn: &mut PgConnection,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        let mut o = objection.clone();
+        match read_version {
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO objections (deal_id, body, version) VALUES ($1, '{}', $2) RETURNING id",
+                )
+                .bind(o.deal_id.0)
+                .bind(o.version)
+                .fetch_one(&mut *conn)
+                .await
+                .db()?;
+                o.id = id;
+                sqlx::query("UPDATE objections SET body = $1 WHERE id = $2")
+                    .bind(to_json(&o)?)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await
+                    .db()?;
+            }
+            Some(read) => {
+                let done = sqlx::query("UPDATE objections SET body = $1, version = $2 WHERE id = $3 AND version = $4")
+                    .bind(to_json(&o)?)
+                    .bind(o.version)
+                    .bind(o.id)
+                    .bind(read)
+                    .execute(&mut *conn)
+                    .await
+                    .db()?;
+                if done.rows_affected() == 0 {
+                    return Err(conflict("objection", o.id));
+                }
+            }
+        }
+        let mut note = note.clone();
+        note.details["objection"] = serde_json::json!(o.id);
+        Self::note_deal_in(conn, o.deal_id, &[note], actor, now).await?;
+        Ok(o)
+    }
+
+    pub(super) async fn playbook_in(
+        conn: &mut PgConnection,
+        process: ProcessId,
+        stage: &str,
+    ) -> Result<Option<Playbook>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT body, version FROM playbooks WHERE process_id = $1 AND stage = $2")
+                .bind(process.0)
+                .bind(stage)
+                .fetch_optional(&mut *conn)
+                .await
+                .db()?;
+        row.map(|(body, version)| {
+            let mut p: Playbook = from_json("playbook", &body)?;
+            p.version = version;
+            Ok(p)
+        })
+        .transpose()
+    }
+
+    pub(super) async fn save_playbook_in(
+        conn: &mut PgConnection,
+        p: &Playbook,
+        read_version: Option<i64>,
+    ) -> Result<Playbook> {
+        let done = match read_version {
+            None => sqlx::query(
+                "INSERT INTO playbooks (process_id, stage, body, version) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (process_id, stage) DO NOTHING",
+            )
+            .bind(p.process_id.0)
+            .bind(&p.stage)
+            .bind(to_json(p)?)
+            .bind(p.version)
+            .execute(&mut *conn)
+            .await
+            .db()?,
+            Some(read) => sqlx::query(
+                "UPDATE playbooks SET body = $1, version = $2 WHERE process_id = $3 AND stage = $4 AND version = $5",
+            )
+            .bind(to_json(p)?)
+            .bind(p.version)
+            .bind(p.process_id.0)
+            .bind(&p.stage)
+            .bind(read)
+            .execute(&mut *conn)
+            .await
+            .db()?,
+        };
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict(format!(
+                "the playbook of stage `{}` was changed by someone else since you read it; reload and try again",
+                p.stage
+            )));
+        }
+        Ok(p.clone())
     }
 }

@@ -17,6 +17,7 @@ use salesflow_domain::records::*;
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
 use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::stage_move::plan_move;
 use salesflow_domain::store::*;
@@ -1697,6 +1698,35 @@ impl Store for PgStore {
         let c = Self::save_contract_in(&mut tx, contract, read_version, notes, actor, now).await?;
         tx.commit().await.db()?;
         Ok(c)
+    }
+
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::objections_in(&mut conn, deal).await
+    }
+
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        let mut tx = self.write.begin().await.db()?;
+        let o = Self::save_objection_in(&mut tx, objection, read_version, note, actor, now).await?;
+        tx.commit().await.db()?;
+        Ok(o)
+    }
+
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::playbook_in(&mut conn, process, stage).await
+    }
+
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
+        let mut conn = self.write.acquire().await.db()?;
+        Self::save_playbook_in(&mut conn, playbook, read_version).await
     }
 
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {

@@ -40,6 +40,7 @@ use salesflow_domain::records::*;
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
 use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::store::*;
 use tokio::sync::Semaphore;
@@ -886,6 +887,32 @@ impl Store for SqliteStore {
     ) -> Result<Contract> {
         let (contract, notes, actor) = (contract.clone(), notes.to_vec(), *actor);
         self.write(move |tx, _| selling::save_contract(tx, &contract, read_version, &notes, &actor, now)).await
+    }
+
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>> {
+        self.read(move |conn, _| selling::objections(conn, deal)).await
+    }
+
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        let (objection, note, actor) = (objection.clone(), note.clone(), *actor);
+        self.write(move |tx, _| selling::save_objection(tx, &objection, read_version, &note, &actor, now)).await
+    }
+
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+        let stage = stage.to_string();
+        self.read(move |conn, _| selling::playbook(conn, process, &stage)).await
+    }
+
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
+        let playbook = playbook.clone();
+        self.write(move |tx, _| selling::save_playbook(tx, &playbook, read_version)).await
     }
 
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {

@@ -10,6 +10,7 @@ use salesflow_domain::records::{Actor, NewEvent};
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
 use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::store::QuoteWrite;
 
@@ -214,4 +215,86 @@ pub fn save_contract(
     }
     note_deal(conn, c.deal_id, notes, actor, now)?;
     Ok(c)
+}
+
+pub fn objections(conn: &Connection, deal: DealId) -> Result<Vec<Objection>> {
+    all(conn, "SELECT id, body, version FROM objections WHERE deal_id = ?1 ORDER BY id", [deal.0], |r| {
+        let mut o: Objection = from_json("objection", &rows::get::<String>(r, 1)?)?;
+        o.id = rows::get(r, 0)?;
+        o.version = rows::get(r, 2)?;
+        Ok(o)
+    })
+}
+
+pub fn save_objection(
+    conn: &Connection,
+    objection: &Objection,
+    read_version: Option<i64>,
+    note: &DealNote,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Objection> {
+    let mut o = objection.clone();
+    match read_version {
+        None => {
+            let id = one(
+                conn,
+                "INSERT INTO objections (deal_id, body, version) VALUES (?1, '{}', ?2) RETURNING id",
+                params![o.deal_id.0, o.version],
+                |r| rows::get(r, 0),
+            )?;
+            o.id = id.ok_or_else(|| Error::Storage("INSERT … RETURNING returned nothing".into()))?;
+            exec(conn, "UPDATE objections SET body = ?1 WHERE id = ?2", params![to_json(&o)?, o.id])?;
+        }
+        Some(read) => {
+            let done = exec(
+                conn,
+                "UPDATE objections SET body = ?1, version = ?2 WHERE id = ?3 AND version = ?4",
+                params![to_json(&o)?, o.version, o.id, read],
+            )?;
+            if done == 0 {
+                return Err(conflict("objection", o.id));
+            }
+        }
+    }
+    let mut note = note.clone();
+    note.details["objection"] = serde_json::json!(o.id);
+    note_deal(conn, o.deal_id, &[note], actor, now)?;
+    Ok(o)
+}
+
+pub fn playbook(conn: &Connection, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+    one(
+        conn,
+        "SELECT body, version FROM playbooks WHERE process_id = ?1 AND stage = ?2",
+        params![process.0, stage],
+        |r| {
+            let mut p: Playbook = from_json("playbook", &rows::get::<String>(r, 0)?)?;
+            p.version = rows::get(r, 1)?;
+            Ok(p)
+        },
+    )
+}
+
+pub fn save_playbook(conn: &Connection, p: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
+    let done = match read_version {
+        None => exec(
+            conn,
+            "INSERT INTO playbooks (process_id, stage, body, version) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (process_id, stage) DO NOTHING",
+            params![p.process_id.0, p.stage, to_json(p)?, p.version],
+        )?,
+        Some(read) => exec(
+            conn,
+            "UPDATE playbooks SET body = ?1, version = ?2 WHERE process_id = ?3 AND stage = ?4 AND version = ?5",
+            params![to_json(p)?, p.version, p.process_id.0, p.stage, read],
+        )?,
+    };
+    if done == 0 {
+        return Err(Error::Conflict(format!(
+            "the playbook of stage `{}` was changed by someone else since you read it; reload and try again",
+            p.stage
+        )));
+    }
+    Ok(p.clone())
 }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod catalog;
 mod contacts;
 mod customer;
 mod deals;
@@ -82,8 +83,15 @@ pub fn routes() -> Routes {
         .get("/api/v1/deals/{id}/contracts", selling::contracts)
         .post("/api/v1/deals/{id}/contracts", selling::create_contract)
         .patch("/api/v1/deals/{id}/contracts/{contract}", selling::update_contract)
+        .get("/api/v1/deals/{id}/objections", selling::objections)
+        .post("/api/v1/deals/{id}/objections", selling::raise_objection)
+        .patch("/api/v1/deals/{id}/objections/{objection}", selling::update_objection)
+        .get("/api/v1/processes/{id}/playbooks/{stage}", selling::playbook)
+        .put("/api/v1/processes/{id}/playbooks/{stage}", selling::save_playbook)
         .get("/api/v1/products", selling::products)
         .post("/api/v1/products", selling::create_product)
+        .get("/api/v1/products/export.csv", catalog::export)
+        .post("/api/v1/products/import", catalog::import)
         .get("/api/v1/public/quotes/{token}", customer::view)
         .post("/api/v1/public/quotes/{token}/accept", customer::accept)
         .post("/api/v1/public/quotes/{token}/reject", customer::reject)
@@ -204,7 +212,9 @@ impl utoipa::Modify for SecurityAddon {
         selling::products, selling::create_product, selling::needs, selling::save_needs, selling::recommendations,
         selling::quotes, selling::create_quote, selling::compare, selling::edit_quote, selling::request_discount,
         selling::decide_discount, selling::send_quote, selling::contracts, selling::create_contract,
-        selling::update_contract,
+        selling::update_contract, catalog::export, catalog::import,
+        selling::objections, selling::raise_objection, selling::update_objection, selling::playbook,
+        selling::save_playbook,
         customer::view, customer::accept, customer::reject,
     ),
     tags(

@@ -6,10 +6,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use salesflow_domain::guard::{DiscountAction, QuoteEdit, Sending};
-use salesflow_domain::ids::{ContractId, DealId};
+use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::{Contract, ContractPatch, NewContract};
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
 use salesflow_domain::selling::quote::{Quote, QuoteComparison, QuoteContent};
 use salesflow_domain::selling::recommend::Recommendation;
 use serde::{Deserialize, Serialize};
@@ -242,4 +243,70 @@ pub async fn update_contract(
     ApiJson(patch): ApiJson<ContractPatch>,
 ) -> ApiResult<Json<Contract>> {
     Ok(Json(c.guarded(&s).update_contract(DealId(id), ContractId(contract), &patch, s.clock.now()).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ObjectionList {
+    pub items: Vec<Objection>,
+}
+
+/// The deal's objections, oldest first.
+#[utoipa::path(get, path = "/api/v1/deals/{id}/objections", tag = "selling", params(("id" = i64, Path)),
+    responses((status = 200, body = ObjectionList), (status = 404, body = Problem)))]
+pub async fn objections(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ObjectionList>> {
+    Ok(Json(ObjectionList { items: c.guarded(&s).objections(DealId(id), s.clock.now()).await? }))
+}
+
+/// Logs an objection (price, timing, competitor, features, trust, other) at the deal's stage.
+#[utoipa::path(post, path = "/api/v1/deals/{id}/objections", tag = "selling", params(("id" = i64, Path)), request_body = NewObjection,
+    responses((status = 201, body = Objection), (status = 422, body = Problem)))]
+pub async fn raise_objection(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(new): ApiJson<NewObjection>,
+) -> ApiResult<(StatusCode, Json<Objection>)> {
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).raise_objection(DealId(id), new, s.clock.now()).await?)))
+}
+
+/// Records the answer given, or that the objection is resolved.
+#[utoipa::path(patch, path = "/api/v1/deals/{id}/objections/{objection}", tag = "selling",
+    params(("id" = i64, Path), ("objection" = i64, Path)), request_body = ObjectionPatch,
+    responses((status = 200, body = Objection), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_objection(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, objection)): ApiPath<(i64, i64)>,
+    ApiJson(patch): ApiJson<ObjectionPatch>,
+) -> ApiResult<Json<Objection>> {
+    Ok(Json(c.guarded(&s).update_objection(DealId(id), objection, &patch, s.clock.now()).await?))
+}
+
+/// A stage's playbook: common objections, the recommended answer and its evidence; `null`
+/// when the stage has none yet.
+#[utoipa::path(get, path = "/api/v1/processes/{id}/playbooks/{stage}", tag = "selling",
+    params(("id" = i64, Path), ("stage" = String, Path)), responses((status = 200, body = Option<Playbook>)))]
+pub async fn playbook(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, stage)): ApiPath<(i64, String)>,
+) -> ApiResult<Json<Option<Playbook>>> {
+    Ok(Json(c.guarded(&s).playbook(ProcessId(id), &stage).await?))
+}
+
+/// Replaces a stage's playbook (managers and admins; send the `version` read when one exists).
+#[utoipa::path(put, path = "/api/v1/processes/{id}/playbooks/{stage}", tag = "selling",
+    params(("id" = i64, Path), ("stage" = String, Path)), request_body = PlaybookInput,
+    responses((status = 200, body = Playbook), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn save_playbook(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, stage)): ApiPath<(i64, String)>,
+    ApiJson(input): ApiJson<PlaybookInput>,
+) -> ApiResult<Json<Playbook>> {
+    Ok(Json(c.guarded(&s).save_playbook(ProcessId(id), &stage, &input, s.clock.now()).await?))
 }

@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod board;
+pub mod contract;
 pub mod crm;
 pub mod deal;
 pub mod format;
@@ -41,6 +42,7 @@ pub fn routes() -> Routes {
         .merge(board::routes())
         .merge(deal::routes())
         .merge(quote::routes())
+        .merge(contract::routes())
 }
 
 /// What every page's layout needs.

@@ -102,10 +102,16 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             | "/api/v1/deals/{id}/quotes/{number}/send"
             | "/api/v1/deals/{id}/contracts",
         ) => Write(Deal),
-        ("PATCH", "/api/v1/deals/{id}/contracts/{contract}") => Write(Deal),
+        ("PATCH", "/api/v1/deals/{id}/contracts/{contract}" | "/api/v1/deals/{id}/objections/{objection}") => {
+            Write(Deal)
+        }
+        ("GET", "/api/v1/deals/{id}/objections") => Read(Deal),
+        ("POST", "/api/v1/deals/{id}/objections") => Write(Deal),
+        ("GET", "/api/v1/processes/{id}/playbooks/{stage}") => Anyone,
+        ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => ProcessEditor,
         ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-decision") => Approve(Deal),
-        ("GET", "/api/v1/products") => Anyone,
-        ("POST", "/api/v1/products") => ProcessEditor,
+        ("GET", "/api/v1/products" | "/api/v1/products/export.csv") => Anyone,
+        ("POST", "/api/v1/products" | "/api/v1/products/import") => ProcessEditor,
         ("GET", "/api/v1/shares") => Read(Deal),
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
@@ -170,6 +176,8 @@ struct Records {
     deal: Deal,
     /// The deal's contract, for routes about one.
     contract: std::sync::OnceLock<i64>,
+    /// The deal's objection, for routes about one.
+    objection: std::sync::OnceLock<i64>,
 }
 
 async fn records(app: &App, owner: i64, process: i64, qualified: bool) -> Records {
@@ -203,7 +211,14 @@ async fn records(app: &App, owner: i64, process: i64, qualified: bool) -> Record
     .expect("deal input");
     let role = s.user(owner).await.expect("owner").role;
     let deal = s.create_deal(&new_deal, &Actor { user: owner, role }, now).await.expect("deal");
-    Records { account, contact, lead, deal, contract: std::sync::OnceLock::new() }
+    Records {
+        account,
+        contact,
+        lead,
+        deal,
+        contract: std::sync::OnceLock::new(),
+        objection: std::sync::OnceLock::new(),
+    }
 }
 
 /// A quote offer of two options; `discount_bp` off the standard one.
@@ -226,6 +241,21 @@ async fn selling_records(app: &App, r: &Records, path: &str) {
     use salesflow_domain::selling::contract::{Contract, NewContract};
     use salesflow_domain::selling::quote::Quote;
     use salesflow_domain::store::{QuoteChange, QuoteWrite};
+    if path.contains("/objections/") {
+        use salesflow_domain::selling::objection::{NewObjection, Objection, ObjectionKind};
+        let owner = Actor { user: r.deal.owner_id, role: Role::Rep };
+        let now = chrono::Utc::now();
+        let new = NewObjection {
+            kind: ObjectionKind::Timing,
+            text: "明年再说".into(),
+            answer: String::new(),
+            resolved: false,
+        };
+        let (o, note) = Objection::raise(r.deal.id, &r.deal.current_node, new, owner.user, now).expect("objection");
+        let o = app.store().save_objection(&o, None, &note, &owner, now).await.expect("objection");
+        r.objection.set(o.id).expect("once");
+        return;
+    }
     let needs_quote = path.contains("/quotes/") || path.ends_with("/contracts") || path.contains("/contracts/");
     if !needs_quote || !path.starts_with("/api/v1/deals/") {
         return;
@@ -272,6 +302,15 @@ async fn selling_records(app: &App, r: &Records, path: &str) {
     }
 }
 
+/// The stages of the seed process in turn, so that each playbook write starts a new one.
+fn next_stage() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    const STAGES: [&str; 6] =
+        ["lead_identification", "needs_analysis", "recommendation", "negotiation", "tiered_package", "signing"];
+    STAGES[N.fetch_add(1, Ordering::Relaxed) % STAGES.len()].to_string()
+}
+
 fn rand_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(1);
@@ -302,6 +341,8 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
             .replace("{number}", "1")
             .replace("{token}", "q_unknown")
             .replace("{contract}", &r.contract.get().copied().unwrap_or(0).to_string())
+            .replace("{objection}", &r.objection.get().copied().unwrap_or(0).to_string())
+            .replace("{stage}", &next_stage())
             .replace("{key}", "saas-trial.en")
             .replace("{*file}", "css/common.css")
     };
@@ -378,6 +419,10 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
             Some(json!({ "quote_number": 1, "seller": "星云软件", "buyer": "星海科技" }))
         }
         ("PATCH", "/api/v1/deals/{id}/contracts/{contract}") => Some(json!({ "version": 1, "status": "sent" })),
+        ("POST", "/api/v1/deals/{id}/objections") => Some(json!({ "kind": "price", "text": "太贵了" })),
+        ("PATCH", "/api/v1/deals/{id}/objections/{objection}") => Some(json!({ "version": 1, "resolved": true })),
+        ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => Some(json!({ "entries": [
+            { "kind": "price", "objection": "太贵了", "answer": "算三年总拥有成本", "evidence": "客户案例" } ] })),
         ("POST", "/api/v1/products") => Some(json!({
             "sku": format!("SKU-{}", rand_suffix()), "name_zh": "标准版", "name_en": "Standard",
             "list_price": { "minor": 8_000_000, "currency": "CNY" }, "tier": "standard",
@@ -548,6 +593,8 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                     }
                     let got = if *path == "/api/v1/processes/import/bpmn" {
                         bpmn_import(&app, &token).await
+                    } else if *path == "/api/v1/products/import" {
+                        catalog_import(&app, &token).await
                     } else {
                         app.call_as(&token, method.clone(), &url, body).await
                     };
@@ -577,6 +624,26 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
 
 fn token_or_admin(token: &str, app: &App) -> String {
     if token.is_empty() { app.token.clone() } else { token.to_string() }
+}
+
+/// The catalog import takes CSV: one product under a fresh SKU.
+async fn catalog_import(app: &App, token: &str) -> (StatusCode, serde_json::Value) {
+    let csv = format!(
+        "sku,name_zh,name_en,description_zh,description_en,unit,list_price_minor,currency,tax_rate_bp,category,tags,tier,bundle\n\
+         CSV-{},标准版,Standard,,,套,8000000,CNY,600,CRM,报表|API,standard,\n",
+        rand_suffix()
+    );
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/v1/products/import", app.base))
+        .header("content-type", "text/csv")
+        .body(csv);
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
 
 /// The BPMN import takes XML, not JSON: a template exported as BPMN under a fresh key.

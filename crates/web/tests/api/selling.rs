@@ -231,6 +231,33 @@ async fn story(app: &App) {
     s.tick("select_tier").await;
     s.advance("negotiation", Some("renegotiate")).await;
 
+    // 异议: the stage's playbook (kept by the manager) and the objection as it was raised.
+    let playbook_path = format!("/api/v1/processes/{}/playbooks/negotiation", s.deal["process_id"]);
+    let entries = json!({ "entries": [{ "kind": "price", "objection": "价格太高", "answer": "换算成三年总拥有成本，或降一个版本",
+        "evidence": "华东某制造集团：三年节省 23%" }] });
+    let refused = s.as_rep(Method::PUT, &playbook_path, Some(entries.clone())).await;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "[{b}] reps read playbooks, managers keep them");
+    let saved = app.call_as(&s.manager.token, Method::PUT, &playbook_path, Some(entries.clone())).await;
+    assert_eq!(app.expect("playbook", saved, StatusCode::OK)["version"], 1, "[{b}]");
+    let twice = app.call_as(&s.manager.token, Method::PUT, &playbook_path, Some(entries)).await;
+    assert_eq!(twice.0, StatusCode::CONFLICT, "[{b}] a second writer without the version read");
+    let read = s.rep("read playbook", Method::GET, &playbook_path, None, StatusCode::OK).await;
+    assert_eq!(read["entries"][0]["evidence"], "华东某制造集团：三年节省 23%", "[{b}]");
+    let path = format!("/api/v1/deals/{id}/objections");
+    let empty = s.as_rep(Method::POST, &path, Some(json!({ "kind": "price", "text": " " }))).await;
+    assert_eq!(
+        (empty.0, problem_fields(&empty.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["text".to_string()]),
+        "[{b}]"
+    );
+    let objection = json!({ "kind": "price", "text": "价格太高", "answer": "降为标准版，申请折扣" });
+    let objection = s.rep("objection", Method::POST, &path, Some(objection), StatusCode::CREATED).await;
+    assert_eq!(
+        (objection["stage"].as_str(), objection["resolved"].as_bool()),
+        (Some("negotiation"), Some(false)),
+        "[{b}]"
+    );
+
     // 12 % off the standard tier: above the 10 % threshold, so a manager decides.
     let two = vec![option(&products[0], "basic", 0), option(&products[1], "standard", 1_200)];
     let edit = json!({ "version": v2["version"], "content": offer(two, "standard") });
@@ -262,6 +289,10 @@ async fn story(app: &App) {
         (Some("approved"), Some(1_200)),
         "[{b}]"
     );
+    let path = format!("/api/v1/deals/{id}/objections/{}", objection["id"]);
+    let resolved = json!({ "version": objection["version"], "resolved": true });
+    let resolved = s.rep("objection resolved", Method::PATCH, &path, Some(resolved), StatusCode::OK).await;
+    assert_eq!(resolved["resolved"], true, "[{b}]");
     let sent = s
         .rep(
             "send v2",
@@ -375,9 +406,11 @@ async fn story(app: &App) {
         "quote_created#2",
         "moved→tiered_package",
         "moved→negotiation",
+        "objection_logged",
         "quote_updated#2",
         "discount_requested#2",
         "discount_decided#2",
+        "objection_logged",
         "quote_sent#2",
         "quote_viewed#2",
         "quote_accepted#2",
@@ -415,8 +448,28 @@ async fn story(app: &App) {
         "已完成",
         "里程碑 2/2",
         "客户拒绝报价第 1 版：价格太高",
+        "异议",
+        "已解决",
+        "客户异议：价格太高",
     ] {
         assert!(zh.contains(want), "[{b}] the deal page shows `{want}`");
+    }
+    let print = format!("/deals/{id}/contracts/{}/print", c["id"]);
+    assert!(zh.contains(&format!("href=\"{print}\"")), "[{b}] the contract links to its printable page");
+    let (status, doc) = browser.get(&print).await;
+    assert_eq!(status, StatusCode::OK, "[{b}]");
+    for want in [
+        "合同",
+        &format!("HT-{id}-2"),
+        "依据报价第 2 版（standard）",
+        "星云软件有限公司",
+        "华东制造集团",
+        "王总、李经理",
+        "¥74,624.00",
+        "首付款",
+        "已完成",
+    ] {
+        assert!(doc.contains(want), "[{b}] the printable contract shows `{want}`");
     }
     let (_, _, _) = browser.submit(&zh, "/me/locale", &[("locale", "en")]).await;
     let (_, en) = browser.get(&format!("/deals/{id}")).await;
@@ -645,4 +698,70 @@ async fn quote_page(app: &App) {
     let (status, _, missing) = html(browser.get(format!("{}/q/q_nothing", app.base)).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "[{b}]");
     assert!(missing.contains("找不到这份报价"), "[{b}]");
+}
+
+#[tokio::test]
+async fn the_catalog_goes_out_and_comes_in_as_csv() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let manager = app.person(salesflow_domain::records::Role::Manager).await;
+        let send = |body: String| {
+            app.http
+                .post(format!("{}/api/v1/products/import", app.base))
+                .bearer_auth(&manager.token)
+                .header("content-type", "text/csv; charset=utf-8")
+                .body(body)
+                .send()
+        };
+        let head = "sku,name_zh,name_en,description_zh,description_en,unit,list_price_minor,currency,tax_rate_bp,category,tags,tier,bundle\n";
+        let bad = format!(
+            "{head}B-1,基础版,Basic,,,套,三千,CNY,600,CRM,报表,basic,\nB-2,旗舰版,Flagship,,,套,100,CNY,600,CRM,,gold,X\nB-1,重复,Again,,,套,100,CNY,0,CRM,,,\n"
+        );
+        let res = send(bad).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(
+            problem_fields(&problem),
+            ["rows[0].list_price_minor", "rows[1].tier", "rows[1].bundle", "rows[2].sku"],
+            "[{b}] every bad cell: {problem}"
+        );
+        let list = app.get("/api/v1/products").await.1;
+        assert_eq!(list["items"], json!([]), "[{b}] nothing added");
+
+        let good = format!(
+            "\u{feff}{head}CRM-BAS,基础版,Basic,\"客户管理, 入门\",,套,3000000,CNY,600,CRM,客户管理,basic,\nCRM-KIT,套装,Bundle,,,套,9000000,CNY,600,CRM,客户管理|报表,standard,CRM-BAS*2\n"
+        );
+        let res = send(good).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "[{b}]");
+        let res = app
+            .http
+            .get(format!("{}/api/v1/products/export.csv", app.base))
+            .bearer_auth(&manager.token)
+            .send()
+            .await
+            .unwrap();
+        let csv = res.text().await.unwrap();
+        assert!(csv.starts_with('\u{feff}'), "[{b}] a BOM for spreadsheets");
+        assert!(
+            csv.contains("CRM-BAS,基础版,Basic,\"客户管理, 入门\",,套,3000000,CNY,600,CRM,客户管理,basic,"),
+            "[{b}] {csv}"
+        );
+        assert!(
+            csv.contains("CRM-KIT,套装,Bundle,,,套,9000000,CNY,600,CRM,客户管理|报表,standard,CRM-BAS*2"),
+            "[{b}] {csv}"
+        );
+        let again = send(csv).await.unwrap();
+        assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{b}] the same SKUs twice");
+        let rep = app.person(salesflow_domain::records::Role::Rep).await;
+        let res = app
+            .http
+            .post(format!("{}/api/v1/products/import", app.base))
+            .bearer_auth(&rep.token)
+            .header("content-type", "text/csv")
+            .body(head.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{b}] reps do not keep the catalog");
+    }
 }

@@ -4,6 +4,7 @@
 use salesflow_domain::currency::Money;
 use salesflow_domain::selling::contract::{Contract, ContractStatus};
 use salesflow_domain::selling::needs::NeedsAnalysis;
+use salesflow_domain::selling::objection::{Objection, ObjectionKind, Playbook};
 use salesflow_domain::selling::quote::{ApprovalStatus, Quote, QuoteStatus};
 use salesflow_domain::selling::recommend::{Reason, ReasonKind, Recommendation};
 
@@ -18,6 +19,9 @@ pub struct SellingData {
     pub recommendations: Vec<Recommendation>,
     pub quotes: Vec<Quote>,
     pub contracts: Vec<Contract>,
+    pub objections: Vec<Objection>,
+    /// The playbook of the deal's current stage.
+    pub playbook: Option<Playbook>,
 }
 
 pub struct QuoteRow {
@@ -32,6 +36,7 @@ pub struct QuoteRow {
 }
 
 pub struct ContractRow {
+    pub id: i64,
     pub number: String,
     pub status: &'static str,
     pub status_label: &'static str,
@@ -47,6 +52,21 @@ pub struct SellingPanel {
     pub recommendations: Vec<(String, String)>,
     pub quotes: Vec<QuoteRow>,
     pub contracts: Vec<ContractRow>,
+    /// Kind, what was said, the answer, resolved.
+    pub objections: Vec<(&'static str, String, String, bool)>,
+    /// Kind, objection, answer, evidence.
+    pub playbook: Vec<(&'static str, String, String, String)>,
+}
+
+fn kind(k: ObjectionKind, t: &'static DealTexts) -> &'static str {
+    match k {
+        ObjectionKind::Price => t.objection_price,
+        ObjectionKind::Timing => t.objection_timing,
+        ObjectionKind::Competitor => t.objection_competitor,
+        ObjectionKind::Features => t.objection_features,
+        ObjectionKind::Trust => t.objection_trust,
+        ObjectionKind::Other => t.objection_other,
+    }
 }
 
 fn percent(bp: i64) -> String {
@@ -103,6 +123,7 @@ impl SellingPanel {
             .contracts
             .iter()
             .map(|c| ContractRow {
+                id: c.id.0,
                 number: c.number.clone(),
                 status: c.status.as_str(),
                 status_label: contract_status(c.status, t),
@@ -116,7 +137,18 @@ impl SellingPanel {
                 ),
             })
             .collect();
-        SellingPanel { needs, recommendations, quotes, contracts }
+        let objections = data
+            .objections
+            .iter()
+            .map(|o| (kind(o.spec.kind, t), o.spec.text.clone(), o.spec.answer.clone(), o.spec.resolved))
+            .collect();
+        let playbook = data
+            .playbook
+            .iter()
+            .flat_map(|p| &p.entries)
+            .map(|e| (kind(e.kind, t), e.objection.clone(), e.answer.clone(), e.evidence.clone()))
+            .collect();
+        SellingPanel { needs, recommendations, quotes, contracts, objections, playbook }
     }
 }
 

@@ -170,6 +170,14 @@ impl Wording<'_> {
                 }
             }
             EventKind::NeedsUpdated => lines.push(t.ev_needs_analysis.to_string()),
+            EventKind::ObjectionLogged => {
+                let template =
+                    if d["resolved"] == Value::Bool(true) { t.ev_objection_resolved } else { t.ev_objection };
+                lines.push(fill(template, &[("text", &text(&d["text"]))]));
+                if let Some(a) = d["answer"].as_str().filter(|a| !a.is_empty()) {
+                    notes.push(a.to_string());
+                }
+            }
             _ => {
                 let field = |k: &str| match &d[k] {
                     Value::String(s) => s.clone(),
@@ -191,7 +199,8 @@ impl Wording<'_> {
                     EventKind::QuoteRejected => t.ev_quote_rejected,
                     EventKind::ContractCreated => t.ev_contract_created,
                     EventKind::ContractStatusChanged => t.ev_contract_status,
-                    _ => t.ev_milestone_done,
+                    EventKind::MilestoneDone => t.ev_milestone_done,
+                    _ => t.ev_updated,
                 };
                 let values = [
                     ("quote", field("quote")),
