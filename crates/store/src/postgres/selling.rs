@@ -24,7 +24,8 @@ fn conflict(entity: &str, id: i64) -> Error {
 }
 
 impl PgStore {
-    /// Appends `notes` to the deal's log, at the deal's current node, and bumps its version.
+    /// Appends `notes` to the deal's log, at the deal's current node; the deal's version stays
+    /// (its fields do not change), the sequence number read guards against a concurrent append.
     pub(super) async fn note_deal_in(
         conn: &mut PgConnection,
         deal: DealId,
@@ -48,13 +49,12 @@ impl PgStore {
             Self::insert_event(conn, &d, seq + 1 + i as i64, &event, actor, now).await?;
         }
         let done = sqlx::query(
-            "UPDATE deals SET version = version + 1, last_event_seq = $1, last_event_at = $2, updated_at = $2 \
-             WHERE id = $3 AND version = $4",
+            "UPDATE deals SET last_event_seq = $1, last_event_at = $2, updated_at = $2 WHERE id = $3 AND last_event_seq = $4",
         )
         .bind(seq + notes.len() as i64)
         .bind(now)
         .bind(deal.0)
-        .bind(d.version)
+        .bind(seq)
         .execute(&mut *conn)
         .await
         .db()?;

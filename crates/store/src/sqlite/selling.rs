@@ -17,7 +17,9 @@ use salesflow_domain::store::QuoteWrite;
 use super::{all, conflict, deals, exec, one, rows, ts};
 use crate::documents::{self, from_json, quote_parts, to_json};
 
-/// Appends `notes` to the deal's log, at the deal's current node, and bumps the deal's version.
+/// Appends `notes` to the deal's log, at the deal's current node. The deal's own fields do not
+/// change, so neither does its version: a customer opening a quote does not turn the rep's open
+/// edit form stale. The sequence number read guards against a concurrent append.
 pub fn note_deal(conn: &Connection, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
     if notes.is_empty() {
         return Ok(());
@@ -36,9 +38,8 @@ pub fn note_deal(conn: &Connection, deal: DealId, notes: &[DealNote], actor: &Ac
     }
     let done = exec(
         conn,
-        "UPDATE deals SET version = version + 1, last_event_seq = ?1, last_event_at = ?2, updated_at = ?2 \
-         WHERE id = ?3 AND version = ?4",
-        params![seq + notes.len() as i64, ts(now), deal.0, d.version],
+        "UPDATE deals SET last_event_seq = ?1, last_event_at = ?2, updated_at = ?2 WHERE id = ?3 AND last_event_seq = ?4",
+        params![seq + notes.len() as i64, ts(now), deal.0, seq],
     )?;
     if done == 0 {
         return Err(conflict("deal", deal.0));
