@@ -16,6 +16,12 @@ pub fn from_json<T: DeserializeOwned>(what: &str, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| Error::Storage(format!("stored {what} does not read: {e}")))
 }
 
+/// The parts known of a stored needs analysis: what the deal's exit criteria see.
+pub fn needs_known(body: &str) -> Result<Vec<salesflow_domain::selling::needs::NeedsPart>> {
+    let needs: salesflow_domain::selling::needs::NeedsAnalysis = from_json("needs analysis", body)?;
+    Ok(needs.input.known_parts())
+}
+
 /// Everything of a quote version but its content and key columns.
 #[derive(Serialize, Deserialize)]
 struct QuoteState {

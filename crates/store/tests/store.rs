@@ -2278,6 +2278,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             channel: Some(Channel::TradeShow),
             lead_id: Some(lead.id),
             completed_steps: vec!["first_contact".into()],
+            needs_known: vec![],
             version: 3,
             stage_entered_at: day(5),
             created_at: day(1),
@@ -2299,6 +2300,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             channel: None,
             lead_id: None,
             completed_steps: vec![],
+            needs_known: vec![],
             version: 2,
             stage_entered_at: day(9),
             created_at: day(2),
@@ -3458,6 +3460,52 @@ mod selling {
             let all = s.list_products().await.expect(b);
             assert_eq!(all.iter().map(|p| p.spec.sku.as_str()).collect::<Vec<_>>(), ["CRM-BAS", "CRM-STD"], "[{b}]");
             assert_eq!(all[1], std, "[{b}] reads back as created");
+        }
+    }
+
+    #[tokio::test]
+    async fn selling_exit_criteria_can_ask_for_parts_of_the_needs_analysis() {
+        use salesflow_domain::process::{ExitCriterion, Gate, NodeKind, Requirement};
+        use salesflow_domain::selling::needs::NeedsPart;
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+            // The seed process with "budget known" added to its first stage.
+            let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+            def.key = "budget-first".into();
+            let first = def.nodes.iter_mut().find(|n| n.id == "lead_identification").unwrap();
+            let NodeKind::Stage(stage) = &mut first.kind else { panic!("a stage") };
+            stage.exit_criteria.push(ExitCriterion {
+                id: "c_budget".into(),
+                requires: Requirement::Needs(NeedsPart::Budget),
+                gate: Gate::Hard,
+                label: "预算已知".into(),
+            });
+            let v = s.create_process(&def, now).await.expect(b);
+            s.publish(v.process_id, v.version, now).await.expect(b);
+            let account = s.create_account(&new_account("预算公司"), fx.actor.user, now).await.expect(b);
+            let contact = s
+                .create_contact(&new_contact(Some(account.id), "李总", None, None), fx.actor.user, now)
+                .await
+                .expect(b);
+            let mut new = new_deal("预算先行", account.id, vec![contact.id], v.process_id);
+            new.owner_id = Some(fx.actor.user);
+            let deal = s.create_deal(&new, &fx.actor, now).await.expect(b);
+            let deal = s.toggle_step(deal.id, &tick("check_fit", deal.version), &fx.actor, now).await.expect(b);
+            let report =
+                gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await);
+            let missing: Vec<_> = report.missing.iter().map(|m| m.id.as_str()).collect();
+            assert_eq!(missing, ["c_budget"], "[{b}] only the budget is missing");
+            let needs = NeedsInput { requirements: vec!["报表".into()], ..Default::default() };
+            s.save_needs(deal.id, &needs, &fx.actor, now).await.expect(b);
+            let deal = s.deal(deal.id).await.expect(b);
+            assert_eq!(deal.needs_known, [NeedsPart::Requirements], "[{b}] the deal knows what is known");
+            gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await);
+            let needs = NeedsInput { version: Some(1), budget: Some(cny(5_000_000)), ..needs };
+            s.save_needs(deal.id, &needs, &fx.actor, now).await.expect(b);
+            let deal = s.deal(deal.id).await.expect(b);
+            let (moved, _) = s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await.expect(b);
+            assert_eq!(moved.current_node, "needs_analysis", "[{b}] budget known: the gate opens");
         }
     }
 

@@ -68,7 +68,40 @@ pub enum NeedsPart {
     Competitors,
 }
 
+impl NeedsPart {
+    pub const ALL: [NeedsPart; 7] = [
+        NeedsPart::PainPoints,
+        NeedsPart::Requirements,
+        NeedsPart::Budget,
+        NeedsPart::DecisionMaker,
+        NeedsPart::Timeline,
+        NeedsPart::PurchaseIntent,
+        NeedsPart::Competitors,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NeedsPart::PainPoints => "pain_points",
+            NeedsPart::Requirements => "requirements",
+            NeedsPart::Budget => "budget",
+            NeedsPart::DecisionMaker => "decision_maker",
+            NeedsPart::Timeline => "timeline",
+            NeedsPart::PurchaseIntent => "purchase_intent",
+            NeedsPart::Competitors => "competitors",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 impl NeedsInput {
+    /// The parts known, in the order of [`NeedsPart::ALL`]: what a deal carries for its gates.
+    pub fn known_parts(&self) -> Vec<NeedsPart> {
+        NeedsPart::ALL.into_iter().filter(|p| self.known(*p)).collect()
+    }
+
     pub fn validate(&self) -> Result<(), Error> {
         let mut p = Problems::default();
         let list = |p: &mut Problems, field: &str, items: &[String]| {

@@ -141,11 +141,17 @@ impl PgStore {
         .fetch_all(&mut *conn)
         .await
         .db()?;
+        let needs: Option<(String,)> = sqlx::query_as("SELECT body FROM deal_needs WHERE deal_id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?;
         let (seq, at) = (row.last_event_seq, row.last_event_at);
-        let deal = row.into_deal(
+        let mut deal = row.into_deal(
             contacts.into_iter().map(|(c,)| ContactId(c)).collect(),
             steps.into_iter().map(|(s,)| s).collect(),
         )?;
+        deal.needs_known = needs.map(|(b,)| crate::documents::needs_known(&b)).transpose()?.unwrap_or_default();
         Ok((deal, seq, at))
     }
 
