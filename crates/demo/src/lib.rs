@@ -319,6 +319,8 @@ impl Proc {
                         }
                         Need::Field(*f)
                     }
+                    // Demo deals carry no needs analysis.
+                    Requirement::Needs(_) => Need::Impossible,
                     Requirement::Step(s) => match steps.iter().position(|st| st.id == *s) {
                         Some(k) => {
                             steps[k].crit = steps[k].crit.add(c.gate);
@@ -824,6 +826,7 @@ impl Generator {
             channel,
             lead_id,
             completed_steps,
+            needs_known: Vec::new(),
             version: state.seq,
             stage_entered_at: dt(state.stage_entered),
             created_at: dt(created),

@@ -213,6 +213,7 @@ fn replay_through_the_domain_planners() {
             channel: d.channel,
             lead_id: d.lead_id,
             completed_steps: Vec::new(),
+            needs_known: Vec::new(),
             version: 1,
             stage_entered_at: first.occurred_at,
             created_at: first.occurred_at,

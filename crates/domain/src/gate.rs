@@ -27,6 +27,7 @@ fn met(c: &ExitCriterion, deal: &Deal) -> bool {
     match &c.requires {
         Requirement::Field(f) => deal.has(*f),
         Requirement::Step(s) => deal.completed_steps.iter().any(|done| done == s),
+        Requirement::Needs(p) => deal.needs_known.contains(p),
     }
 }
 

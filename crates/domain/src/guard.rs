@@ -6,6 +6,8 @@
 //! A record outside the caller's reach is `NotFound`, never `Forbidden`, so that its existence
 //! does not leak; the refused attempt is still audited.
 
+mod selling;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -22,6 +24,8 @@ use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEnt
 pub struct Origin {
     pub address: String,
 }
+
+pub use selling::{CustomerAnswer, CustomerDesk, CustomerQuote, DiscountAction, QuoteEdit, Sending};
 
 pub struct Guarded<'a> {
     store: &'a dyn Store,

@@ -17,4 +17,4 @@ macro_rules! row_id {
     )*};
 }
 
-row_id!(UserId, AccountId, ContactId, LeadId, DealId, ProcessId, TeamId, TokenId);
+row_id!(UserId, AccountId, ContactId, LeadId, DealId, ProcessId, TeamId, TokenId, ProductId, QuoteId, ContractId);

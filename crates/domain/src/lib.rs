@@ -14,6 +14,7 @@ pub mod migration;
 pub mod normalize;
 pub mod process;
 pub mod records;
+pub mod selling;
 pub mod serde_util;
 pub mod stage_move;
 pub mod store;

@@ -99,6 +99,8 @@ pub enum Requirement {
     Field(DealField),
     /// A step of this stage must be ticked.
     Step(String),
+    /// A part of the deal's needs analysis must be known ("budget known before quoting").
+    Needs(crate::selling::needs::NeedsPart),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

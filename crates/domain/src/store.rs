@@ -12,6 +12,11 @@ use crate::error::Result;
 use crate::ids::*;
 use crate::process::ProcessDefinition;
 use crate::records::*;
+use crate::selling::catalog::{NewProduct, Product};
+use crate::selling::contract::Contract;
+use crate::selling::needs::{NeedsAnalysis, NeedsInput};
+use crate::selling::objection::{Objection, Playbook};
+use crate::selling::quote::{DealNote, Quote};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -190,6 +195,24 @@ pub struct MaxIds {
     pub event: i64,
 }
 
+/// One quote version to write: a new one (`read_version` absent) or a change to the version
+/// read. A version that is no longer a draft never changes its content (the database refuses).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteChange {
+    pub quote: Quote,
+    pub read_version: Option<i64>,
+    /// SHA-256 of the customer's link token, set when the version is sent.
+    pub token_hash: Option<String>,
+}
+
+/// Quote versions of one deal written together, with the notes for the deal's event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuoteWrite {
+    pub deal: DealId,
+    pub changes: Vec<QuoteChange>,
+    pub notes: Vec<DealNote>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
@@ -346,6 +369,53 @@ pub trait Store: Send + Sync + 'static {
     /// Every stage entry of a process's deals, by deal and in order: the event log that
     /// process-mining tools read.
     async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
+
+    // Selling: needs, catalog, quotes, contracts. Every change appends its notes to the deal's
+    // event log in the same transaction.
+    async fn needs(&self, deal: DealId) -> Result<Option<NeedsAnalysis>>;
+    /// Creates (input without version) or replaces (with the version read) the analysis.
+    async fn save_needs(
+        &self,
+        deal: DealId,
+        input: &NeedsInput,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<NeedsAnalysis>;
+    async fn create_product(&self, new: &NewProduct, now: DateTime<Utc>) -> Result<Product>;
+    /// Every product, by SKU.
+    async fn list_products(&self) -> Result<Vec<Product>>;
+    /// The deal's quote versions, oldest first.
+    async fn quotes(&self, deal: DealId) -> Result<Vec<Quote>>;
+    async fn quote_by_token(&self, token_hash: &str) -> Result<Option<Quote>>;
+    /// Writes the versions (each at the version read, else `Conflict` and nothing written).
+    async fn save_quotes(&self, write: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>>;
+    /// The deal's contracts, oldest first.
+    async fn contracts(&self, deal: DealId) -> Result<Vec<Contract>>;
+    /// Inserts (`read_version` absent) or updates a contract at the version read.
+    async fn save_contract(
+        &self,
+        contract: &Contract,
+        read_version: Option<i64>,
+        notes: &[DealNote],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Contract>;
+    /// The deal's objections, oldest first.
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>>;
+    /// Inserts (`read_version` absent) or updates an objection, with its note in the deal's log.
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection>;
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>>;
+    /// Inserts (`read_version` absent) or replaces a stage's playbook at the version read.
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook>;
+    /// Appends notes to a deal's event log (the customer opened a quote).
+    async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

@@ -28,6 +28,27 @@ fn bpmn_round_trips_every_template() {
     }
 }
 
+/// An exit criterion on the needs analysis ("budget known") survives the trip.
+#[test]
+fn bpmn_round_trips_a_needs_criterion() {
+    use salesflow_domain::process::{ExitCriterion, Gate, Requirement};
+    use salesflow_domain::selling::needs::NeedsPart;
+    let mut def = templates::get("seed-five-stage.zh-CN").unwrap();
+    let stage = def.nodes.iter_mut().find_map(|n| match &mut n.kind {
+        NodeKind::Stage(s) if n.id == "negotiation" => Some(s),
+        _ => None,
+    });
+    stage.unwrap().exit_criteria.push(ExitCriterion {
+        id: "c_budget".into(),
+        requires: Requirement::Needs(NeedsPart::Budget),
+        gate: Gate::Hard,
+        label: "预算已知".into(),
+    });
+    let xml = bpmn::export(&def, &layout::layout(&def));
+    assert!(xml.contains("needs=\"budget\""), "{xml}");
+    assert_eq!(bpmn::import(&xml).unwrap_or_else(|p| panic!("{p:#?}")), def);
+}
+
 /// Texts with everything XML treats specially survive the trip.
 #[test]
 fn bpmn_round_trips_awkward_text() {

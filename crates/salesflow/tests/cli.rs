@@ -131,17 +131,20 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
-/// `target/browser-artifacts/` (under `CARGO_TARGET_DIR` when set), emptied for this run.
-fn browser_artifacts() -> PathBuf {
+/// `target/browser-artifacts/<name>/` (under `CARGO_TARGET_DIR` when set), emptied for this run.
+fn browser_artifacts(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .map(|t| if t.is_relative() { workspace_root().join(t) } else { t })
         .unwrap_or_else(|| workspace_root().join("target"));
-    let dir = target.join("browser-artifacts");
+    let dir = target.join("browser-artifacts").join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// One browser test at a time: each starts its own server and Chromium on two shared cores.
+static BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What the browser test needs that is not there (`.ci/run` installs all of it).
 fn browser_prerequisites_missing(browser_dir: &Path) -> Vec<String> {
@@ -158,172 +161,139 @@ fn browser_prerequisites_missing(browser_dir: &Path) -> Vec<String> {
     missing
 }
 
-/// The pages in Chromium, like a user: `tests/browser/scenario.mjs` signs in as a demo rep,
-/// turns a new lead into a deal and takes it across the board to Won through a hard and a soft
-/// gate, then checks the same screens in English. Screenshots, the scenario's output and the
-/// server's log go to `target/browser-artifacts/`.
-#[test]
-fn browser_scenario_on_demo_data() {
-    let root = workspace_root();
-    let browser_dir = root.join("tests/browser");
-    let missing = browser_prerequisites_missing(&browser_dir);
-    if !missing.is_empty() {
-        let what = missing.join(", ");
-        assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
-        eprintln!("browser test skipped: missing {what}");
-        return;
-    }
-    let artifacts = browser_artifacts();
+/// One browser script (`tests/browser/<name>.mjs`) against a fresh demo database served by the
+/// real binary. The script gets the server's address, the demo users' password (after the admin
+/// API token when `with_token`) and the artefacts folder `target/browser-artifacts/<name>/`,
+/// which keeps the screenshots, the script's output (`<name>.log`) and the server's log.
+struct BrowserRun<'a> {
+    name: &'a str,
+    deals: u32,
+    seed: u32,
+    with_token: bool,
+    shots: &'a [&'a str],
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("browser.db").display());
-    let out = salesflow().args(["demo", "--deals", "40", "--seed", "9"]).env("DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let password = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("password of every demo user (shown once): "))
-        .unwrap_or_else(|| panic!("the demo password is printed: {stdout}"))
-        .trim()
-        .to_string();
+impl BrowserRun<'_> {
+    fn run(&self) {
+        let _one_at_a_time = BROWSER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let browser_dir = workspace_root().join("tests/browser");
+        let missing = browser_prerequisites_missing(&browser_dir);
+        if !missing.is_empty() {
+            let what = missing.join(", ");
+            assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
+            eprintln!("browser test {} skipped: missing {what}", self.name);
+            return;
+        }
+        let artifacts = browser_artifacts(self.name);
 
-    let log = std::fs::File::create(artifacts.join("server.log")).unwrap();
-    let mut server = Running(
-        salesflow()
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .env("DATABASE_URL", &url)
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("browser.db").display());
+        let (deals, seed) = (self.deals.to_string(), self.seed.to_string());
+        let out = salesflow().args(["demo", "--deals", &deals, "--seed", &seed]).env("DATABASE_URL", &url).output();
+        let out = out.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let printed = |prefix: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix))
+                .unwrap_or_else(|| panic!("`{prefix}` is printed: {stdout}"))
+                .trim()
+                .to_string()
+        };
+        let password = printed("password of every demo user (shown once): ");
+
+        let log = std::fs::File::create(artifacts.join("server.log")).unwrap();
+        let mut server = Running(
+            salesflow()
+                .args(["serve", "--addr", "127.0.0.1:0"])
+                .env("DATABASE_URL", &url)
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+        // Keep reading what the server prints so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+
+        let mut args = vec![base];
+        if self.with_token {
+            args.push(printed("admin API token (shown once): "));
+        }
+        args.push(password);
+        let started = Instant::now();
+        let mut script = Command::new("node")
+            .arg(browser_dir.join(format!("{}.mjs", self.name)))
+            .args(&args)
+            .arg(&artifacts)
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(log)
+            .stderr(Stdio::piped())
             .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
-    // Keep reading what the server prints so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-
-    let started = Instant::now();
-    let mut scenario = Command::new("node")
-        .arg(browser_dir.join("scenario.mjs"))
-        .args([base.as_str(), password.as_str()])
-        .arg(&artifacts)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut out, mut err) = (scenario.stdout.take().unwrap(), scenario.stderr.take().unwrap());
-    let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap_or_default());
-    let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap_or_default());
-    let status = loop {
-        if let Some(status) = scenario.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            let _ = scenario.kill();
-            let _ = scenario.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let output = format!("{}{}", out.join().unwrap(), err.join().unwrap());
-    std::fs::write(artifacts.join("scenario.log"), &output).unwrap();
-    drop(server);
-    match status {
-        Some(s) if s.success() => {
-            for shot in ["board-zh.png", "deal-zh.png", "board-en.png", "deal-en.png"] {
-                assert!(artifacts.join(shot).is_file(), "the scenario saved {shot}\n{output}");
+            .unwrap();
+        let (mut out, mut err) = (script.stdout.take().unwrap(), script.stderr.take().unwrap());
+        let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap_or_default());
+        let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap_or_default());
+        let status = loop {
+            if let Some(status) = script.try_wait().unwrap() {
+                break Some(status);
             }
+            if started.elapsed() > Duration::from_secs(600) {
+                let _ = script.kill();
+                let _ = script.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let output = format!("{}{}", out.join().unwrap(), err.join().unwrap());
+        std::fs::write(artifacts.join(format!("{}.log", self.name)), &output).unwrap();
+        drop(server);
+        let name = self.name;
+        match status {
+            Some(s) if s.success() => {
+                for shot in self.shots {
+                    assert!(artifacts.join(shot).is_file(), "{name}.mjs saved {shot}\n{output}");
+                }
+            }
+            Some(s) => panic!("{name}.mjs failed ({s}); screenshots and logs in {}\n{output}", artifacts.display()),
+            None => panic!("{name}.mjs did not finish within 10 minutes\n{output}"),
         }
-        Some(s) => {
-            panic!("the browser scenario failed ({s}); screenshots and server.log in {}\n{output}", artifacts.display())
-        }
-        None => panic!("the browser scenario did not finish within 10 minutes\n{output}"),
     }
 }
 
-/// The flowchart editor in Chromium (`tests/browser/editor.mjs`) on demo data made by the real
-/// binary: as the admin, a stage added to the seed process between recommendation and quotation,
-/// its dangling error seen and fixed, published, open deals migrated after the preview, the new
-/// flowchart on a deal's page; then the English seed process in English. Screenshots of the
-/// editor and the drawn SVG in both languages stay in `target/browser-artifacts/`.
+/// The pages in Chromium, like a user: `tests/browser/scenario.mjs` signs in as a demo rep,
+/// turns a new lead into a deal and takes it across the board to Won through a hard and a soft
+/// gate, then checks the same screens in English.
+#[test]
+fn browser_scenario_on_demo_data() {
+    let shots = ["board-zh.png", "deal-zh.png", "board-en.png", "deal-en.png"];
+    BrowserRun { name: "scenario", deals: 40, seed: 9, with_token: false, shots: &shots }.run();
+}
+
+/// The flowchart editor (`tests/browser/editor.mjs`): as the admin, a stage added to the seed
+/// process between recommendation and quotation, its dangling error seen and fixed, published,
+/// open deals migrated after the preview, the new flowchart on a deal's page; then the English
+/// seed process in English.
 #[test]
 fn browser_editor_on_demo_data() {
-    let root = workspace_root();
-    let browser_dir = root.join("tests/browser");
-    let missing = browser_prerequisites_missing(&browser_dir);
-    if !missing.is_empty() {
-        let what = missing.join(", ");
-        assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
-        eprintln!("browser editor test skipped: missing {what}");
-        return;
-    }
-    let artifacts = browser_artifacts();
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("editor.db").display());
-    let out = salesflow().args(["demo", "--deals", "40", "--seed", "5"]).env("DATABASE_URL", &url).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let password = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("password of every demo user (shown once): "))
-        .unwrap_or_else(|| panic!("the demo password is printed: {stdout}"))
-        .trim()
-        .to_string();
-    let log = std::fs::File::create(artifacts.join("server-editor.log")).unwrap();
-    let mut server = Running(
-        salesflow()
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .env("DATABASE_URL", &url)
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
-    std::thread::spawn(move || lines.for_each(drop));
+    let shots = ["editor-zh.png", "flowchart-zh.png", "editor-en.png", "flowchart-en.png", "deal-flowchart-zh.png"];
+    BrowserRun { name: "editor", deals: 40, seed: 5, with_token: false, shots: &shots }.run();
+}
 
-    let mut script = Command::new("node")
-        .arg(browser_dir.join("editor.mjs"))
-        .args([base.as_str(), password.as_str()])
-        .arg(&artifacts)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut out, mut err) = (script.stdout.take().unwrap(), script.stderr.take().unwrap());
-    let out = std::thread::spawn(move || std::io::read_to_string(&mut out).unwrap_or_default());
-    let err = std::thread::spawn(move || std::io::read_to_string(&mut err).unwrap_or_default());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = script.try_wait().unwrap() {
-            break Some(status);
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            let _ = script.kill();
-            let _ = script.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let output = format!("{}{}", out.join().unwrap(), err.join().unwrap());
-    std::fs::write(artifacts.join("editor.log"), &output).unwrap();
-    drop(server);
-    match status {
-        Some(s) if s.success() => {
-            for shot in
-                ["editor-zh.png", "flowchart-zh.png", "editor-en.png", "flowchart-en.png", "deal-flowchart-zh.png"]
-            {
-                assert!(artifacts.join(shot).is_file(), "the editor scenario saved {shot}\n{output}");
-            }
-        }
-        Some(s) => {
-            panic!("the editor scenario failed ({s}); screenshots and logs in {}\n{output}", artifacts.display())
-        }
-        None => panic!("the editor scenario did not finish within 10 minutes\n{output}"),
-    }
+/// The customer's quote page and the deal page's selling panels (`tests/browser/quote.mjs`): a
+/// quote rejected on its public link, the lower tier accepted, the deal page in both languages.
+#[test]
+fn browser_quote_pages_on_demo_data() {
+    let shots = [
+        "quote-zh.png",
+        "quote-en.png",
+        "quote-rejected-zh.png",
+        "quote-accepted-zh.png",
+        "deal-selling-zh.png",
+        "deal-selling-en.png",
+    ];
+    BrowserRun { name: "quote", deals: 20, seed: 3, with_token: true, shots: &shots }.run();
 }

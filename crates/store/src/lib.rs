@@ -8,6 +8,7 @@ use std::sync::Arc;
 use salesflow_domain::Error;
 use salesflow_domain::store::Store;
 
+mod documents;
 mod postgres;
 mod rows;
 mod sqlite;

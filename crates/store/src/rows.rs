@@ -267,6 +267,7 @@ impl DealRow {
             channel,
             lead_id: self.lead_id.map(LeadId),
             completed_steps,
+            needs_known: Vec::new(),
             version: self.version,
             stage_entered_at: self.stage_entered_at,
             created_at: self.created_at,

@@ -2278,6 +2278,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             channel: Some(Channel::TradeShow),
             lead_id: Some(lead.id),
             completed_steps: vec!["first_contact".into()],
+            needs_known: vec![],
             version: 3,
             stage_entered_at: day(5),
             created_at: day(1),
@@ -2299,6 +2300,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             channel: None,
             lead_id: None,
             completed_steps: vec![],
+            needs_known: vec![],
             version: 2,
             stage_entered_at: day(9),
             created_at: day(2),
@@ -3537,5 +3539,245 @@ async fn migrating_open_deals_previews_then_moves_each_with_one_event() {
         };
         let summary = s.migrate_deals(id, &back, a, at(9)).await.expect(b);
         assert_eq!(summary.deals, 2, "[{b}] both open deals on v2 go back");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selling: needs, catalog, quote versions, contracts
+
+mod selling {
+    use salesflow_domain::selling::catalog::{NewProduct, Tier};
+    use salesflow_domain::selling::contract::{Contract, ContractPatch, ContractStatus, NewContract};
+    use salesflow_domain::selling::needs::NeedsInput;
+    use salesflow_domain::selling::pricing::QuoteLine;
+    use salesflow_domain::selling::quote::{Quote, QuoteContent, QuoteOption, QuoteStatus};
+    use salesflow_domain::store::{QuoteChange, QuoteWrite};
+
+    use super::*;
+
+    fn product(sku: &str, tier: Tier, price: i64) -> NewProduct {
+        NewProduct {
+            sku: sku.into(),
+            name_zh: tier.name(true).into(),
+            name_en: tier.name(false).into(),
+            description_zh: "销售管理系统".into(),
+            description_en: "Sales management".into(),
+            unit: "套".into(),
+            list_price: cny(price),
+            tax_rate_bp: 600,
+            category: "CRM".into(),
+            tags: vec!["客户管理".into()],
+            tier: Some(tier),
+            bundle: vec![],
+            facts: vec![],
+        }
+    }
+
+    fn content(valid_until: NaiveDate) -> QuoteContent {
+        let option = |key: &str, tier: Tier, price: i64| QuoteOption {
+            key: key.into(),
+            name: tier.name(true).into(),
+            tier: Some(tier),
+            lines: vec![QuoteLine {
+                product_id: None,
+                sku: key.into(),
+                name: tier.name(true).into(),
+                unit: "套".into(),
+                quantity: 2,
+                unit_price: cny(price),
+                discount_bp: 500,
+                tax_rate_bp: 600,
+            }],
+            discount_bp: 0,
+        };
+        QuoteContent {
+            currency: Currency::CNY,
+            options: vec![option("basic", Tier::Basic, 1_000_000), option("standard", Tier::Standard, 2_500_000)],
+            recommended: None,
+            payment_terms: "预付 50%".into(),
+            after_sales_terms: "一年维护".into(),
+            valid_until,
+            language: "zh-CN".into(),
+            notes: String::new(),
+        }
+    }
+
+    fn write(
+        deal: DealId,
+        changes: Vec<QuoteChange>,
+        notes: Vec<salesflow_domain::selling::quote::DealNote>,
+    ) -> QuoteWrite {
+        QuoteWrite { deal, changes, notes }
+    }
+
+    #[tokio::test]
+    async fn selling_needs_and_catalog() {
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+            let (_, _, deal) = deal_with_contact(&fx, "需求", now).await;
+            assert_eq!(s.needs(deal.id).await.expect(b), None, "[{b}] none yet");
+            let input = NeedsInput {
+                pain_points: vec!["报表靠手工".into()],
+                requirements: vec!["报表".into()],
+                budget: Some(cny(10_000_000)),
+                purchase_intent: Some(4),
+                ..Default::default()
+            };
+            let n = s.save_needs(deal.id, &input, &fx.actor, now).await.expect(b);
+            assert_eq!((n.version, n.input.budget), (1, Some(cny(10_000_000))), "[{b}]");
+            conflict(b, s.save_needs(deal.id, &input, &fx.actor, now).await);
+            let bad = NeedsInput { purchase_intent: Some(9), version: Some(1), ..input.clone() };
+            invalid(b, s.save_needs(deal.id, &bad, &fx.actor, now).await, "purchase_intent");
+            let again = NeedsInput { version: Some(1), decision_maker: "王总".into(), ..input.clone() };
+            let n2 = s.save_needs(deal.id, &again, &fx.actor, now).await.expect(b);
+            assert_eq!((n2.version, n2.input.decision_maker.as_str()), (2, "王总"), "[{b}]");
+            assert_eq!(s.needs(deal.id).await.expect(b), Some(n2), "[{b}] reads back");
+            let events = s.deal_events(deal.id).await.expect(b);
+            assert_eq!(kinds(&events), [EventKind::Created, EventKind::NeedsUpdated, EventKind::NeedsUpdated], "[{b}]");
+            assert_seq_contiguous(b, &events);
+
+            let std = s.create_product(&product("CRM-STD", Tier::Standard, 8_000_000), now).await.expect(b);
+            s.create_product(&product("CRM-BAS", Tier::Basic, 3_000_000), now).await.expect(b);
+            conflict(b, s.create_product(&product("CRM-STD", Tier::Basic, 1), now).await);
+            invalid(b, s.create_product(&product("CRM PRO", Tier::Professional, -1), now).await, "list_price.minor");
+            let all = s.list_products().await.expect(b);
+            assert_eq!(all.iter().map(|p| p.spec.sku.as_str()).collect::<Vec<_>>(), ["CRM-BAS", "CRM-STD"], "[{b}]");
+            assert_eq!(all[1], std, "[{b}] reads back as created");
+        }
+    }
+
+    #[tokio::test]
+    async fn selling_exit_criteria_can_ask_for_parts_of_the_needs_analysis() {
+        use salesflow_domain::process::{ExitCriterion, Gate, NodeKind, Requirement};
+        use salesflow_domain::selling::needs::NeedsPart;
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+            // The seed process with "budget known" added to its first stage.
+            let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+            def.key = "budget-first".into();
+            let first = def.nodes.iter_mut().find(|n| n.id == "lead_identification").unwrap();
+            let NodeKind::Stage(stage) = &mut first.kind else { panic!("a stage") };
+            stage.exit_criteria.push(ExitCriterion {
+                id: "c_budget".into(),
+                requires: Requirement::Needs(NeedsPart::Budget),
+                gate: Gate::Hard,
+                label: "预算已知".into(),
+            });
+            let v = s.create_process(&def, now).await.expect(b);
+            s.publish(v.process_id, v.version, now).await.expect(b);
+            let account = s.create_account(&new_account("预算公司"), fx.actor.user, now).await.expect(b);
+            let contact = s
+                .create_contact(&new_contact(Some(account.id), "李总", None, None), fx.actor.user, now)
+                .await
+                .expect(b);
+            let mut new = new_deal("预算先行", account.id, vec![contact.id], v.process_id);
+            new.owner_id = Some(fx.actor.user);
+            let deal = s.create_deal(&new, &fx.actor, now).await.expect(b);
+            let deal = s.toggle_step(deal.id, &tick("check_fit", deal.version), &fx.actor, now).await.expect(b);
+            let report =
+                gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await);
+            let missing: Vec<_> = report.missing.iter().map(|m| m.id.as_str()).collect();
+            assert_eq!(missing, ["c_budget"], "[{b}] only the budget is missing");
+            let needs = NeedsInput { requirements: vec!["报表".into()], ..Default::default() };
+            s.save_needs(deal.id, &needs, &fx.actor, now).await.expect(b);
+            let deal = s.deal(deal.id).await.expect(b);
+            assert_eq!(deal.needs_known, [NeedsPart::Requirements], "[{b}] the deal knows what is known");
+            gate_blocked(b, s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await);
+            let needs = NeedsInput { version: Some(1), budget: Some(cny(5_000_000)), ..needs };
+            s.save_needs(deal.id, &needs, &fx.actor, now).await.expect(b);
+            let deal = s.deal(deal.id).await.expect(b);
+            let (moved, _) = s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await.expect(b);
+            assert_eq!(moved.current_node, "needs_analysis", "[{b}] budget known: the gate opens");
+        }
+    }
+
+    #[tokio::test]
+    async fn selling_quote_versions_are_frozen_once_sent() {
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+            let today = now.date_naive();
+            let (_, _, deal) = deal_with_contact(&fx, "报价", now).await;
+            let (draft, note) = Quote::draft(deal.id, 1, content(date(2026, 3, 31)), fx.actor.user, now).unwrap();
+            let new = QuoteChange { quote: draft, read_version: None, token_hash: None };
+            let v1 = s.save_quotes(&write(deal.id, vec![new], vec![note]), &fx.actor, now).await.expect(b).remove(0);
+            assert!(v1.id.0 > 0, "[{b}] id assigned");
+            assert_eq!(s.quotes(deal.id).await.expect(b), vec![v1.clone()], "[{b}] reads back");
+
+            // The same number twice: refused by the database, nothing written.
+            let (dup, _) = Quote::draft(deal.id, 1, content(date(2026, 3, 31)), fx.actor.user, now).unwrap();
+            let dup = QuoteChange { quote: dup, read_version: None, token_hash: None };
+            conflict(b, s.save_quotes(&write(deal.id, vec![dup], vec![]), &fx.actor, now).await);
+
+            let mut sent = v1.clone();
+            let note = sent.send(v1.version, 1_000, fx.actor.user, today, now).unwrap();
+            let change =
+                QuoteChange { quote: sent.clone(), read_version: Some(v1.version), token_hash: Some("h1".into()) };
+            s.save_quotes(&write(deal.id, vec![change.clone()], vec![note]), &fx.actor, now).await.expect(b);
+            // Writing at a stale version: conflict.
+            conflict(b, s.save_quotes(&write(deal.id, vec![change], vec![]), &fx.actor, now).await);
+            let found = s.quote_by_token("h1").await.expect(b).expect("by token");
+            assert_eq!((found.status, found.id), (QuoteStatus::Sent, v1.id), "[{b}]");
+            assert_eq!(s.quote_by_token("nope").await.expect(b), None, "[{b}]");
+
+            // Changing the content of a sent version is refused by the database itself.
+            let mut tampered = found.clone();
+            tampered.content.options[0].lines[0].unit_price = cny(1);
+            tampered.version += 1;
+            let change = QuoteChange { quote: tampered, read_version: Some(found.version), token_hash: None };
+            assert!(s.save_quotes(&write(deal.id, vec![change], vec![]), &fx.actor, now).await.is_err(), "[{b}]");
+            assert_eq!(s.quote_by_token("h1").await.expect(b), Some(found.clone()), "[{b}] unchanged");
+
+            // Accepted: its status is final.
+            let mut accepted = found.clone();
+            let note = accepted.accept("standard", today, now).unwrap();
+            let change = QuoteChange { quote: accepted.clone(), read_version: Some(found.version), token_hash: None };
+            s.save_quotes(&write(deal.id, vec![change], vec![note]), &fx.actor, now).await.expect(b);
+            let mut back = accepted.clone();
+            back.status = QuoteStatus::Sent;
+            back.version += 1;
+            let change = QuoteChange { quote: back, read_version: Some(accepted.version), token_hash: None };
+            assert!(s.save_quotes(&write(deal.id, vec![change], vec![]), &fx.actor, now).await.is_err(), "[{b}]");
+
+            let events = s.deal_events(deal.id).await.expect(b);
+            assert_eq!(
+                kinds(&events),
+                [EventKind::Created, EventKind::QuoteCreated, EventKind::QuoteSent, EventKind::QuoteAccepted],
+                "[{b}] every step in the deal's log, nothing from the refused writes"
+            );
+            assert_seq_contiguous(b, &events);
+            assert_eq!(events[3].details["option"], "standard", "[{b}]");
+            let after = s.deal(deal.id).await.expect(b);
+            assert_eq!(after.version, deal.version, "[{b}] quote events leave the deal's fields and version alone");
+            // The deal's own writes carry on after them, numbered after the quote events.
+            let moved = s.toggle_step(deal.id, &tick("define_target", after.version), &fx.actor, now).await.expect(b);
+            assert_eq!(moved.version, deal.version + 1, "[{b}]");
+            assert_seq_contiguous(b, &s.deal_events(deal.id).await.expect(b));
+
+            // A contract from it, once.
+            let new = NewContract {
+                quote_number: 1,
+                seller: "星云软件".into(),
+                buyer: "报价 公司".into(),
+                start_date: None,
+                end_date: None,
+                milestones: vec![],
+            };
+            let (c, note) = Contract::from_quote(&accepted, &new, fx.actor.user, now).unwrap();
+            let saved = s.save_contract(&c, None, &[note], &fx.actor, now).await.expect(b);
+            assert!(saved.id.0 > 0, "[{b}]");
+            assert_eq!(saved.totals, accepted.option("standard").unwrap().1.clone(), "[{b}] amounts carried over");
+            conflict(b, s.save_contract(&c, None, &[], &fx.actor, now).await);
+            let mut next = saved.clone();
+            let patch =
+                ContractPatch { version: saved.version, status: Some(ContractStatus::Sent), ..Default::default() };
+            let notes = next.apply(&patch, now).unwrap();
+            let updated = s.save_contract(&next, Some(saved.version), &notes, &fx.actor, now).await.expect(b);
+            assert_eq!((updated.status, updated.version), (ContractStatus::Sent, 2), "[{b}]");
+            conflict(b, s.save_contract(&next, Some(saved.version), &[], &fx.actor, now).await);
+            assert_eq!(s.contracts(deal.id).await.expect(b), vec![updated], "[{b}] reads back");
+        }
     }
 }

@@ -24,6 +24,20 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::TokenCache>,
     pub auth: Arc<auth::AuthConfig>,
+    pub selling: Arc<SellingConfig>,
+}
+
+/// Deployment settings of the selling tools.
+#[derive(Debug, Clone)]
+pub struct SellingConfig {
+    /// A quote giving more than this discount (basis points of gross) needs a manager's approval.
+    pub approval_threshold_bp: i64,
+}
+
+impl Default for SellingConfig {
+    fn default() -> Self {
+        Self { approval_threshold_bp: salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP }
+    }
 }
 
 impl AppState {
@@ -32,7 +46,18 @@ impl AppState {
     }
 
     pub fn with_auth(store: Arc<dyn Store>, clock: Arc<dyn Clock>, auth: auth::AuthConfig) -> Self {
-        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()), auth: Arc::new(auth) }
+        Self {
+            store,
+            clock,
+            tokens: Arc::new(auth::TokenCache::default()),
+            auth: Arc::new(auth),
+            selling: Arc::new(SellingConfig::default()),
+        }
+    }
+
+    pub fn with_selling(mut self, selling: SellingConfig) -> Self {
+        self.selling = Arc::new(selling);
+        self
     }
 }
 

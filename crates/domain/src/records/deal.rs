@@ -75,6 +75,8 @@ pub struct Deal {
     pub lead_id: Option<LeadId>,
     /// Steps of the current stage already ticked.
     pub completed_steps: Vec<String>,
+    /// The parts of the needs analysis known, for exit criteria that ask for them.
+    pub needs_known: Vec<crate::selling::needs::NeedsPart>,
     pub version: i64,
     pub stage_entered_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,

@@ -20,10 +20,31 @@ pub enum EventKind {
     /// Moved to another version of its process (`details`: from_version, to_version and the
     /// exit criteria of the new stage it does not meet yet).
     Migrated,
+    /// The needs analysis was captured or changed.
+    NeedsUpdated,
+    /// A quote version was drafted (`details.quote` is its number).
+    QuoteCreated,
+    /// A draft changed, or a sent version was superseded.
+    QuoteUpdated,
+    DiscountRequested,
+    /// A manager approved or rejected a discount (`details.approved`, `details.comment`).
+    DiscountDecided,
+    QuoteSent,
+    /// The customer opened the quote page.
+    QuoteViewed,
+    QuoteAccepted,
+    /// The customer rejected the quote (`details.reason`).
+    QuoteRejected,
+    ContractCreated,
+    ContractStatusChanged,
+    /// A deliverable delivered or an installment paid.
+    MilestoneDone,
+    /// An objection raised, answered or resolved.
+    ObjectionLogged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::Created,
         EventKind::Moved,
         EventKind::StepCompleted,
@@ -34,6 +55,19 @@ impl EventKind {
         EventKind::OwnerChanged,
         EventKind::Updated,
         EventKind::Migrated,
+        EventKind::NeedsUpdated,
+        EventKind::QuoteCreated,
+        EventKind::QuoteUpdated,
+        EventKind::DiscountRequested,
+        EventKind::DiscountDecided,
+        EventKind::QuoteSent,
+        EventKind::QuoteViewed,
+        EventKind::QuoteAccepted,
+        EventKind::QuoteRejected,
+        EventKind::ContractCreated,
+        EventKind::ContractStatusChanged,
+        EventKind::MilestoneDone,
+        EventKind::ObjectionLogged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -48,6 +82,19 @@ impl EventKind {
             EventKind::OwnerChanged => "owner_changed",
             EventKind::Updated => "updated",
             EventKind::Migrated => "migrated",
+            EventKind::NeedsUpdated => "needs_updated",
+            EventKind::QuoteCreated => "quote_created",
+            EventKind::QuoteUpdated => "quote_updated",
+            EventKind::DiscountRequested => "discount_requested",
+            EventKind::DiscountDecided => "discount_decided",
+            EventKind::QuoteSent => "quote_sent",
+            EventKind::QuoteViewed => "quote_viewed",
+            EventKind::QuoteAccepted => "quote_accepted",
+            EventKind::QuoteRejected => "quote_rejected",
+            EventKind::ContractCreated => "contract_created",
+            EventKind::ContractStatusChanged => "contract_status_changed",
+            EventKind::MilestoneDone => "milestone_done",
+            EventKind::ObjectionLogged => "objection_logged",
         }
     }
 

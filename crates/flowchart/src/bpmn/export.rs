@@ -177,6 +177,7 @@ fn write_stage_extension(out: &mut String, id: &str, stage: &Stage) {
         let (what, value) = match &c.requires {
             Requirement::Field(f) => ("field", f.as_str().to_string()),
             Requirement::Step(s) => ("step", s.clone()),
+            Requirement::Needs(p) => ("needs", p.as_str().to_string()),
         };
         let gate = serde_json::to_value(c.gate).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let _ = writeln!(

@@ -318,6 +318,16 @@ impl<'a> Reader<'a> {
                 }),
                 (true, "exitCriterion") => {
                     let requires = match (ch.attr("field"), ch.attr("step")) {
+                        (None, None) if ch.attr("needs").is_some() => {
+                            let part = ch.attr("needs").unwrap_or_default();
+                            match salesflow_domain::selling::needs::NeedsPart::parse(part) {
+                                Some(p) => Requirement::Needs(p),
+                                None => {
+                                    bad("exit criterion needs", Some(part));
+                                    continue;
+                                }
+                            }
+                        }
                         (Some(f), None) => match serde_json::from_value::<DealField>(f.into()) {
                             Ok(f) => Requirement::Field(f),
                             Err(_) => {
@@ -327,7 +337,7 @@ impl<'a> Reader<'a> {
                         },
                         (None, Some(s)) => Requirement::Step(s.to_string()),
                         _ => {
-                            bad("exit criterion (needs exactly one of field, step)", ch.attr("id"));
+                            bad("exit criterion (needs exactly one of field, step, needs)", ch.attr("id"));
                             continue;
                         }
                     };

@@ -2,6 +2,7 @@
 //! The SQL is in `store.rs`; that of teams and trust (users' passwords, teams, shares, tokens,
 //! sessions, sign-in throttling, the audit log, the scope filter of lists) in `trust.rs`.
 
+mod selling;
 mod store;
 mod trust;
 

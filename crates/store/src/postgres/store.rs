@@ -15,6 +15,11 @@ use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary};
 use salesflow_domain::normalize;
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
+use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::contract::Contract;
+use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
+use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::stage_move::plan_move;
 use salesflow_domain::store::*;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -99,7 +104,7 @@ impl PgStore {
 
     /// The deal, its contacts and the ticked steps of its current stage, plus the
     /// sequence number and business time of its last event.
-    async fn load_deal(conn: &mut PgConnection, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)> {
+    pub(super) async fn load_deal(conn: &mut PgConnection, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)> {
         // The row, its contacts and its steps are three reads; a write landing between
         // them would mix two versions. Every write bumps `version`, so re-check it.
         for _ in 0..5 {
@@ -137,15 +142,21 @@ impl PgStore {
         .fetch_all(&mut *conn)
         .await
         .db()?;
+        let needs: Option<(String,)> = sqlx::query_as("SELECT body FROM deal_needs WHERE deal_id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?;
         let (seq, at) = (row.last_event_seq, row.last_event_at);
-        let deal = row.into_deal(
+        let mut deal = row.into_deal(
             contacts.into_iter().map(|(c,)| ContactId(c)).collect(),
             steps.into_iter().map(|(s,)| s).collect(),
         )?;
+        deal.needs_known = needs.map(|(b,)| crate::documents::needs_known(&b)).transpose()?.unwrap_or_default();
         Ok((deal, seq, at))
     }
 
-    async fn insert_event(
+    pub(super) async fn insert_event(
         conn: &mut PgConnection,
         deal: &Deal,
         seq: i64,
@@ -1779,5 +1790,108 @@ impl Store for PgStore {
 
     async fn finish_import(&self) -> Result<()> {
         self.after_bulk_write().await
+    }
+
+    async fn needs(&self, deal: DealId) -> Result<Option<NeedsAnalysis>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::needs_in(&mut conn, deal).await
+    }
+
+    async fn save_needs(
+        &self,
+        deal: DealId,
+        input: &NeedsInput,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<NeedsAnalysis> {
+        input.validate()?;
+        let mut tx = self.write.begin().await.db()?;
+        let n = Self::save_needs_in(&mut tx, deal, input, actor, now).await?;
+        tx.commit().await.db()?;
+        Ok(n)
+    }
+
+    async fn create_product(&self, new: &NewProduct, now: DateTime<Utc>) -> Result<Product> {
+        new.validate()?;
+        let mut tx = self.write.begin().await.db()?;
+        let p = Self::create_product_in(&mut tx, new, now).await?;
+        tx.commit().await.db()?;
+        Ok(p)
+    }
+
+    async fn list_products(&self) -> Result<Vec<Product>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::products_in(&mut conn).await
+    }
+
+    async fn quotes(&self, deal: DealId) -> Result<Vec<Quote>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::quotes_in(&mut conn, deal).await
+    }
+
+    async fn quote_by_token(&self, token_hash: &str) -> Result<Option<Quote>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::quote_by_token_in(&mut conn, token_hash).await
+    }
+
+    async fn save_quotes(&self, write: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>> {
+        let mut tx = self.write.begin().await.db()?;
+        let saved = Self::save_quotes_in(&mut tx, write, actor, now).await?;
+        tx.commit().await.db()?;
+        Ok(saved)
+    }
+
+    async fn contracts(&self, deal: DealId) -> Result<Vec<Contract>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::contracts_in(&mut conn, deal).await
+    }
+
+    async fn save_contract(
+        &self,
+        contract: &Contract,
+        read_version: Option<i64>,
+        notes: &[DealNote],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Contract> {
+        let mut tx = self.write.begin().await.db()?;
+        let c = Self::save_contract_in(&mut tx, contract, read_version, notes, actor, now).await?;
+        tx.commit().await.db()?;
+        Ok(c)
+    }
+
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::objections_in(&mut conn, deal).await
+    }
+
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        let mut tx = self.write.begin().await.db()?;
+        let o = Self::save_objection_in(&mut tx, objection, read_version, note, actor, now).await?;
+        tx.commit().await.db()?;
+        Ok(o)
+    }
+
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::playbook_in(&mut conn, process, stage).await
+    }
+
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
+        let mut conn = self.write.acquire().await.db()?;
+        Self::save_playbook_in(&mut conn, playbook, read_version).await
+    }
+
+    async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.write.begin().await.db()?;
+        Self::note_deal_in(&mut tx, deal, notes, actor, now).await?;
+        tx.commit().await.db()
     }
 }

@@ -45,10 +45,12 @@ pub fn load(conn: &Connection, id: DealId) -> Result<(Deal, i64, DateTime<Utc>)>
         params![id.0, deal.current_node],
         |r| rows::get(r, 0),
     )?;
+    let needs = one(conn, "SELECT body FROM deal_needs WHERE deal_id = ?1", [id.0], |r| rows::get::<String>(r, 0))?;
+    deal.needs_known = needs.map(|b| crate::documents::needs_known(&b)).transpose()?.unwrap_or_default();
     Ok((deal, seq, at))
 }
 
-fn insert_event(
+pub(super) fn insert_event(
     conn: &Connection,
     deal: &Deal,
     seq: i64,

@@ -19,6 +19,7 @@ mod leads;
 mod processes;
 mod rows;
 mod scope;
+mod selling;
 mod sessions;
 mod users;
 
@@ -37,6 +38,11 @@ use salesflow_domain::ids::*;
 use salesflow_domain::migration::{MigrationRequest, MigrationSummary};
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
+use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::contract::Contract;
+use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
+use salesflow_domain::selling::objection::{Objection, Playbook};
+use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::store::*;
 use tokio::sync::Semaphore;
 
@@ -49,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "teams and trust", include_str!("../../migrations/sqlite/0002_teams_and_trust.sql")),
     (3, "stage counters", include_str!("../../migrations/sqlite/0003_stage_counters.sql")),
     (4, "version retirement", include_str!("../../migrations/sqlite/0004_version_retirement.sql")),
+    (5, "selling", include_str!("../../migrations/sqlite/0005_selling.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a
@@ -847,6 +854,93 @@ impl Store for SqliteStore {
 
     async fn finish_import(&self) -> Result<()> {
         self.run_writer(|conn, _| conn.execute_batch("PRAGMA optimize; ANALYZE;").db()).await
+    }
+
+    async fn needs(&self, deal: DealId) -> Result<Option<NeedsAnalysis>> {
+        self.read(move |conn, _| selling::needs(conn, deal)).await
+    }
+
+    async fn save_needs(
+        &self,
+        deal: DealId,
+        input: &NeedsInput,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<NeedsAnalysis> {
+        input.validate()?;
+        let (input, actor) = (input.clone(), *actor);
+        self.write(move |tx, _| selling::save_needs(tx, deal, &input, &actor, now)).await
+    }
+
+    async fn create_product(&self, new: &NewProduct, now: DateTime<Utc>) -> Result<Product> {
+        new.validate()?;
+        let new = new.clone();
+        self.write(move |tx, _| selling::create_product(tx, &new, now)).await
+    }
+
+    async fn list_products(&self) -> Result<Vec<Product>> {
+        self.read(|conn, _| selling::products(conn)).await
+    }
+
+    async fn quotes(&self, deal: DealId) -> Result<Vec<Quote>> {
+        self.read(move |conn, _| selling::quotes(conn, deal)).await
+    }
+
+    async fn quote_by_token(&self, token_hash: &str) -> Result<Option<Quote>> {
+        let hash = token_hash.to_string();
+        self.read(move |conn, _| selling::quote_by_token(conn, &hash)).await
+    }
+
+    async fn save_quotes(&self, write: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>> {
+        let (write, actor) = (write.clone(), *actor);
+        self.write(move |tx, _| selling::save_quotes(tx, &write, &actor, now)).await
+    }
+
+    async fn contracts(&self, deal: DealId) -> Result<Vec<Contract>> {
+        self.read(move |conn, _| selling::contracts(conn, deal)).await
+    }
+
+    async fn save_contract(
+        &self,
+        contract: &Contract,
+        read_version: Option<i64>,
+        notes: &[DealNote],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Contract> {
+        let (contract, notes, actor) = (contract.clone(), notes.to_vec(), *actor);
+        self.write(move |tx, _| selling::save_contract(tx, &contract, read_version, &notes, &actor, now)).await
+    }
+
+    async fn objections(&self, deal: DealId) -> Result<Vec<Objection>> {
+        self.read(move |conn, _| selling::objections(conn, deal)).await
+    }
+
+    async fn save_objection(
+        &self,
+        objection: &Objection,
+        read_version: Option<i64>,
+        note: &DealNote,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Objection> {
+        let (objection, note, actor) = (objection.clone(), note.clone(), *actor);
+        self.write(move |tx, _| selling::save_objection(tx, &objection, read_version, &note, &actor, now)).await
+    }
+
+    async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>> {
+        let stage = stage.to_string();
+        self.read(move |conn, _| selling::playbook(conn, process, &stage)).await
+    }
+
+    async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
+        let playbook = playbook.clone();
+        self.write(move |tx, _| selling::save_playbook(tx, &playbook, read_version)).await
+    }
+
+    async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {
+        let (notes, actor) = (notes.to_vec(), *actor);
+        self.write(move |tx, _| selling::note_deal(tx, deal, &notes, &actor, now)).await
     }
 }
 

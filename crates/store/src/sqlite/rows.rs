@@ -189,6 +189,7 @@ pub fn deal(r: &Row<'_>) -> Result<(Deal, i64, DateTime<Utc>)> {
         channel: channel(opt_text(r, 15)?)?,
         lead_id: get::<Option<i64>>(r, 16)?.map(LeadId),
         completed_steps: Vec::new(),
+        needs_known: Vec::new(),
         version: get(r, 17)?,
         stage_entered_at: time(r, 20)?,
         created_at: time(r, 21)?,

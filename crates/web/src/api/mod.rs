@@ -2,10 +2,13 @@
 
 mod accounts;
 mod audit;
+mod catalog;
 mod contacts;
+mod customer;
 mod deals;
 mod leads;
 mod processes;
+mod selling;
 mod shares;
 mod teams;
 mod tokens;
@@ -67,6 +70,31 @@ pub fn routes() -> Routes {
         .post("/api/v1/deals/{id}/moves", deals::move_deal)
         .post("/api/v1/deals/{id}/steps", deals::toggle_step)
         .get("/api/v1/deals/{id}/events", deals::events)
+        .get("/api/v1/deals/{id}/needs", selling::needs)
+        .put("/api/v1/deals/{id}/needs", selling::save_needs)
+        .get("/api/v1/deals/{id}/recommendations", selling::recommendations)
+        .get("/api/v1/deals/{id}/quotes", selling::quotes)
+        .post("/api/v1/deals/{id}/quotes", selling::create_quote)
+        .get("/api/v1/deals/{id}/quotes/compare", selling::compare)
+        .put("/api/v1/deals/{id}/quotes/{number}", selling::edit_quote)
+        .post("/api/v1/deals/{id}/quotes/{number}/discount-request", selling::request_discount)
+        .post("/api/v1/deals/{id}/quotes/{number}/discount-decision", selling::decide_discount)
+        .post("/api/v1/deals/{id}/quotes/{number}/send", selling::send_quote)
+        .get("/api/v1/deals/{id}/contracts", selling::contracts)
+        .post("/api/v1/deals/{id}/contracts", selling::create_contract)
+        .patch("/api/v1/deals/{id}/contracts/{contract}", selling::update_contract)
+        .get("/api/v1/deals/{id}/objections", selling::objections)
+        .post("/api/v1/deals/{id}/objections", selling::raise_objection)
+        .patch("/api/v1/deals/{id}/objections/{objection}", selling::update_objection)
+        .get("/api/v1/processes/{id}/playbooks/{stage}", selling::playbook)
+        .put("/api/v1/processes/{id}/playbooks/{stage}", selling::save_playbook)
+        .get("/api/v1/products", selling::products)
+        .post("/api/v1/products", selling::create_product)
+        .get("/api/v1/products/export.csv", catalog::export)
+        .post("/api/v1/products/import", catalog::import)
+        .get("/api/v1/public/quotes/{token}", customer::view)
+        .post("/api/v1/public/quotes/{token}/accept", customer::accept)
+        .post("/api/v1/public/quotes/{token}/reject", customer::reject)
         .get("/api/v1/processes", processes::list)
         .post("/api/v1/processes", processes::create)
         .post("/api/v1/processes/validate", processes::validate)
@@ -167,7 +195,7 @@ impl utoipa::Modify for SecurityAddon {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "salesflow API", description = "The sales process as a running system: processes, leads, accounts, contacts, deals and their event log; users, teams, shares, API tokens and the audit log. Every caller sees only the records their role and teams reach (others answer 404). Programs send `Authorization: Bearer <token>`; pages use the session cookie plus `X-CSRF-Token`. Errors are RFC 9457 problem documents (`application/problem+json`)."),
+    info(title = "salesflow API", description = "The sales process as a running system: processes, leads, accounts, contacts, deals and their event log; needs, catalog, quotes and contracts; users, teams, shares, API tokens and the audit log. Every caller sees only the records their role and teams reach (others answer 404). Programs send `Authorization: Bearer <token>`; pages use the session cookie plus `X-CSRF-Token`. Errors are RFC 9457 problem documents (`application/problem+json`)."),
     modifiers(&SecurityAddon),
     security(("bearer" = []), ("session" = [])),
     paths(
@@ -186,9 +214,18 @@ impl utoipa::Modify for SecurityAddon {
         processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn, processes::diagram_png, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
+        selling::products, selling::create_product, selling::needs, selling::save_needs, selling::recommendations,
+        selling::quotes, selling::create_quote, selling::compare, selling::edit_quote, selling::request_discount,
+        selling::decide_discount, selling::send_quote, selling::contracts, selling::create_contract,
+        selling::update_contract, catalog::export, catalog::import,
+        selling::objections, selling::raise_objection, selling::update_objection, selling::playbook,
+        selling::save_playbook,
+        customer::view, customer::accept, customer::reject,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),
+        (name = "selling", description = "Needs analysis, catalog, recommendations, quote versions with discount approval, contracts"),
+        (name = "customer", description = "The customer's quote, reached by its link token without signing in"),
         (name = "leads", description = "Leads: qualification, duplicates, conversion"),
         (name = "accounts"), (name = "contacts"), (name = "processes", description = "Versioned process flowcharts"),
         (name = "users", description = "Users, teams, record shares, API tokens and the audit log"),

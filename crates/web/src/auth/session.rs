@@ -143,9 +143,10 @@ async fn presented_csrf(req: Request) -> Result<(Option<String>, Request), Respo
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
-/// Paths that check their own CSRF protection (the sign-in form, before any session exists).
+/// Paths that check their own CSRF protection (the sign-in form, before any session exists), or
+/// need none: the customer's quote, whose token in the path is its only authority.
 fn checks_itself(path: &str) -> bool {
-    path == "/login"
+    path == "/login" || path.starts_with("/q/") || path.starts_with("/api/v1/public/")
 }
 
 /// Resolves the session cookie and enforces CSRF on state-changing requests that rely on it.

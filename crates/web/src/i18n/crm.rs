@@ -173,6 +173,14 @@ pub struct Crm {
     pub gate_hard: &'static str,
     pub gate_soft: &'static str,
     pub requires_field: &'static str,
+    pub requires_needs: &'static str,
+    pub needs_pain_points: &'static str,
+    pub needs_requirements: &'static str,
+    pub needs_budget: &'static str,
+    pub needs_decision_maker: &'static str,
+    pub needs_timeline: &'static str,
+    pub needs_purchase_intent: &'static str,
+    pub needs_competitors: &'static str,
     pub requires_step: &'static str,
     pub template_ref: &'static str,
     pub transitions: &'static str,
@@ -354,6 +362,14 @@ pub static ZH_CN: Crm = Crm {
     gate_hard: "必须满足",
     gate_soft: "可填写理由后跳过",
     requires_field: "需填写",
+    requires_needs: "需求分析需包含",
+    needs_pain_points: "痛点",
+    needs_requirements: "需求",
+    needs_budget: "预算",
+    needs_decision_maker: "决策人",
+    needs_timeline: "时间表",
+    needs_purchase_intent: "购买意向",
+    needs_competitors: "竞争对手",
     requires_step: "需完成步骤",
     template_ref: "模板",
     transitions: "流转路线",
@@ -534,6 +550,14 @@ pub static EN: Crm = Crm {
     gate_hard: "Required",
     gate_soft: "Can be skipped with a reason",
     requires_field: "Needs field",
+    requires_needs: "Needs analysis must know",
+    needs_pain_points: "pain points",
+    needs_requirements: "requirements",
+    needs_budget: "budget",
+    needs_decision_maker: "decision maker",
+    needs_timeline: "timeline",
+    needs_purchase_intent: "purchase intent",
+    needs_competitors: "competitors",
     requires_step: "Needs step",
     template_ref: "Template",
     transitions: "Transitions",
@@ -615,6 +639,19 @@ impl Crm {
     }
 
     /// The name of a deal field an exit criterion requires.
+    pub fn needs_part(&self, p: salesflow_domain::selling::needs::NeedsPart) -> &'static str {
+        use salesflow_domain::selling::needs::NeedsPart;
+        match p {
+            NeedsPart::PainPoints => self.needs_pain_points,
+            NeedsPart::Requirements => self.needs_requirements,
+            NeedsPart::Budget => self.needs_budget,
+            NeedsPart::DecisionMaker => self.needs_decision_maker,
+            NeedsPart::Timeline => self.needs_timeline,
+            NeedsPart::PurchaseIntent => self.needs_purchase_intent,
+            NeedsPart::Competitors => self.needs_competitors,
+        }
+    }
+
     pub fn deal_field(&self, f: DealField) -> &'static str {
         match f {
             DealField::Amount => self.amount,

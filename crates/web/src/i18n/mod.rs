@@ -5,6 +5,7 @@ pub mod board;
 pub mod common;
 pub mod crm;
 pub mod deal;
+pub mod quote;
 
 use axum::http::HeaderMap;
 
@@ -66,11 +67,14 @@ pub struct Texts {
     pub board: &'static board::Board,
     pub deal: &'static deal::DealTexts,
     pub crm: &'static crm::Crm,
+    pub quote: &'static quote::QuoteTexts,
 }
 
-pub static ZH_CN: Texts = Texts { common: &common::ZH_CN, board: &board::ZH_CN, deal: &deal::ZH_CN, crm: &crm::ZH_CN };
+pub static ZH_CN: Texts =
+    Texts { common: &common::ZH_CN, board: &board::ZH_CN, deal: &deal::ZH_CN, crm: &crm::ZH_CN, quote: &quote::ZH_CN };
 
-pub static EN: Texts = Texts { common: &common::EN, board: &board::EN, deal: &deal::EN, crm: &crm::EN };
+pub static EN: Texts =
+    Texts { common: &common::EN, board: &board::EN, deal: &deal::EN, crm: &crm::EN, quote: &quote::EN };
 
 #[cfg(test)]
 mod tests {
@@ -89,6 +93,7 @@ mod tests {
             (texts_of(ZH_CN.board), texts_of(EN.board)),
             (texts_of(ZH_CN.deal), texts_of(EN.deal)),
             (texts_of(ZH_CN.crm), texts_of(EN.crm)),
+            (texts_of(ZH_CN.quote), texts_of(EN.quote)),
         ] {
             assert_eq!(zh.len(), en.len());
             assert!(zh.iter().chain(&en).all(|s| !s.trim().is_empty()), "an empty text: {zh:?} {en:?}");

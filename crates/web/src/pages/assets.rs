@@ -12,6 +12,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("css/board.css", "text/css; charset=utf-8", include_bytes!("../../static/css/board.css")),
     ("css/deal.css", "text/css; charset=utf-8", include_bytes!("../../static/css/deal.css")),
     ("css/editor.css", "text/css; charset=utf-8", include_bytes!("../../static/css/editor.css")),
+    ("css/quote.css", "text/css; charset=utf-8", include_bytes!("../../static/css/quote.css")),
     ("js/common.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/common.js")),
     ("js/crm.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/crm.js")),
     ("js/board.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/board.js")),

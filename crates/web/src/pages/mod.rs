@@ -8,10 +8,12 @@
 
 pub mod assets;
 pub mod board;
+pub mod contract;
 pub mod crm;
 pub mod deal;
 pub mod format;
 pub mod home;
+pub mod quote;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
@@ -39,6 +41,8 @@ pub fn routes() -> Routes {
         .merge(crm::routes())
         .merge(board::routes())
         .merge(deal::routes())
+        .merge(quote::routes())
+        .merge(contract::routes())
 }
 
 /// What every page's layout needs.

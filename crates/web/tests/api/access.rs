@@ -33,6 +33,10 @@ enum Policy {
     Read(RecordKind),
     /// About one record of `kind`: change it.
     Write(RecordKind),
+    /// About one record of `kind`: a decision for its owner's manager (or an admin) only.
+    Approve(RecordKind),
+    /// No credentials needed, reached by an unguessable token: an unknown one is 404 for all.
+    Token,
 }
 
 /// The declared policy of every route. A route missing here fails the test.
@@ -46,6 +50,15 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             "/health" | "/login" | "/static/{*file}" | "/api/openapi.json" | "/api/docs/" | "/api/openapi-ui.json",
         ) => Public,
         ("POST", "/login" | "/logout") => Public,
+        (
+            "GET" | "POST",
+            "/api/v1/public/quotes/{token}"
+            | "/api/v1/public/quotes/{token}/accept"
+            | "/api/v1/public/quotes/{token}/reject"
+            | "/q/{token}"
+            | "/q/{token}/accept"
+            | "/q/{token}/reject",
+        ) => Token,
         (_, p) if !p.starts_with("/api/") => Page,
         ("GET", "/api/v1/me" | "/api/v1/users" | "/api/v1/users/{id}" | "/api/v1/teams" | "/api/v1/teams/{id}") => {
             Anyone
@@ -73,6 +86,32 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/deals/{id}" | "/api/v1/deals/{id}/moves" | "/api/v1/deals/{id}/events") => Read(Deal),
         ("PATCH", "/api/v1/deals/{id}") => Write(Deal),
         ("POST", "/api/v1/deals/{id}/moves" | "/api/v1/deals/{id}/steps") => Write(Deal),
+        (
+            "GET",
+            "/api/v1/deals/{id}/needs"
+            | "/api/v1/deals/{id}/recommendations"
+            | "/api/v1/deals/{id}/quotes"
+            | "/api/v1/deals/{id}/quotes/compare"
+            | "/api/v1/deals/{id}/contracts",
+        ) => Read(Deal),
+        ("PUT", "/api/v1/deals/{id}/needs" | "/api/v1/deals/{id}/quotes/{number}") => Write(Deal),
+        (
+            "POST",
+            "/api/v1/deals/{id}/quotes"
+            | "/api/v1/deals/{id}/quotes/{number}/discount-request"
+            | "/api/v1/deals/{id}/quotes/{number}/send"
+            | "/api/v1/deals/{id}/contracts",
+        ) => Write(Deal),
+        ("PATCH", "/api/v1/deals/{id}/contracts/{contract}" | "/api/v1/deals/{id}/objections/{objection}") => {
+            Write(Deal)
+        }
+        ("GET", "/api/v1/deals/{id}/objections") => Read(Deal),
+        ("POST", "/api/v1/deals/{id}/objections") => Write(Deal),
+        ("GET", "/api/v1/processes/{id}/playbooks/{stage}") => Anyone,
+        ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => ProcessEditor,
+        ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-decision") => Approve(Deal),
+        ("GET", "/api/v1/products" | "/api/v1/products/export.csv") => Anyone,
+        ("POST", "/api/v1/products" | "/api/v1/products/import") => ProcessEditor,
         ("GET", "/api/v1/shares") => Read(Deal),
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
@@ -139,6 +178,10 @@ struct Records {
     contact: Contact,
     lead: Lead,
     deal: Deal,
+    /// The deal's contract, for routes about one.
+    contract: std::sync::OnceLock<i64>,
+    /// The deal's objection, for routes about one.
+    objection: std::sync::OnceLock<i64>,
 }
 
 async fn records(app: &App, owner: i64, process: i64, qualified: bool) -> Records {
@@ -172,7 +215,104 @@ async fn records(app: &App, owner: i64, process: i64, qualified: bool) -> Record
     .expect("deal input");
     let role = s.user(owner).await.expect("owner").role;
     let deal = s.create_deal(&new_deal, &Actor { user: owner, role }, now).await.expect("deal");
-    Records { account, contact, lead, deal }
+    Records {
+        account,
+        contact,
+        lead,
+        deal,
+        contract: std::sync::OnceLock::new(),
+        objection: std::sync::OnceLock::new(),
+    }
+}
+
+/// A quote offer of two options; `discount_bp` off the standard one.
+fn quote_content(discount_bp: i64) -> salesflow_domain::selling::quote::QuoteContent {
+    serde_json::from_value(json!({
+        "currency": "CNY", "valid_until": "2099-12-31", "payment_terms": "预付 50%",
+        "options": [
+            { "key": "basic", "name": "基础版", "tier": "basic", "lines": [
+                { "name": "基础版", "quantity": 1, "unit_price": { "minor": 3_000_000, "currency": "CNY" } } ] },
+            { "key": "standard", "name": "标准版", "tier": "standard", "discount_bp": discount_bp, "lines": [
+                { "name": "标准版", "quantity": 1, "unit_price": { "minor": 8_000_000, "currency": "CNY" } } ] },
+        ],
+    }))
+    .expect("quote content")
+}
+
+/// What a selling route about one deal needs to exist first: a draft quote version 1 (with a
+/// discount asked for approval before a decision), an accepted one before a contract.
+async fn selling_records(app: &App, r: &Records, path: &str) {
+    use salesflow_domain::selling::contract::{Contract, NewContract};
+    use salesflow_domain::selling::quote::Quote;
+    use salesflow_domain::store::{QuoteChange, QuoteWrite};
+    if path.contains("/objections/") {
+        use salesflow_domain::selling::objection::{NewObjection, Objection, ObjectionKind};
+        let owner = Actor { user: r.deal.owner_id, role: Role::Rep };
+        let now = chrono::Utc::now();
+        let new = NewObjection {
+            kind: ObjectionKind::Timing,
+            text: "明年再说".into(),
+            answer: String::new(),
+            resolved: false,
+        };
+        let (o, note) = Objection::raise(r.deal.id, &r.deal.current_node, new, owner.user, now).expect("objection");
+        let o = app.store().save_objection(&o, None, &note, &owner, now).await.expect("objection");
+        r.objection.set(o.id).expect("once");
+        return;
+    }
+    let needs_quote = path.contains("/quotes/") || path.ends_with("/contracts") || path.contains("/contracts/");
+    if !needs_quote || !path.starts_with("/api/v1/deals/") {
+        return;
+    }
+    let s = app.store();
+    let now = chrono::Utc::now();
+    let owner = Actor { user: r.deal.owner_id, role: Role::Rep };
+    let decision = path.ends_with("/discount-decision");
+    let discount = if decision || path.ends_with("/discount-request") { 1_500 } else { 0 };
+    let (mut q, _) = Quote::draft(r.deal.id, 1, quote_content(discount), owner.user, now).expect("draft");
+    let save = |quote: Quote, read: Option<i64>| {
+        let write = QuoteWrite {
+            deal: r.deal.id,
+            changes: vec![QuoteChange { quote, read_version: read, token_hash: None }],
+            notes: vec![],
+        };
+        async move { s.save_quotes(&write, &owner, now).await.expect("quote").remove(0) }
+    };
+    q = save(q, None).await;
+    if decision {
+        let read = q.version;
+        q.request_discount(read, "竞品压价", owner.user, 1_000, now).expect("request");
+        save(q, Some(read)).await;
+        return;
+    }
+    if path.contains("/contracts") {
+        let read = q.version;
+        q.send(read, 1_000, owner.user, now.date_naive(), now).expect("send");
+        q.accept("standard", now.date_naive(), now).expect("accept");
+        let q = save(q, Some(read)).await;
+        if path.contains("/contracts/") {
+            let new = NewContract {
+                quote_number: 1,
+                seller: "星云软件".into(),
+                buyer: "星海科技".into(),
+                start_date: None,
+                end_date: None,
+                milestones: vec![],
+            };
+            let (c, _) = Contract::from_quote(&q, &new, owner.user, now).expect("contract");
+            let c = s.save_contract(&c, None, &[], &owner, now).await.expect("contract");
+            r.contract.set(c.id.0).expect("once");
+        }
+    }
+}
+
+/// The stages of the seed process in turn, so that each playbook write starts a new one.
+fn next_stage() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    const STAGES: [&str; 6] =
+        ["lead_identification", "needs_analysis", "recommendation", "negotiation", "tiered_package", "signing"];
+    STAGES[N.fetch_add(1, Ordering::Relaxed) % STAGES.len()].to_string()
 }
 
 fn rand_suffix() -> u64 {
@@ -202,6 +342,11 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         };
         p.replace("{id}", &id.to_string())
             .replace("{version}", "1")
+            .replace("{number}", "1")
+            .replace("{token}", "q_unknown")
+            .replace("{contract}", &r.contract.get().copied().unwrap_or(0).to_string())
+            .replace("{objection}", &r.objection.get().copied().unwrap_or(0).to_string())
+            .replace("{stage}", &next_stage())
             .replace("{key}", "saas-trial.en")
             .replace("{*file}", "css/common.css")
     };
@@ -261,6 +406,33 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         ("POST", "/api/v1/process-templates/{key}/instantiate") => {
             Some(json!({ "key": format!("t-{}", rand_suffix()) }))
         }
+        ("PUT", "/api/v1/deals/{id}/needs") => Some(json!({ "requirements": ["报表"], "purchase_intent": 3 })),
+        ("POST", "/api/v1/deals/{id}/quotes") => Some(serde_json::to_value(quote_content(0)).expect("content")),
+        ("PUT", "/api/v1/deals/{id}/quotes/{number}") => Some(json!({ "version": 1, "content": quote_content(0) })),
+        ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-request") => {
+            Some(json!({ "version": 1, "comment": "竞品压价" }))
+        }
+        ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-decision") => {
+            Some(json!({ "version": 2, "approve": true, "comment": "同意" }))
+        }
+        ("POST", "/api/v1/deals/{id}/quotes/{number}/send") => Some(json!({ "version": 1 })),
+        ("GET", "/api/v1/deals/{id}/quotes/compare") => {
+            return (format!("/api/v1/deals/{}/quotes/compare?from=1&to=1", r.deal.id), None);
+        }
+        ("POST", "/api/v1/deals/{id}/contracts") => {
+            Some(json!({ "quote_number": 1, "seller": "星云软件", "buyer": "星海科技" }))
+        }
+        ("PATCH", "/api/v1/deals/{id}/contracts/{contract}") => Some(json!({ "version": 1, "status": "sent" })),
+        ("POST", "/api/v1/deals/{id}/objections") => Some(json!({ "kind": "price", "text": "太贵了" })),
+        ("PATCH", "/api/v1/deals/{id}/objections/{objection}") => Some(json!({ "version": 1, "resolved": true })),
+        ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => Some(json!({ "entries": [
+            { "kind": "price", "objection": "太贵了", "answer": "算三年总拥有成本", "evidence": "客户案例" } ] })),
+        ("POST", "/api/v1/products") => Some(json!({
+            "sku": format!("SKU-{}", rand_suffix()), "name_zh": "标准版", "name_en": "Standard",
+            "list_price": { "minor": 8_000_000, "currency": "CNY" }, "tier": "standard",
+        })),
+        ("POST", "/api/v1/public/quotes/{token}/accept") => Some(json!({ "option": "standard" })),
+        ("POST", "/api/v1/public/quotes/{token}/reject") => Some(json!({ "reason": "价格太高" })),
         ("POST", "/login" | "/logout") => None,
         (_, _) => None,
     };
@@ -276,12 +448,15 @@ enum Relation {
 
 /// What the rules say a `role` may do with a record related to them by `rel`.
 fn expected(policy: Policy, role: Option<Role>, rel: Relation) -> StatusCode {
+    if policy == Policy::Token {
+        return StatusCode::NOT_FOUND;
+    }
     let Some(role) = role else {
         return if policy == Policy::Public { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
     };
     let ok = StatusCode::OK;
     match policy {
-        Policy::Public | Policy::Anyone | Policy::Page => ok,
+        Policy::Public | Policy::Anyone | Policy::Page | Policy::Token => ok,
         Policy::Writer => {
             if role == Role::Viewer {
                 StatusCode::FORBIDDEN
@@ -314,6 +489,11 @@ fn expected(policy: Policy, role: Option<Role>, rel: Relation) -> StatusCode {
             (Role::Manager | Role::Rep, Relation::Own) | (Role::Manager, Relation::Team) => ok,
             _ => StatusCode::NOT_FOUND,
         },
+        Policy::Approve(_) => match (role, rel) {
+            (Role::Admin, _) | (Role::Manager, Relation::Own | Relation::Team) => ok,
+            (Role::Viewer, Relation::Own | Relation::Team) | (Role::Rep, Relation::Own) => StatusCode::FORBIDDEN,
+            _ => StatusCode::NOT_FOUND,
+        },
     }
 }
 
@@ -323,7 +503,7 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
     let undeclared: Vec<String> =
         table.entries().iter().filter(|(m, p)| policy(m, p).is_none()).map(|(m, p)| format!("{m} {p}")).collect();
     assert!(undeclared.is_empty(), "routes without a declared access policy: {undeclared:#?}");
-    assert!(table.entries().len() >= 60, "the route table looks incomplete: {} routes", table.entries().len());
+    assert!(table.entries().len() >= 78, "the route table looks incomplete: {} routes", table.entries().len());
 
     for app in apps().await {
         let org = org(&app).await;
@@ -364,7 +544,9 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                 continue;
             }
             let relations: &[Relation] = match policy {
-                Policy::Read(_) | Policy::Write(_) => &[Relation::Own, Relation::Team, Relation::Other],
+                Policy::Read(_) | Policy::Write(_) | Policy::Approve(_) => {
+                    &[Relation::Own, Relation::Team, Relation::Other]
+                }
                 _ => &[Relation::Own],
             };
             for (role, person) in &callers {
@@ -383,6 +565,7 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         (_, Relation::Other) => org.rep_c.id,
                     };
                     let r = records(&app, owner, org.process, path.ends_with("/convert")).await;
+                    selling_records(&app, &r, path).await;
                     // Team routes address a team; create one per case so deletes do not collide.
                     let team_id = if path.starts_with("/api/v1/teams/") {
                         let t = app.post("/api/v1/teams", json!({ "name": format!("临时 {}", rand_suffix()) })).await;
@@ -430,6 +613,8 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                     }
                     let got = if *path == "/api/v1/processes/import/bpmn" {
                         bpmn_import(&app, &token).await
+                    } else if *path == "/api/v1/products/import" {
+                        catalog_import(&app, &token).await
                     } else {
                         app.call_as(&token, method.clone(), &url, body).await
                     };
@@ -444,7 +629,8 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         );
                     } else {
                         assert_eq!(got.0, want, "{label}: {}", got.1);
-                        if got.0 != StatusCode::OK {
+                        // The API refuses with problem documents; the customer's page with itself.
+                        if got.0 != StatusCode::OK && path.starts_with("/api/") {
                             assert!(got.1["type"].is_string(), "{label}: a refusal is a problem document: {}", got.1);
                         }
                     }
@@ -458,6 +644,26 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
 
 fn token_or_admin(token: &str, app: &App) -> String {
     if token.is_empty() { app.token.clone() } else { token.to_string() }
+}
+
+/// The catalog import takes CSV: one product under a fresh SKU.
+async fn catalog_import(app: &App, token: &str) -> (StatusCode, serde_json::Value) {
+    let csv = format!(
+        "sku,name_zh,name_en,description_zh,description_en,unit,list_price_minor,currency,tax_rate_bp,category,tags,tier,bundle\n\
+         CSV-{},标准版,Standard,,,套,8000000,CNY,600,CRM,报表|API,standard,\n",
+        rand_suffix()
+    );
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/v1/products/import", app.base))
+        .header("content-type", "text/csv")
+        .body(csv);
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
 
 /// The BPMN import takes XML, not JSON: a template exported as BPMN under a fresh key.

@@ -10,14 +10,14 @@ use serde_json::{Value, json};
 use crate::helpers::{App, Person, apps};
 
 /// A browser that keeps cookies and follows no redirects.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: std::collections::BTreeMap<String, String>,
 }
 
 impl Browser {
-    async fn signed_in(app: &App, person: &Person) -> Browser {
+    pub(crate) async fn signed_in(app: &App, person: &Person) -> Browser {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let mut b = Browser { http, base: app.base.clone(), cookies: Default::default() };
         let (_, page) = b.get("/login").await;
@@ -47,7 +47,7 @@ impl Browser {
         (res.status(), res.text().await.expect("body"), location)
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let (status, body, _) = self.send(self.http.get(format!("{}{path}", self.base))).await;
         (status, body)
     }
@@ -58,7 +58,7 @@ impl Browser {
     }
 
     /// Posts a form of the page `page` (its CSRF token added): status, body, redirect target.
-    async fn submit(
+    pub(crate) async fn submit(
         &mut self,
         page: &str,
         path: &str,

@@ -7,6 +7,7 @@ mod crm_pages;
 mod deal_page;
 mod flowchart;
 mod helpers;
+mod selling;
 mod sessions;
 mod story;
 mod versions;

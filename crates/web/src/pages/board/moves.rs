@@ -448,6 +448,7 @@ mod tests {
             channel: None,
             lead_id: None,
             completed_steps: Vec::new(),
+            needs_known: Vec::new(),
             version: 4,
             stage_entered_at: now,
             created_at: now,

@@ -394,6 +394,7 @@ fn stage_views(t: &Crm, def: &ProcessDefinition) -> Vec<StageView> {
                         let requires = match &c.requires {
                             Requirement::Field(f) => format!("{}: {}", t.requires_field, t.deal_field(*f)),
                             Requirement::Step(id) => format!("{}: {}", t.requires_step, step_name(id)),
+                            Requirement::Needs(p) => format!("{}: {}", t.requires_needs, t.needs_part(*p)),
                         };
                         let gate_key = match c.gate {
                             salesflow_domain::process::Gate::Hard => "hard",

@@ -7,6 +7,7 @@
 //! `static/js/deal.js`: the page comes back whole and only the changed regions are swapped.
 
 mod amount;
+mod selling;
 mod timeline;
 mod view;
 
@@ -84,7 +85,18 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         _ => Vec::new(),
     };
     let users = users.into_iter().map(|u| (u.id, u)).collect::<HashMap<_, _>>();
-    Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now })
+    let (needs, recommendations, quotes, contracts) =
+        tokio::join!(g.needs(id, now), g.recommendations(id, now), g.quotes(id, now), g.contracts(id, now));
+    let (objections, playbook) = tokio::join!(g.objections(id, now), g.playbook(deal.process_id, &deal.current_node));
+    let selling = selling::SellingData {
+        needs: needs?,
+        recommendations: recommendations?,
+        quotes: quotes?,
+        contracts: contracts?,
+        objections: objections?,
+        playbook: playbook?,
+    };
+    Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })
 }
 
 /// The page with `status`, never cached (it carries the session's CSRF token and live state).

@@ -28,6 +28,7 @@ fn deal() -> Deal {
         channel: None,
         lead_id: None,
         completed_steps: vec![],
+        needs_known: Vec::new(),
         version: 4,
         stage_entered_at: at,
         created_at: at,

@@ -173,6 +173,55 @@ impl Wording<'_> {
                     lines.push(t.ev_updated.to_string());
                 }
             }
+            EventKind::NeedsUpdated => lines.push(t.ev_needs_analysis.to_string()),
+            EventKind::ObjectionLogged => {
+                let template =
+                    if d["resolved"] == Value::Bool(true) { t.ev_objection_resolved } else { t.ev_objection };
+                lines.push(fill(template, &[("text", &text(&d["text"]))]));
+                if let Some(a) = d["answer"].as_str().filter(|a| !a.is_empty()) {
+                    notes.push(a.to_string());
+                }
+            }
+            _ => {
+                let field = |k: &str| match &d[k] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    v => v.to_string(),
+                };
+                let discount = d["discount_bp"].as_i64().map(|bp| format!("{}.{:02} %", bp / 100, bp % 100));
+                let discount = discount.unwrap_or_default();
+                let template = match e.kind {
+                    EventKind::QuoteCreated => t.ev_quote_created,
+                    EventKind::QuoteUpdated if d.get("superseded_by").is_some() => t.ev_quote_superseded,
+                    EventKind::QuoteUpdated => t.ev_quote_updated,
+                    EventKind::DiscountRequested => t.ev_discount_requested,
+                    EventKind::DiscountDecided if d["approved"] == Value::Bool(true) => t.ev_discount_approved,
+                    EventKind::DiscountDecided => t.ev_discount_rejected,
+                    EventKind::QuoteSent => t.ev_quote_sent,
+                    EventKind::QuoteViewed => t.ev_quote_viewed,
+                    EventKind::QuoteAccepted => t.ev_quote_accepted,
+                    EventKind::QuoteRejected => t.ev_quote_rejected,
+                    EventKind::ContractCreated => t.ev_contract_created,
+                    EventKind::ContractStatusChanged => t.ev_contract_status,
+                    EventKind::MilestoneDone => t.ev_milestone_done,
+                    _ => t.ev_updated,
+                };
+                let values = [
+                    ("quote", field("quote")),
+                    ("by", field("superseded_by")),
+                    ("discount", discount),
+                    ("option", field("option")),
+                    ("reason", field("reason")),
+                    ("contract", field("contract")),
+                    ("status", field("to")),
+                    ("title", field("title")),
+                ];
+                let pairs: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                lines.push(fill(template, &pairs));
+                if let Some(c) = d["comment"].as_str().filter(|c| !c.is_empty()) {
+                    notes.push(c.to_string());
+                }
+            }
         }
         // Written more than an hour after it happened: say so, with when it was recorded.
         if e.recorded_at - e.occurred_at > chrono::Duration::hours(1) {

@@ -33,6 +33,7 @@ pub struct Loaded {
     pub users: HashMap<UserId, User>,
     pub can_edit: bool,
     pub now: DateTime<Utc>,
+    pub selling: super::selling::SellingData,
 }
 
 /// The edit form's values: the deal's, or what the user typed when the form comes back.
@@ -203,6 +204,7 @@ fn criterion_label(label: &str, requires: &Requirement, stage: Option<&Stage>, t
     }
     match requires {
         Requirement::Field(f) => fill(t.requires_field, &[("field", field_name(*f, t))]),
+        Requirement::Needs(p) => fill(t.requires_field, &[("field", needs_name(*p, t))]),
         Requirement::Step(id) => {
             let name = stage.and_then(|s| s.steps.iter().find(|x| x.id == *id)).map(|x| x.name.as_str());
             fill(t.requires_step, &[("step", name.unwrap_or(id))])
@@ -219,6 +221,20 @@ fn field_name(f: DealField, t: &DealTexts) -> &'static str {
     }
 }
 
+/// A part of the needs analysis, as the deal page names it.
+pub fn needs_name(p: salesflow_domain::selling::needs::NeedsPart, t: &DealTexts) -> &'static str {
+    use salesflow_domain::selling::needs::NeedsPart;
+    match p {
+        NeedsPart::PainPoints => t.needs_pain,
+        NeedsPart::Requirements => t.needs_requirements,
+        NeedsPart::Budget => t.needs_budget,
+        NeedsPart::DecisionMaker => t.needs_decision,
+        NeedsPart::Timeline => t.needs_timeline,
+        NeedsPart::PurchaseIntent => t.needs_intent,
+        NeedsPart::Competitors => t.needs_competitors,
+    }
+}
+
 /// Where on the page a criterion is fulfilled.
 fn fix_anchor(requires: &Requirement) -> String {
     match requires {
@@ -227,6 +243,7 @@ fn fix_anchor(requires: &Requirement) -> String {
         Requirement::Field(DealField::NeedsSummary) => "#deal-needs".into(),
         Requirement::Field(DealField::Contact) => "#deal-contacts".into(),
         Requirement::Step(id) => format!("#step-{id}"),
+        Requirement::Needs(_) => "#deal-selling".into(),
     }
 }
 
@@ -314,6 +331,7 @@ pub struct DealPage<'a> {
     pub problems: Vec<FieldProblem>,
     pub gate: Option<GateView>,
     pub notice: Option<Notice>,
+    pub selling: super::selling::SellingPanel,
 }
 
 impl<'a> DealPage<'a> {
@@ -401,6 +419,7 @@ impl<'a> DealPage<'a> {
             problems: Vec::new(),
             gate: None,
             notice,
+            selling: super::selling::SellingPanel::new(&l.selling, t, locale, l.now.date_naive()),
         }
     }
 

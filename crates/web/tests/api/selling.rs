@@ -1,0 +1,767 @@
+//! The selling story on every backend: needs captured → the recommendation ranks the expected
+//! tier first → quote v1 with three options sent → the customer rejects it on the public link
+//! ("价格太高") → the deal loops back with a lower-tier draft v2 → a manager approves a 12 %
+//! discount → the customer accepts v2 → a contract with identical amounts → milestones done →
+//! Won; every step in the deal's event log, in order. Then the refusals.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{App, Person, apps, problem_fields};
+
+struct Story<'a> {
+    app: &'a App,
+    rep: Person,
+    manager: Person,
+    deal: Value,
+}
+
+impl Story<'_> {
+    fn id(&self) -> i64 {
+        self.deal["id"].as_i64().expect("deal id")
+    }
+
+    async fn as_rep(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.app.call_as(&self.rep.token, method, path, body).await
+    }
+
+    async fn rep(&self, what: &str, method: Method, path: &str, body: Option<Value>, want: StatusCode) -> Value {
+        self.app.expect(what, self.as_rep(method, path, body).await, want)
+    }
+
+    async fn reload(&mut self) {
+        let path = format!("/api/v1/deals/{}", self.id());
+        self.deal = self.rep("reload deal", Method::GET, &path, None, StatusCode::OK).await;
+    }
+
+    async fn tick(&mut self, step: &str) {
+        self.reload().await;
+        let body = json!({ "step": step, "done": true, "version": self.deal["version"] });
+        let path = format!("/api/v1/deals/{}/steps", self.id());
+        self.deal = self.rep(&format!("tick {step}"), Method::POST, &path, Some(body), StatusCode::OK).await;
+    }
+
+    async fn patch(&mut self, mut body: Value) {
+        self.reload().await;
+        body["version"] = self.deal["version"].clone();
+        let path = format!("/api/v1/deals/{}", self.id());
+        self.deal = self.rep("patch deal", Method::PATCH, &path, Some(body), StatusCode::OK).await;
+    }
+
+    async fn advance(&mut self, to: &str, edge: Option<&str>) {
+        self.reload().await;
+        let body = json!({ "to": to, "edge": edge, "version": self.deal["version"] });
+        let path = format!("/api/v1/deals/{}/moves", self.id());
+        let done = self.rep(&format!("move to {to}"), Method::POST, &path, Some(body), StatusCode::CREATED).await;
+        self.deal = done["deal"].clone();
+    }
+
+    async fn quotes(&self) -> Vec<Value> {
+        let path = format!("/api/v1/deals/{}/quotes", self.id());
+        let list = self.rep("list quotes", Method::GET, &path, None, StatusCode::OK).await;
+        list["items"].as_array().expect("items").clone()
+    }
+
+    fn quote_path(&self, number: i64, tail: &str) -> String {
+        format!("/api/v1/deals/{}/quotes/{number}{tail}", self.id())
+    }
+}
+
+/// The catalog: three tiers of one product, each with a fact the team keeps.
+async fn catalog(app: &App, manager: &Person) -> Vec<Value> {
+    let tiers = [
+        ("CRM-BAS", "basic", "基础版", "Basic", 3_000_000, json!(["客户管理"])),
+        ("CRM-STD", "standard", "标准版", "Standard", 8_000_000, json!(["客户管理", "报表", "API"])),
+        (
+            "CRM-PRO",
+            "professional",
+            "专业版",
+            "Professional",
+            15_000_000,
+            json!(["客户管理", "报表", "API", "单点登录"]),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (sku, tier, zh, en, price, tags) in tiers {
+        let body = json!({
+            "sku": sku, "name_zh": zh, "name_en": en, "unit": "套", "tier": tier, "tags": tags,
+            "list_price": { "minor": price, "currency": "CNY" }, "tax_rate_bp": 600, "category": "CRM",
+            "facts": [{ "label": "平均上线周期", "value": "14 天", "source": "2025 年交付报告" }],
+        });
+        let made = app.call_as(&manager.token, Method::POST, "/api/v1/products", Some(body)).await;
+        out.push(app.expect(&format!("product {sku}"), made, StatusCode::CREATED));
+    }
+    out
+}
+
+fn option(product: &Value, key: &str, discount_bp: i64) -> Value {
+    json!({
+        "key": key, "name": product["name_zh"], "tier": product["tier"], "discount_bp": discount_bp,
+        "lines": [{
+            "product_id": product["id"], "sku": product["sku"], "name": product["name_zh"], "unit": "套",
+            "quantity": 1, "unit_price": product["list_price"], "tax_rate_bp": product["tax_rate_bp"],
+        }],
+    })
+}
+
+fn offer(options: Vec<Value>, recommended: &str) -> Value {
+    json!({
+        "currency": "CNY", "options": options, "recommended": recommended,
+        "payment_terms": "签约后 30 日内支付 50%，验收后支付 50%", "after_sales_terms": "一年免费维护，7×24 小时响应",
+        "valid_until": "2099-12-31", "language": "zh-CN",
+    })
+}
+
+async fn setup(app: &App) -> Story<'_> {
+    let manager = app.person(salesflow_domain::records::Role::Manager).await;
+    let rep = app.person(salesflow_domain::records::Role::Rep).await;
+    let team = json!({ "name": "华东销售组", "manager_id": manager.id, "members": [manager.id, rep.id] });
+    app.expect("team", app.post("/api/v1/teams", team).await, StatusCode::CREATED);
+    let process = app.seed_process().await;
+    let account =
+        app.call_as(&rep.token, Method::POST, "/api/v1/accounts", Some(json!({ "name": "华东制造集团" }))).await;
+    let account = app.expect("account", account, StatusCode::CREATED);
+    let contact = json!({ "account_id": account["id"], "name": "王总", "email": "wang@huadong.example.com" });
+    let contact = app.expect(
+        "contact",
+        app.call_as(&rep.token, Method::POST, "/api/v1/contacts", Some(contact)).await,
+        StatusCode::CREATED,
+    );
+    let deal = json!({ "title": "华东制造 CRM 项目", "account_id": account["id"], "contact_ids": [contact["id"]], "process_id": process });
+    let deal = app.expect(
+        "deal",
+        app.call_as(&rep.token, Method::POST, "/api/v1/deals", Some(deal)).await,
+        StatusCode::CREATED,
+    );
+    Story { app, rep, manager, deal }
+}
+
+#[tokio::test]
+async fn needs_to_quote_to_contract_to_won() {
+    for app in apps().await {
+        story(&app).await;
+    }
+}
+
+async fn story(app: &App) {
+    let b = app.backend.clone();
+    let products = catalog(app, &app.person(salesflow_domain::records::Role::Manager).await).await;
+    let mut s = setup(app).await;
+    let id = s.id();
+    s.tick("check_fit").await;
+    s.advance("needs_analysis", None).await;
+
+    // 需求分析: captured, then the stage's own criteria.
+    let needs = json!({
+        "pain_points": ["销售数据分散在表格里", "月度报表靠手工"], "requirements": ["客户管理", "报表", "api"],
+        "budget": { "minor": 10_000_000, "currency": "CNY" }, "decision_maker": "王总", "authority": "decides",
+        "timeline": "2026-12-31", "purchase_intent": 4, "competitors": ["某国际 CRM"],
+    });
+    let path = format!("/api/v1/deals/{id}/needs");
+    let saved = s.rep("needs", Method::PUT, &path, Some(needs), StatusCode::OK).await;
+    assert_eq!((saved["version"].as_i64(), saved["budget"]["minor"].as_i64()), (Some(1), Some(10_000_000)), "[{b}]");
+    s.patch(json!({ "needs_summary": "报表与客户管理，预算十万" })).await;
+    s.tick("confirm_intent").await;
+    s.advance("recommendation", None).await;
+
+    // 产品推荐: the standard tier covers every requirement within budget.
+    let path = format!("/api/v1/deals/{id}/recommendations");
+    let recs = s.rep("recommendations", Method::GET, &path, None, StatusCode::OK).await["items"].clone();
+    assert_eq!(recs[0]["tier"], "standard", "[{b}] expected tier first: {recs}");
+    assert_eq!(recs[0]["reasons"][0]["kind"], "covers", "[{b}]");
+    assert_eq!(recs[0]["reasons"][1]["kind"], "within_budget", "[{b}]");
+    assert_eq!(recs[0]["facts"][0]["value"], "14 天", "[{b}] backed by the team's facts");
+    s.patch(json!({ "amount": { "minor": 8_000_000, "currency": "CNY" }, "expected_close_date": "2026-12-31" })).await;
+    s.tick("present_advantages").await;
+    s.tick("share_evidence").await;
+    s.advance("negotiation", None).await;
+
+    // 报价 v1: three options, the professional one proposed.
+    let three = vec![
+        option(&products[0], "basic", 0),
+        option(&products[1], "standard", 0),
+        option(&products[2], "professional", 0),
+    ];
+    let path = format!("/api/v1/deals/{id}/quotes");
+    let v1 = s.rep("quote v1", Method::POST, &path, Some(offer(three, "professional")), StatusCode::CREATED).await;
+    assert_eq!((v1["number"].as_i64(), v1["status"].as_str()), (Some(1), Some("draft")), "[{b}]");
+    assert_eq!(v1["totals"][2]["total"], 15_900_000, "[{b}] 150 000.00 + 6 % tax");
+    let sent = s
+        .rep(
+            "send v1",
+            Method::POST,
+            &s.quote_path(1, "/send"),
+            Some(json!({ "version": v1["version"] })),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link1 = sent["link"].as_str().expect("link").to_string();
+    let token1 = sent["token"].as_str().expect("token").to_string();
+    assert_eq!(link1, format!("/q/{token1}"), "[{b}]");
+    s.tick("send_quote").await;
+
+    // The customer, no sign-in: views, then rejects with a reason.
+    let public = format!("/api/v1/public/quotes/{token1}");
+    let seen = app.expect("customer views v1", app.call_as("", Method::GET, &public, None).await, StatusCode::OK);
+    assert_eq!(
+        (seen["status"].as_str(), seen["content"]["options"].as_array().map(Vec::len)),
+        (Some("sent"), Some(3)),
+        "[{b}]"
+    );
+    assert!(seen.get("approval").is_none() && seen.get("sent_by").is_none(), "[{b}] nothing internal: {seen}");
+    let answer =
+        app.call_as("", Method::POST, &format!("{public}/reject"), Some(json!({ "reason": "价格太高" }))).await;
+    let answer = app.expect("customer rejects v1", answer, StatusCode::OK);
+    assert_eq!(answer["deal_moved_to"], "tiered_package", "[{b}] along the rejected edge");
+    assert_eq!(answer["quote"]["decision"]["reason"], "价格太高", "[{b}]");
+    let again = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "basic" }))).await;
+    assert_eq!(again.0, StatusCode::CONFLICT, "[{b}] an answered quote stays answered: {}", again.1);
+
+    // The loop back: a lower-tier draft v2 is waiting for the rep.
+    let quotes = s.quotes().await;
+    assert_eq!(quotes.len(), 2, "[{b}]");
+    let v2 = &quotes[1];
+    let keys: Vec<&str> =
+        v2["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        (v2["status"].as_str(), keys, v2["content"]["recommended"].as_str()),
+        (Some("draft"), vec!["basic", "standard"], Some("standard")),
+        "[{b}]"
+    );
+    s.tick("select_tier").await;
+    s.advance("negotiation", Some("renegotiate")).await;
+
+    // 异议: the stage's playbook (kept by the manager) and the objection as it was raised.
+    let playbook_path = format!("/api/v1/processes/{}/playbooks/negotiation", s.deal["process_id"]);
+    let entries = json!({ "entries": [{ "kind": "price", "objection": "价格太高", "answer": "换算成三年总拥有成本，或降一个版本",
+        "evidence": "华东某制造集团：三年节省 23%" }] });
+    let refused = s.as_rep(Method::PUT, &playbook_path, Some(entries.clone())).await;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "[{b}] reps read playbooks, managers keep them");
+    let saved = app.call_as(&s.manager.token, Method::PUT, &playbook_path, Some(entries.clone())).await;
+    assert_eq!(app.expect("playbook", saved, StatusCode::OK)["version"], 1, "[{b}]");
+    let twice = app.call_as(&s.manager.token, Method::PUT, &playbook_path, Some(entries)).await;
+    assert_eq!(twice.0, StatusCode::CONFLICT, "[{b}] a second writer without the version read");
+    let read = s.rep("read playbook", Method::GET, &playbook_path, None, StatusCode::OK).await;
+    assert_eq!(read["entries"][0]["evidence"], "华东某制造集团：三年节省 23%", "[{b}]");
+    let path = format!("/api/v1/deals/{id}/objections");
+    let empty = s.as_rep(Method::POST, &path, Some(json!({ "kind": "price", "text": " " }))).await;
+    assert_eq!(
+        (empty.0, problem_fields(&empty.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["text".to_string()]),
+        "[{b}]"
+    );
+    let objection = json!({ "kind": "price", "text": "价格太高", "answer": "降为标准版，申请折扣" });
+    let objection = s.rep("objection", Method::POST, &path, Some(objection), StatusCode::CREATED).await;
+    assert_eq!(
+        (objection["stage"].as_str(), objection["resolved"].as_bool()),
+        (Some("negotiation"), Some(false)),
+        "[{b}]"
+    );
+
+    // 12 % off the standard tier: above the 10 % threshold, so a manager decides.
+    let two = vec![option(&products[0], "basic", 0), option(&products[1], "standard", 1_200)];
+    let edit = json!({ "version": v2["version"], "content": offer(two, "standard") });
+    let v2 = s.rep("discount v2", Method::PUT, &s.quote_path(2, ""), Some(edit), StatusCode::OK).await;
+    // 80 000.00 − 12 % = 70 400.00, + 6 % tax = 74 624.00.
+    assert_eq!(v2["totals"][1]["total_discount"], 960_000, "[{b}]");
+    assert_eq!(v2["totals"][1]["total"], 7_462_400, "[{b}]");
+    let early = s.as_rep(Method::POST, &s.quote_path(2, "/send"), Some(json!({ "version": v2["version"] }))).await;
+    assert_eq!(
+        (early.0, problem_fields(&early.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["discount".to_string()]),
+        "[{b}] {}",
+        early.1
+    );
+    let ask = json!({ "version": v2["version"], "comment": "客户预算十万，竞品报价低 15%" });
+    let v2 =
+        s.rep("ask approval", Method::POST, &s.quote_path(2, "/discount-request"), Some(ask), StatusCode::OK).await;
+    let own = json!({ "version": v2["version"], "approve": true, "comment": "自己批" });
+    let refused = s.as_rep(Method::POST, &s.quote_path(2, "/discount-decision"), Some(own)).await;
+    assert_eq!(refused.0, StatusCode::FORBIDDEN, "[{b}] a rep does not approve: {}", refused.1);
+    let yes = json!({ "version": v2["version"], "approve": true, "comment": "同意，年底冲量" });
+    let v2 = app.expect(
+        "manager approves",
+        app.call_as(&s.manager.token, Method::POST, &s.quote_path(2, "/discount-decision"), Some(yes)).await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        (v2["approval"]["status"].as_str(), v2["approval"]["discount_bp"].as_i64()),
+        (Some("approved"), Some(1_200)),
+        "[{b}]"
+    );
+    let path = format!("/api/v1/deals/{id}/objections/{}", objection["id"]);
+    let resolved = json!({ "version": objection["version"], "resolved": true });
+    let resolved = s.rep("objection resolved", Method::PATCH, &path, Some(resolved), StatusCode::OK).await;
+    assert_eq!(resolved["resolved"], true, "[{b}]");
+    let sent = s
+        .rep(
+            "send v2",
+            Method::POST,
+            &s.quote_path(2, "/send"),
+            Some(json!({ "version": v2["version"] })),
+            StatusCode::CREATED,
+        )
+        .await;
+    let token2 = sent["token"].as_str().unwrap().to_string();
+    s.tick("send_quote").await;
+    let diff = s
+        .rep("compare", Method::GET, &format!("/api/v1/deals/{id}/quotes/compare?from=1&to=2"), None, StatusCode::OK)
+        .await;
+    let changes: Vec<(&str, &str)> = diff["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["key"].as_str().unwrap(), o["change"].as_str().unwrap()))
+        .collect();
+    assert_eq!(changes, [("basic", "same"), ("standard", "changed"), ("professional", "removed")], "[{b}]");
+    // A sent version cannot be edited.
+    let frozen = s.as_rep(Method::PUT, &s.quote_path(2, ""), Some(json!({ "version": sent["quote"]["version"], "content": offer(vec![option(&products[0], "basic", 0)], "basic") }))).await;
+    assert_eq!(frozen.0, StatusCode::CONFLICT, "[{b}] {}", frozen.1);
+
+    // The customer accepts v2; replaying the acceptance is refused.
+    let public = format!("/api/v1/public/quotes/{token2}");
+    app.expect("customer views v2", app.call_as("", Method::GET, &public, None).await, StatusCode::OK);
+    let yes = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "standard" }))).await;
+    let yes = app.expect("customer accepts v2", yes, StatusCode::OK);
+    assert_eq!(
+        (yes["deal_moved_to"].as_str(), yes["quote"]["status"].as_str()),
+        (Some("signing"), Some("accepted")),
+        "[{b}]"
+    );
+    let replay =
+        app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "standard" }))).await;
+    assert_eq!(replay.0, StatusCode::CONFLICT, "[{b}] {}", replay.1);
+    assert!(replay.1["detail"].as_str().unwrap_or("").contains("already accepted"), "[{b}] {}", replay.1);
+
+    // 签约: the contract carries the accepted option over exactly; not from the rejected v1.
+    let path = format!("/api/v1/deals/{id}/contracts");
+    let wrong = s
+        .as_rep(Method::POST, &path, Some(json!({ "quote_number": 1, "seller": "星云软件", "buyer": "华东制造集团" })))
+        .await;
+    assert_eq!(
+        (wrong.0, problem_fields(&wrong.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["quote_number".to_string()]),
+        "[{b}] {}",
+        wrong.1
+    );
+    let new = json!({
+        "quote_number": 2, "seller": "星云软件有限公司", "buyer": "华东制造集团", "start_date": "2027-01-01", "end_date": "2027-12-31",
+        "milestones": [
+            { "kind": "deliverable", "title": "系统上线", "due_date": "2027-01-31" },
+            { "kind": "payment", "title": "首付款", "due_date": "2027-01-15", "amount": { "minor": 3_731_200, "currency": "CNY" } },
+        ],
+    });
+    let contract = s.rep("contract", Method::POST, &path, Some(new), StatusCode::CREATED).await;
+    let accepted = &s.quotes().await[1];
+    assert_eq!(contract["totals"], accepted["totals"][1], "[{b}] identical amounts");
+    assert_eq!(
+        contract["items"][0]["unit_price"], accepted["content"]["options"][1]["lines"][0]["unit_price"],
+        "[{b}]"
+    );
+    assert_eq!(contract["payment_terms"], accepted["content"]["payment_terms"], "[{b}]");
+    let cpath = format!("/api/v1/deals/{id}/contracts/{}", contract["id"]);
+    let mut c = contract;
+    for patch in [
+        json!({ "status": "sent" }),
+        json!({ "status": "signed", "signed_date": "2026-12-20", "signatories": ["王总", "李经理"] }),
+        json!({ "status": "executing" }),
+        json!({ "complete_milestones": [1, 2], "status": "completed" }),
+    ] {
+        let mut body = patch.clone();
+        body["version"] = c["version"].clone();
+        c = s.rep(&format!("contract {patch}"), Method::PATCH, &cpath, Some(body), StatusCode::OK).await;
+    }
+    assert_eq!(c["status"], "completed", "[{b}]");
+    assert!(c["milestones"].as_array().unwrap().iter().all(|m| m["done_at"].is_string()), "[{b}]");
+    s.tick("sign_contract").await;
+    s.tick("kickoff_execution").await;
+    s.advance("won", None).await;
+    assert_eq!(s.deal["status"], "won", "[{b}]");
+
+    // Every step, in order, in the deal's log.
+    let events = s.rep("events", Method::GET, &format!("/api/v1/deals/{id}/events"), None, StatusCode::OK).await;
+    let steps: Vec<String> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            !matches!(e["kind"].as_str(), Some("step_completed" | "updated" | "amount_changed" | "close_date_changed"))
+        })
+        .map(|e| match e["kind"].as_str().unwrap() {
+            "moved" | "created" => format!("{}→{}", e["kind"].as_str().unwrap(), e["to_node"].as_str().unwrap()),
+            k if e["details"]["quote"].is_i64() => format!("{k}#{}", e["details"]["quote"]),
+            k => k.to_string(),
+        })
+        .collect();
+    let want = [
+        "created→lead_identification",
+        "moved→needs_analysis",
+        "needs_updated",
+        "moved→recommendation",
+        "moved→negotiation",
+        "quote_created#1",
+        "quote_sent#1",
+        "quote_viewed#1",
+        "quote_rejected#1",
+        "quote_created#2",
+        "moved→tiered_package",
+        "moved→negotiation",
+        "objection_logged",
+        "quote_updated#2",
+        "discount_requested#2",
+        "discount_decided#2",
+        "objection_logged",
+        "quote_sent#2",
+        "quote_viewed#2",
+        "quote_accepted#2",
+        "moved→signing",
+        "contract_created#2",
+        "contract_status_changed",
+        "contract_status_changed",
+        "contract_status_changed",
+        "milestone_done",
+        "milestone_done",
+        "contract_status_changed",
+        "moved→won",
+    ];
+    assert_eq!(steps, want, "[{b}] the deal's history");
+    // The deal page shows it all, in both languages.
+    let mut browser = crate::deal_page::Browser::signed_in(app, &s.rep).await;
+    let (status, zh) = browser.get(&format!("/deals/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "[{b}]");
+    for want in [
+        "需求分析",
+        "月度报表靠手工",
+        "¥100,000.00",
+        "4 / 5",
+        "产品推荐",
+        "标准版 · ¥80,000.00",
+        "在预算内",
+        "第 2 版",
+        "已接受",
+        "折扣 12.00% 已批准",
+        "第 1 版",
+        "已拒绝",
+        "价格太高",
+        "¥74,624.00",
+        &format!("HT-{id}-2"),
+        "已完成",
+        "里程碑 2/2",
+        "客户拒绝报价第 1 版：价格太高",
+        "异议",
+        "已解决",
+        "客户异议：价格太高",
+    ] {
+        assert!(zh.contains(want), "[{b}] the deal page shows `{want}`");
+    }
+    let print = format!("/deals/{id}/contracts/{}/print", c["id"]);
+    assert!(zh.contains(&format!("href=\"{print}\"")), "[{b}] the contract links to its printable page");
+    let (status, doc) = browser.get(&print).await;
+    assert_eq!(status, StatusCode::OK, "[{b}]");
+    for want in [
+        "合同",
+        &format!("HT-{id}-2"),
+        "依据报价第 2 版（standard）",
+        "星云软件有限公司",
+        "华东制造集团",
+        "王总、李经理",
+        "¥74,624.00",
+        "首付款",
+        "已完成",
+    ] {
+        assert!(doc.contains(want), "[{b}] the printable contract shows `{want}`");
+    }
+    let (_, _, _) = browser.submit(&zh, "/me/locale", &[("locale", "en")]).await;
+    let (_, en) = browser.get(&format!("/deals/{id}")).await;
+    for want in [
+        "Needs analysis",
+        "Recommended products",
+        "Version 2",
+        "Accepted",
+        "Discount 12.00% approved",
+        "CNY 74,624.00",
+        "Completed",
+        "Milestones 2/2",
+        "The customer rejected quote version 1: 价格太高",
+    ] {
+        assert!(en.contains(want), "[{b}] the English deal page shows `{want}`");
+    }
+
+    let rejected = events["items"].as_array().unwrap().iter().find(|e| e["kind"] == "quote_rejected").unwrap();
+    assert_eq!(
+        (rejected["details"]["reason"].as_str(), rejected["details"]["by"].as_str()),
+        (Some("价格太高"), Some("customer")),
+        "[{b}]"
+    );
+}
+
+#[tokio::test]
+async fn bad_selling_input_is_refused_and_changes_nothing() {
+    for app in apps().await {
+        bad_input(&app).await;
+    }
+}
+
+async fn bad_input(app: &App) {
+    let b = app.backend.clone();
+    let s = setup(app).await;
+    let id = s.id();
+    let cny = |minor: i64| json!({ "minor": minor, "currency": "CNY" });
+    let line = |qty: i64, price: Value, discount: i64| json!({ "name": "标准版", "quantity": qty, "unit_price": price, "discount_bp": discount });
+    let bad = json!({
+        "currency": "CNY", "valid_until": "2099-12-31",
+        "options": [
+            { "key": "a", "name": "甲", "tier": null, "lines": [line(-1, cny(100), 0), line(1, cny(100), 12_000)] },
+            { "key": "b", "name": "乙", "tier": null, "lines": [line(1, json!({ "minor": 100, "currency": "USD" }), 0)] },
+            { "key": "c", "name": "丙", "tier": null, "lines": [line(1_000_000_000, cny(1_000_000_000_000_000), 0)] },
+        ],
+    });
+    let path = format!("/api/v1/deals/{id}/quotes");
+    let refused = s.as_rep(Method::POST, &path, Some(bad)).await;
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {}", refused.1);
+    assert_eq!(
+        problem_fields(&refused.1),
+        [
+            "options[0].lines[0].quantity",
+            "options[0].lines[1].discount_bp",
+            "options[1].lines[0].unit_price.currency",
+            "options[2].lines[0].quantity"
+        ],
+        "[{b}] every bad field named: {}",
+        refused.1
+    );
+    assert!(refused.1["errors"][3]["message"].as_str().unwrap().contains("overflows"), "[{b}]");
+    assert!(s.quotes().await.is_empty(), "[{b}] nothing written");
+
+    // Version 1 sent, then version 2 sent: version 1 is superseded and says so.
+    let one = offer(vec![json!({ "key": "std", "name": "标准版", "lines": [line(1, cny(8_000_000), 0)] })], "std");
+    let v1 = s.rep("v1", Method::POST, &path, Some(one.clone()), StatusCode::CREATED).await;
+    let sent1 = s
+        .rep(
+            "send v1",
+            Method::POST,
+            &s.quote_path(1, "/send"),
+            Some(json!({ "version": v1["version"] })),
+            StatusCode::CREATED,
+        )
+        .await;
+    let v2 = s.rep("v2", Method::POST, &path, Some(one), StatusCode::CREATED).await;
+    s.rep(
+        "send v2",
+        Method::POST,
+        &s.quote_path(2, "/send"),
+        Some(json!({ "version": v2["version"] })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let public = format!("/api/v1/public/quotes/{}", sent1["token"].as_str().unwrap());
+    let old = app.expect("old link", app.call_as("", Method::GET, &public, None).await, StatusCode::OK);
+    assert_eq!(old["status"], "superseded", "[{b}]");
+    let late = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "std" }))).await;
+    assert_eq!(late.0, StatusCode::CONFLICT, "[{b}] {}", late.1);
+    assert!(late.1["detail"].as_str().unwrap().contains("replaced"), "[{b}] {}", late.1);
+    let nobody = app.call_as("", Method::GET, "/api/v1/public/quotes/q_0000", None).await;
+    assert_eq!(nobody.0, StatusCode::NOT_FOUND, "[{b}] an unknown link");
+
+    // An expired quote: sent with a validity date that has since passed.
+    expired_quote(app, &s, &b).await;
+    let quotes = s.quotes().await;
+    let statuses: Vec<&str> = quotes.iter().map(|q| q["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["superseded", "sent", "sent"], "[{b}] nothing changed by the refusals");
+    // A contract from a quote that was never accepted.
+    let refused = s
+        .as_rep(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/contracts"),
+            Some(json!({ "quote_number": 2, "seller": "甲", "buyer": "乙" })),
+        )
+        .await;
+    assert_eq!(
+        (refused.0, problem_fields(&refused.1)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["quote_number".to_string()]),
+        "[{b}]"
+    );
+}
+
+/// A version sent yesterday-valid, written through the store with a known token.
+async fn expired_quote(app: &App, s: &Story<'_>, b: &str) {
+    use salesflow_domain::ids::{DealId, UserId};
+    use salesflow_domain::records::Actor;
+    use salesflow_domain::selling::quote::{Quote, QuoteContent};
+    use salesflow_domain::store::{QuoteChange, QuoteWrite};
+    let now = chrono::Utc::now();
+    let yesterday = now.date_naive() - chrono::Days::new(1);
+    let mut content: QuoteContent = serde_json::from_value(offer(
+        vec![json!({ "key": "std", "name": "标准版", "lines": [{ "name": "标准版", "quantity": 1, "unit_price": { "minor": 100, "currency": "CNY" } }] })],
+        "std",
+    ))
+    .unwrap();
+    content.valid_until = yesterday;
+    let rep = UserId(s.rep.id);
+    let (mut q, _) = Quote::draft(DealId(s.id()), 3, content, rep, now).unwrap();
+    q.send(1, 1_000, rep, yesterday, now).unwrap();
+    let token = "q_expired_in_test";
+    let write = QuoteWrite {
+        deal: DealId(s.id()),
+        changes: vec![QuoteChange {
+            quote: q,
+            read_version: None,
+            token_hash: Some(salesflow_web::auth::token_hash(token)),
+        }],
+        notes: vec![],
+    };
+    let actor = Actor { user: rep, role: salesflow_domain::records::Role::Rep };
+    app.store().save_quotes(&write, &actor, now).await.expect("expired quote");
+    let public = format!("/api/v1/public/quotes/{token}");
+    let seen = app.expect("expired link", app.call_as("", Method::GET, &public, None).await, StatusCode::OK);
+    assert_eq!(seen["status"], "expired", "[{b}]");
+    let late = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "std" }))).await;
+    assert_eq!(late.0, StatusCode::CONFLICT, "[{b}] {}", late.1);
+    assert!(late.1["detail"].as_str().unwrap().contains("expired"), "[{b}] {}", late.1);
+}
+
+#[tokio::test]
+async fn the_customer_quote_page_in_both_languages() {
+    for app in apps().await {
+        quote_page(&app).await;
+    }
+}
+
+async fn quote_page(app: &App) {
+    let b = app.backend.clone();
+    let s = setup(app).await;
+    let line = |price: i64| json!([{ "name": "标准版", "unit": "套", "quantity": 2, "unit_price": { "minor": price, "currency": "CNY" }, "tax_rate_bp": 600 }]);
+    let two = vec![
+        json!({ "key": "basic", "name": "基础版", "lines": line(1_500_000) }),
+        json!({ "key": "standard", "name": "标准版", "lines": line(4_000_000) }),
+    ];
+    let path = format!("/api/v1/deals/{}/quotes", s.id());
+    let v1 = s.rep("v1", Method::POST, &path, Some(offer(two, "standard")), StatusCode::CREATED).await;
+    let sent = s
+        .rep(
+            "send",
+            Method::POST,
+            &s.quote_path(1, "/send"),
+            Some(json!({ "version": v1["version"] })),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link = format!("{}{}", app.base, sent["link"].as_str().unwrap());
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = |res: reqwest::Response| async move {
+        let status = res.status();
+        let csp = res.headers().get("content-security-policy").map(|v| v.to_str().unwrap().to_string());
+        (status, csp, res.text().await.unwrap())
+    };
+
+    let (status, csp, zh) = html(browser.get(&link).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "[{b}] {zh}");
+    assert!(csp.unwrap().contains("script-src 'self'"), "[{b}] the CSP holds");
+    assert!(!zh.contains("<script"), "[{b}] no script at all");
+    for want in [
+        "报价单",
+        "第 1 版",
+        "基础版",
+        "标准版",
+        "推荐",
+        "¥84,800.00",
+        "付款方式",
+        "接受此方案",
+        "data-status=\"sent\"",
+    ] {
+        assert!(zh.contains(want), "[{b}] the Chinese page shows `{want}`: {zh}");
+    }
+    let (_, _, en) = html(browser.get(format!("{link}?lang=en")).send().await.unwrap()).await;
+    for want in ["Quotation", "version 1", "CNY 84,800.00", "Payment terms", "Accept this option"] {
+        assert!(en.contains(want), "[{b}] the English page shows `{want}`: {en}");
+    }
+
+    // A rejection without a reason is refused and changes nothing.
+    let form = |pairs: &[(&str, &str)]| serde_urlencoded::to_string(pairs).unwrap();
+    let post = |url: String, body: String| {
+        browser.post(url).header("content-type", "application/x-www-form-urlencoded").body(body).send()
+    };
+    let (status, _, page) = html(post(format!("{link}/reject"), form(&[("reason", " ")])).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {page}");
+    assert!(page.contains("请填写拒绝的原因"), "[{b}] {page}");
+    // Accepting one option: back to the page, which now says so.
+    let res = post(format!("{link}/accept"), form(&[("option", "standard")])).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{b}]");
+    let (_, _, done) = html(browser.get(&link).send().await.unwrap()).await;
+    assert!(done.contains("data-status=\"accepted\"") && done.contains("您已接受方案：标准版"), "[{b}] {done}");
+    assert!(!done.contains("接受此方案"), "[{b}] no more buttons once answered");
+    let (status, _, again) = html(post(format!("{link}/accept"), form(&[("option", "basic")])).await.unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "[{b}] a replayed acceptance is refused");
+    assert!(again.contains("already accepted"), "[{b}] {again}");
+    let quotes = s.quotes().await;
+    assert_eq!(quotes[0]["decision"]["option"], "standard", "[{b}] the first answer stands");
+    let (status, _, missing) = html(browser.get(format!("{}/q/q_nothing", app.base)).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "[{b}]");
+    assert!(missing.contains("找不到这份报价"), "[{b}]");
+}
+
+#[tokio::test]
+async fn the_catalog_goes_out_and_comes_in_as_csv() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let manager = app.person(salesflow_domain::records::Role::Manager).await;
+        let send = |body: String| {
+            app.http
+                .post(format!("{}/api/v1/products/import", app.base))
+                .bearer_auth(&manager.token)
+                .header("content-type", "text/csv; charset=utf-8")
+                .body(body)
+                .send()
+        };
+        let head = "sku,name_zh,name_en,description_zh,description_en,unit,list_price_minor,currency,tax_rate_bp,category,tags,tier,bundle\n";
+        let bad = format!(
+            "{head}B-1,基础版,Basic,,,套,三千,CNY,600,CRM,报表,basic,\nB-2,旗舰版,Flagship,,,套,100,CNY,600,CRM,,gold,X\nB-1,重复,Again,,,套,100,CNY,0,CRM,,,\n"
+        );
+        let res = send(bad).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+        let problem: Value = res.json().await.unwrap();
+        assert_eq!(
+            problem_fields(&problem),
+            ["rows[0].list_price_minor", "rows[1].tier", "rows[1].bundle", "rows[2].sku"],
+            "[{b}] every bad cell: {problem}"
+        );
+        let list = app.get("/api/v1/products").await.1;
+        assert_eq!(list["items"], json!([]), "[{b}] nothing added");
+
+        let good = format!(
+            "\u{feff}{head}CRM-BAS,基础版,Basic,\"客户管理, 入门\",,套,3000000,CNY,600,CRM,客户管理,basic,\nCRM-KIT,套装,Bundle,,,套,9000000,CNY,600,CRM,客户管理|报表,standard,CRM-BAS*2\n"
+        );
+        let res = send(good).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED, "[{b}]");
+        let res = app
+            .http
+            .get(format!("{}/api/v1/products/export.csv", app.base))
+            .bearer_auth(&manager.token)
+            .send()
+            .await
+            .unwrap();
+        let csv = res.text().await.unwrap();
+        assert!(csv.starts_with('\u{feff}'), "[{b}] a BOM for spreadsheets");
+        assert!(
+            csv.contains("CRM-BAS,基础版,Basic,\"客户管理, 入门\",,套,3000000,CNY,600,CRM,客户管理,basic,"),
+            "[{b}] {csv}"
+        );
+        assert!(
+            csv.contains("CRM-KIT,套装,Bundle,,,套,9000000,CNY,600,CRM,客户管理|报表,standard,CRM-BAS*2"),
+            "[{b}] {csv}"
+        );
+        let again = send(csv).await.unwrap();
+        assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{b}] the same SKUs twice");
+        let rep = app.person(salesflow_domain::records::Role::Rep).await;
+        let res = app
+            .http
+            .post(format!("{}/api/v1/products/import", app.base))
+            .bearer_auth(&rep.token)
+            .header("content-type", "text/csv")
+            .body(head.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{b}] reps do not keep the catalog");
+    }
+}
