@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::process::ProcessDefinition;
 use crate::records::*;
-use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
+use crate::store::{Conversion, DealFacts, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
 
 /// Where a request came from, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -384,6 +384,11 @@ impl<'a> Guarded<'a> {
     /// The event log of a process, limited to the deals the caller can read.
     pub async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
         self.store.stage_entries(process, self.scope).await
+    }
+
+    /// The facts of a process's deals that the caller can read.
+    pub async fn deal_facts(&self, process: ProcessId) -> Result<Vec<DealFacts>> {
+        self.store.deal_facts(process, self.scope).await
     }
 
     // ---------------------------------------------------------------------------------------

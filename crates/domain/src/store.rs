@@ -163,6 +163,25 @@ pub struct StageEntry {
     pub actor_id: UserId,
 }
 
+/// What analytics needs of one deal beyond its stage entries: who owns it, where it came
+/// from, its value and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DealFacts {
+    pub deal_id: DealId,
+    pub title: String,
+    pub owner_id: UserId,
+    pub process_version: i32,
+    pub current_node: String,
+    pub status: DealStatus,
+    pub amount: Option<crate::currency::Money>,
+    pub channel: Option<Channel>,
+    pub lost_reason: Option<String>,
+    pub account_region: String,
+    pub account_industry: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// History written in bulk (demo data, imports): rows with their ids already assigned.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryBatch {
@@ -328,6 +347,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every stage entry of a process's deals, by deal and in order: the event log that
     /// process-mining tools read.
     async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
+    /// The facts of every deal of a process within the scope, by deal id.
+    async fn deal_facts(&self, process: ProcessId, scope: &Scope) -> Result<Vec<DealFacts>>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

@@ -2,6 +2,7 @@
 //! its docs page. Handlers parse input, ask the `Store`, and shape the answer; they never
 //! write SQL and hold no business rules of their own.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod extract;

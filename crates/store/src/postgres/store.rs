@@ -1454,6 +1454,21 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn deal_facts(&self, process: ProcessId, scope: &Scope) -> Result<Vec<DealFacts>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::row_exists(&mut conn, "processes", process.0, "id", "process")
+            .await
+            .map_err(|_| Error::not_found("process", process))?;
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = "
+        ));
+        q.push_bind(process.0);
+        push_scope(&mut q, scope, RecordKind::Deal, "d.");
+        q.push(" ORDER BY d.id");
+        let rows: Vec<FactsRow> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(id) FROM accounts), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM leads), \

@@ -13,11 +13,11 @@ use salesflow_domain::ids::*;
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, TotalsRow};
+use salesflow_domain::store::{DealFacts, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, TotalsRow};
 
 use super::scope::{ScopeFilter, Where, scoped_page};
 use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
-use crate::rows::{DEAL_COLS, EVENT_COLS, SUMMARY_COLS};
+use crate::rows::{DEAL_COLS, EVENT_COLS, FACTS_COLS, SUMMARY_COLS};
 
 static LOAD_SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {DEAL_COLS} FROM deals d WHERE d.id = ?1"));
 static EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -495,6 +495,18 @@ pub fn stage_entries(conn: &Connection, process: ProcessId, scope: &ScopeFilter)
             actor_id: UserId(r.get(4).db()?),
         })
     })
+}
+
+pub fn facts(conn: &Connection, process: ProcessId, scope: &ScopeFilter) -> Result<Vec<DealFacts>> {
+    row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
+    let mut w = Where::new(&format!(
+        "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = ?"
+    ));
+    w.bind(Value::Integer(process.0));
+    w.scope(scope, RecordKind::Deal, "d.owner_id", "d.id");
+    w.push(" ORDER BY d.id", []);
+    let (sql, values) = w.finish();
+    all(conn, &sql, params_from_iter(values), rows::facts)
 }
 
 #[cfg(test)]

@@ -813,6 +813,11 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process, &scope)).await
     }
 
+    async fn deal_facts(&self, process: ProcessId, scope: &Scope) -> Result<Vec<DealFacts>> {
+        let scope = ScopeFilter::of(scope);
+        self.read(move |conn, _| deals::facts(&*snapshot(conn)?, process, &scope)).await
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         self.read(|conn, _| bulk::max_ids(conn)).await
     }

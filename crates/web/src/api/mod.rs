@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, and its OpenAPI document.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod contacts;
 mod deals;
@@ -72,6 +73,8 @@ pub fn routes() -> Routes {
         .post("/api/v1/processes/validate", processes::validate)
         .get("/api/v1/processes/{id}", processes::get)
         .get("/api/v1/processes/{id}/event-log", processes::event_log)
+        .get("/api/v1/processes/{id}/analytics", analytics::report)
+        .get("/api/v1/processes/{id}/analytics/heatmap.svg", analytics::heatmap)
         .post("/api/v1/processes/{id}/versions", processes::new_draft)
         .get("/api/v1/processes/{id}/versions/{version}", processes::version)
         .put("/api/v1/processes/{id}/versions/{version}", processes::save_draft)
@@ -181,11 +184,13 @@ impl utoipa::Modify for SecurityAddon {
         processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn,
+        analytics::report, analytics::heatmap,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),
         (name = "leads", description = "Leads: qualification, duplicates, conversion"),
         (name = "accounts"), (name = "contacts"), (name = "processes", description = "Versioned process flowcharts"),
+        (name = "analytics", description = "Funnel, time in stage, bottlenecks and the heat map, over the deals the caller may read"),
         (name = "users", description = "Users, teams, record shares, API tokens and the audit log"),
     )
 )]

@@ -76,6 +76,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/shares") => Read(Deal),
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
+        ("GET", "/api/v1/processes/{id}/analytics" | "/api/v1/processes/{id}/analytics/heatmap.svg") => Anyone,
         ("GET", "/api/v1/processes/{id}/versions/{version}" | "/api/v1/process-templates") => Anyone,
         ("POST", "/api/v1/processes/validate") => Anyone,
         (

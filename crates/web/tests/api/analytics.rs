@@ -1,0 +1,110 @@
+//! The analytics report and heat map over HTTP: numbers from the deals the caller may read,
+//! filters, refusals naming the field.
+
+use reqwest::{Method, StatusCode};
+use salesflow_domain::records::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{App, apps, problem_fields};
+
+async fn deal_for(app: &App, token: &str, process: i64, amount: i64, channel: Option<&str>) -> i64 {
+    let account = app.call_as(
+        token,
+        Method::POST,
+        "/api/v1/accounts",
+        Some(json!({ "name": format!("客户 {amount}"), "region": "华东" })),
+    );
+    let account = app.expect("account", account.await, StatusCode::CREATED)["id"].as_i64().unwrap();
+    let mut deal = json!({ "title": format!("采购 {amount}"), "account_id": account, "process_id": process,
+        "amount": { "minor": amount, "currency": "CNY" } });
+    if let Some(c) = channel {
+        deal["channel"] = json!(c);
+    }
+    let deal = app.call_as(token, Method::POST, "/api/v1/deals", Some(deal)).await;
+    app.expect("deal", deal, StatusCode::CREATED)["id"].as_i64().unwrap()
+}
+
+async fn lose(app: &App, token: &str, deal: i64, reason: &str) {
+    let version = app.call_as(token, Method::GET, &format!("/api/v1/deals/{deal}"), None).await.1["version"].clone();
+    let body = json!({ "version": version, "to": "lost", "lost_reason": reason });
+    let got = app.call_as(token, Method::POST, &format!("/api/v1/deals/{deal}/moves"), Some(body)).await;
+    app.expect("lose", got, StatusCode::CREATED);
+}
+
+async fn report(app: &App, token: &str, path: &str) -> Value {
+    let got = app.call_as(token, Method::GET, path, None).await;
+    app.expect(path, got, StatusCode::OK)
+}
+
+#[tokio::test]
+async fn analytics_count_only_the_callers_deals() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let rep_a = app.person(Role::Rep).await;
+        let rep_c = app.person(Role::Rep).await;
+        let a1 = deal_for(&app, &rep_a.token, process, 100_000, Some("trade_show")).await;
+        deal_for(&app, &rep_a.token, process, 250_000, Some("referral")).await;
+        let c1 = deal_for(&app, &rep_c.token, process, 9_900_000, Some("trade_show")).await;
+        lose(&app, &rep_a.token, a1, "预算不足").await;
+        lose(&app, &rep_c.token, c1, "选了竞品").await;
+        let path = format!("/api/v1/processes/{process}/analytics");
+
+        // The admin sees all three deals; each rep only their own.
+        let all = report(&app, &app.token, &path).await;
+        assert_eq!(all["outcome"]["cases"], 3, "[{b}] {}", all["outcome"]);
+        assert_eq!((all["outcome"]["lost"].as_u64(), all["outcome"]["open"].as_u64()), (Some(2), Some(1)));
+        let mine = report(&app, &rep_a.token, &path).await;
+        assert_eq!(mine["outcome"]["cases"], 2, "[{b}] {}", mine["outcome"]);
+        assert_eq!(mine["outcome"]["lost"], 1);
+        assert_eq!(mine["analysis"]["dfg"]["cases"], 2, "[{b}] the engine saw only A's deals");
+        let lost = &mine["lost_by_stage"];
+        assert_eq!(lost.as_array().unwrap().len(), 1, "[{b}] {lost}");
+        assert_eq!(lost[0]["reasons"], json!([["预算不足", 1]]), "[{b}] C's reason is not shown to A");
+        assert_eq!(mine["outcome"]["open_value"], 2500.0, "[{b}] pipeline in major units");
+        let channels: Vec<&str> =
+            mine["segments"]["channel"].as_array().unwrap().iter().map(|s| s["value"].as_str().unwrap()).collect();
+        assert_eq!(channels, ["referral", "trade_show"], "[{b}]");
+        assert!(mine["headline_zh"].as_str().is_some_and(|s| !s.is_empty()), "[{b}] a bottleneck sentence");
+        assert_eq!(mine["current_period"]["outcome"]["cases"], 2, "[{b}] created today, within the last 90 days");
+        assert_eq!(mine["previous_period"]["outcome"]["cases"], 0);
+        assert_eq!(mine["conformance"]["cases"], 2);
+
+        // Filters.
+        let filtered = report(&app, &app.token, &format!("{path}?channel=trade_show")).await;
+        assert_eq!(filtered["outcome"]["cases"], 2, "[{b}]");
+        let owner = report(&app, &app.token, &format!("{path}?owner={}", rep_c.id)).await;
+        assert_eq!(owner["outcome"]["cases"], 1, "[{b}]");
+        let past = report(&app, &app.token, &format!("{path}?from=2001-01-01&to=2001-12-31")).await;
+        assert_eq!(past["outcome"]["cases"], 0, "[{b}]");
+        let versions = report(&app, &app.token, &format!("{path}?version=1&compare_version=1")).await;
+        assert_eq!(versions["version_comparison"][1]["outcome"]["cases"], 3, "[{b}]");
+
+        // Bad filters name their field.
+        for (query, field) in [
+            ("channel=carrier_pigeon", "channel"),
+            ("from=2025-02-01&to=2025-01-01", "to"),
+            ("version=99", "version"),
+            ("compare_version=99", "compare_version"),
+            ("team=999999", "team"),
+        ] {
+            let got = app.get(&format!("{path}?{query}")).await;
+            assert_eq!(got.0, StatusCode::BAD_REQUEST, "[{b}] {query}: {}", got.1);
+            assert_eq!(problem_fields(&got.1), [field], "[{b}] {query}");
+        }
+        assert_eq!(app.get("/api/v1/processes/999999/analytics").await.0, StatusCode::NOT_FOUND);
+
+        // The heat map: the drawing with every stage filled and captioned.
+        let res = app
+            .http
+            .get(format!("{}{path}/heatmap.svg", app.base))
+            .bearer_auth(&rep_a.token)
+            .send()
+            .await
+            .expect("heat map");
+        assert_eq!(res.status(), StatusCode::OK, "[{b}]");
+        assert_eq!(res.headers()["content-type"], "image/svg+xml");
+        let svg = res.text().await.unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("中位"), "[{b}] {}", &svg[..200.min(svg.len())]);
+    }
+}
