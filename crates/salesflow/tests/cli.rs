@@ -242,3 +242,60 @@ fn browser_scenario_on_demo_data() {
         None => panic!("the browser scenario did not finish within 10 minutes\n{output}"),
     }
 }
+
+/// The analytics page and the heat-mapped flowchart in Chromium, in both languages:
+/// `tests/browser/analytics.mjs` signs in as a demo manager, checks the bottleneck sentence,
+/// the heat map, the charts and segments, follows a stuck deal from a clicked stage, filters,
+/// and switches to English. Screenshots and logs go to `target/browser-artifacts/`.
+#[test]
+fn browser_analytics_on_demo_data() {
+    let root = workspace_root();
+    let browser_dir = root.join("tests/browser");
+    let missing = browser_prerequisites_missing(&browser_dir);
+    if !missing.is_empty() {
+        let what = missing.join(", ");
+        assert!(std::env::var_os("CI").is_none(), "the browser test needs {what} (CI is set: not skipped)");
+        eprintln!("browser test skipped: missing {what}");
+        return;
+    }
+    let artifacts = browser_artifacts();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("analytics.db").display());
+    let out = salesflow().args(["demo", "--deals", "400", "--seed", "11"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("password of every demo user (shown once): "))
+        .unwrap_or_else(|| panic!("the demo password is printed: {stdout}"))
+        .trim()
+        .to_string();
+    let log = std::fs::File::create(artifacts.join("server-analytics.log")).unwrap();
+    let mut server = Running(
+        salesflow()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+    std::thread::spawn(move || lines.for_each(drop));
+    let out = Command::new("node")
+        .arg(browser_dir.join("analytics.mjs"))
+        .args([base.as_str(), password.as_str()])
+        .arg(&artifacts)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    std::fs::write(artifacts.join("analytics.log"), &output).unwrap();
+    drop(server);
+    assert!(out.status.success(), "the analytics browser test failed; artefacts in {}\n{output}", artifacts.display());
+    for shot in ["analytics-zh.png", "heatmap-zh.png", "analytics-en.png", "heatmap-en.png"] {
+        assert!(artifacts.join(shot).is_file(), "the test saved {shot}\n{output}");
+    }
+}

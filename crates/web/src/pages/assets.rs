@@ -11,10 +11,12 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("css/crm.css", "text/css; charset=utf-8", include_bytes!("../../static/css/crm.css")),
     ("css/board.css", "text/css; charset=utf-8", include_bytes!("../../static/css/board.css")),
     ("css/deal.css", "text/css; charset=utf-8", include_bytes!("../../static/css/deal.css")),
+    ("css/analytics.css", "text/css; charset=utf-8", include_bytes!("../../static/css/analytics.css")),
     ("js/common.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/common.js")),
     ("js/crm.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/crm.js")),
     ("js/board.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/board.js")),
     ("js/deal.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/deal.js")),
+    ("js/analytics.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/analytics.js")),
     (
         "vendor/htmx/htmx.min.js",
         "text/javascript; charset=utf-8",
@@ -22,6 +24,19 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
     ("vendor/htmx/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/htmx/LICENSE")),
     ("vendor/htmx/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/htmx/VERSION")),
+    (
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts/echarts.min.js"),
+    ),
+    ("vendor/echarts/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/LICENSE")),
+    (
+        "vendor/echarts/LICENSE-d3",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts/LICENSE-d3"),
+    ),
+    ("vendor/echarts/NOTICE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/NOTICE")),
+    ("vendor/echarts/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/VERSION")),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {
