@@ -47,6 +47,8 @@ mod transitions;
 mod variants;
 #[cfg(feature = "formats")]
 pub mod xes;
+#[cfg(feature = "formats")]
+pub mod xes_write;
 
 pub use bottleneck::{Bottleneck, BottleneckConfig, Bottlenecks, Weights, bottlenecks};
 pub use conformance::{Conformance, ConformanceModel, DisallowedMove, SkippedStage, conformance};

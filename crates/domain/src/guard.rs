@@ -386,9 +386,22 @@ impl<'a> Guarded<'a> {
         self.store.stage_entries(process, self.scope).await
     }
 
-    /// The facts of a process's deals that the caller can read.
-    pub async fn deal_facts(&self, process: ProcessId) -> Result<Vec<DealFacts>> {
-        self.store.deal_facts(process, self.scope).await
+    /// The next page of a process's deals that the caller can read (up to `limit` deals with
+    /// ascending ids after `after`), those `keep` selects, with their stage entries. Also
+    /// returns the last deal id read, to pass as `after` next (`None` at the end).
+    pub async fn event_log_page(
+        &self,
+        process: ProcessId,
+        after: Option<DealId>,
+        limit: u32,
+        keep: impl Fn(&DealFacts) -> bool,
+    ) -> Result<(Vec<DealFacts>, Vec<StageEntry>, Option<DealId>)> {
+        let facts = self.store.deal_facts(process, self.scope, after, limit).await?;
+        let last = (facts.len() == limit as usize).then(|| facts.last().map(|f| f.deal_id)).flatten();
+        let facts: Vec<DealFacts> = facts.into_iter().filter(|f| keep(f)).collect();
+        let ids: Vec<DealId> = facts.iter().map(|f| f.deal_id).collect();
+        let entries = if ids.is_empty() { Vec::new() } else { self.store.stage_entries_of(process, &ids).await? };
+        Ok((facts, entries, last))
     }
 
     // ---------------------------------------------------------------------------------------

@@ -347,8 +347,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every stage entry of a process's deals, by deal and in order: the event log that
     /// process-mining tools read.
     async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
-    /// The facts of every deal of a process within the scope, by deal id.
-    async fn deal_facts(&self, process: ProcessId, scope: &Scope) -> Result<Vec<DealFacts>>;
+    /// The facts of a process's deals within the scope, by ascending deal id: at most `limit`
+    /// deals after `after`.
+    async fn deal_facts(
+        &self,
+        process: ProcessId,
+        scope: &Scope,
+        after: Option<DealId>,
+        limit: u32,
+    ) -> Result<Vec<DealFacts>>;
+    /// The stage entries of these deals of a process, by deal and in order. The caller has
+    /// already limited `deals` to those it may read.
+    async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

@@ -130,6 +130,63 @@ fn bad(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::field(axum::http::StatusCode::BAD_REQUEST, field, message)
 }
 
+/// The filters that select deals, parsed and checked.
+pub struct Selection {
+    owner: Option<UserId>,
+    team_members: Option<Vec<UserId>>,
+    channel: Option<Channel>,
+    region: Option<String>,
+    version: Option<i32>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+}
+
+impl Selection {
+    /// Checks the filters (each refusal names its field); dates are days in `tz`.
+    pub fn parse(q: &AnalyticsQuery, teams: &[Team], tz: chrono_tz::Tz) -> ApiResult<Self> {
+        let channel = match q.channel.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(Channel::parse(c).ok_or_else(|| bad("channel", format!("unknown channel `{c}`")))?),
+            None => None,
+        };
+        if let (Some(f), Some(t)) = (q.from, q.to)
+            && f > t
+        {
+            return Err(bad("to", "must not be before `from`"));
+        }
+        let team_members = match q.team {
+            Some(t) => {
+                let team =
+                    teams.iter().find(|x| x.id == TeamId(t)).ok_or_else(|| bad("team", format!("no team {t}")))?;
+                Some(team.members.iter().copied().chain(team.manager_id).collect())
+            }
+            None => None,
+        };
+        let day = |d: NaiveDate| tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest();
+        Ok(Selection {
+            owner: q.owner.map(UserId),
+            team_members,
+            channel,
+            region: q.region.clone().filter(|r| !r.is_empty()),
+            version: q.version,
+            from: q.from.and_then(day).map(|t| t.with_timezone(&Utc)),
+            to: q.to.and_then(|d| d.succ_opt()).and_then(day).map(|t| t.with_timezone(&Utc)),
+        })
+    }
+
+    pub fn keeps(&self, f: &DealFacts) -> bool {
+        self.owner.is_none_or(|o| f.owner_id == o)
+            && self.team_members.as_ref().is_none_or(|m| m.contains(&f.owner_id))
+            && self.channel.is_none_or(|c| f.channel == Some(c))
+            && self.region.as_deref().is_none_or(|r| f.account_region == r)
+            && self.version.is_none_or(|v| f.process_version == v)
+            && self.from.is_none_or(|t| f.created_at >= t)
+            && self.to.is_none_or(|t| f.created_at < t)
+    }
+}
+
+/// Deals read from the store a page at a time.
+pub const PAGE: u32 = 5_000;
+
 /// Reads what the caller may see of a process and applies the filters that select deals.
 pub async fn load(
     s: &AppState,
@@ -138,19 +195,14 @@ pub async fn load(
     q: &AnalyticsQuery,
     tz: chrono_tz::Tz,
 ) -> ApiResult<Loaded> {
-    let channel = match q.channel.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(Channel::parse(c).ok_or_else(|| bad("channel", format!("unknown channel `{c}`")))?),
-        None => None,
-    };
-    if let (Some(f), Some(t)) = (q.from, q.to)
-        && f > t
-    {
-        return Err(bad("to", "must not be before `from`"));
-    }
-    let entries = g.stage_entries(id).await?;
+    let teams = s.store.list_teams().await?;
+    let selection = Selection::parse(q, &teams, tz)?;
     let all_versions = s.store.process_versions(id).await?;
     let versions: HashMap<i32, Arc<ProcessVersion>> =
         all_versions.into_iter().map(|v| (v.version, Arc::new(v))).collect();
+    if versions.is_empty() {
+        return Err(Error::not_found("process", id).into());
+    }
     let reference = match q.version {
         Some(v) => versions.get(&v).cloned().ok_or_else(|| bad("version", format!("process has no version {v}")))?,
         None => match s.store.latest_published(id).await {
@@ -165,28 +217,16 @@ pub async fn load(
     {
         return Err(bad("compare_version", format!("process has no version {v}")));
     }
-    let teams = s.store.list_teams().await?;
-    let team_members: Option<Vec<UserId>> = match q.team {
-        Some(t) => {
-            let team = teams.iter().find(|x| x.id == TeamId(t)).ok_or_else(|| bad("team", format!("no team {t}")))?;
-            Some(team.members.iter().copied().chain(team.manager_id).collect())
+    let (mut facts, mut entries, mut after) = (Vec::new(), Vec::new(), None);
+    loop {
+        let (f, e, last) = g.event_log_page(id, after, PAGE, |f| selection.keeps(f)).await?;
+        facts.extend(f);
+        entries.extend(e);
+        match last {
+            Some(l) => after = Some(l),
+            None => break,
         }
-        None => None,
-    };
-    let day = |d: NaiveDate| tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight")).earliest();
-    let from = q.from.and_then(day).map(|t| t.with_timezone(&Utc));
-    let to = q.to.and_then(|d| d.succ_opt()).and_then(day).map(|t| t.with_timezone(&Utc));
-    let facts: Vec<DealFacts> = g
-        .deal_facts(id)
-        .await?
-        .into_iter()
-        .filter(|f| q.owner.is_none_or(|o| f.owner_id == UserId(o)))
-        .filter(|f| team_members.as_ref().is_none_or(|m| m.contains(&f.owner_id)))
-        .filter(|f| channel.is_none_or(|c| f.channel == Some(c)))
-        .filter(|f| q.region.as_deref().is_none_or(|r| r.is_empty() || f.account_region == r))
-        .filter(|f| q.version.is_none_or(|v| f.process_version == v))
-        .filter(|f| from.is_none_or(|t| f.created_at >= t) && to.is_none_or(|t| f.created_at < t))
-        .collect();
+    }
     let mut ranges: HashMap<i64, Range<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         ranges.entry(e.deal_id.0).and_modify(|r| r.end = i + 1).or_insert(i..i + 1);

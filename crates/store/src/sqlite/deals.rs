@@ -497,16 +497,45 @@ pub fn stage_entries(conn: &Connection, process: ProcessId, scope: &ScopeFilter)
     })
 }
 
-pub fn facts(conn: &Connection, process: ProcessId, scope: &ScopeFilter) -> Result<Vec<DealFacts>> {
+pub fn facts(
+    conn: &Connection,
+    process: ProcessId,
+    scope: &ScopeFilter,
+    after: Option<DealId>,
+    limit: u32,
+) -> Result<Vec<DealFacts>> {
     row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
     let mut w = Where::new(&format!(
-        "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = ?"
+        "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = ? AND d.id > ?"
     ));
-    w.bind(Value::Integer(process.0));
+    w.bind(Value::Integer(process.0)).bind(Value::Integer(after.map_or(i64::MIN, |a| a.0)));
     w.scope(scope, RecordKind::Deal, "d.owner_id", "d.id");
-    w.push(" ORDER BY d.id", []);
+    w.push(" ORDER BY d.id LIMIT ?", [Value::Integer(i64::from(limit))]);
     let (sql, values) = w.finish();
     all(conn, &sql, params_from_iter(values), rows::facts)
+}
+
+pub fn stage_entries_of(conn: &Connection, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>> {
+    let mut out = Vec::new();
+    // SQLite binds at most 32,766 values a statement; pages are smaller, but stay safe.
+    for chunk in deals.chunks(10_000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
+             WHERE process_id = ? AND kind IN ('created', 'moved') AND deal_id IN ({marks}) ORDER BY deal_id, seq"
+        );
+        let values = std::iter::once(Value::Integer(process.0)).chain(chunk.iter().map(|d| Value::Integer(d.0)));
+        out.extend(all(conn, &sql, params_from_iter(values), |r| {
+            Ok(StageEntry {
+                deal_id: DealId(r.get(0).db()?),
+                process_version: r.get(1).db()?,
+                node: r.get(2).db()?,
+                occurred_at: rows::time(r, 3)?,
+                actor_id: UserId(r.get(4).db()?),
+            })
+        })?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

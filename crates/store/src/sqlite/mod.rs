@@ -813,9 +813,20 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process, &scope)).await
     }
 
-    async fn deal_facts(&self, process: ProcessId, scope: &Scope) -> Result<Vec<DealFacts>> {
+    async fn deal_facts(
+        &self,
+        process: ProcessId,
+        scope: &Scope,
+        after: Option<DealId>,
+        limit: u32,
+    ) -> Result<Vec<DealFacts>> {
         let scope = ScopeFilter::of(scope);
-        self.read(move |conn, _| deals::facts(&*snapshot(conn)?, process, &scope)).await
+        self.read(move |conn, _| deals::facts(&*snapshot(conn)?, process, &scope, after, limit)).await
+    }
+
+    async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>> {
+        let deals = deals.to_vec();
+        self.read(move |conn, _| deals::stage_entries_of(&*snapshot(conn)?, process, &deals)).await
     }
 
     async fn max_ids(&self) -> Result<MaxIds> {
