@@ -5,6 +5,7 @@ mod analytics;
 mod audit;
 mod contacts;
 mod deals;
+mod event_log;
 mod leads;
 mod processes;
 mod shares;
@@ -72,7 +73,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/processes", processes::create)
         .post("/api/v1/processes/validate", processes::validate)
         .get("/api/v1/processes/{id}", processes::get)
-        .get("/api/v1/processes/{id}/event-log", processes::event_log)
+        .get("/api/v1/processes/{id}/event-log", event_log::export)
         .get("/api/v1/processes/{id}/analytics", analytics::report)
         .get("/api/v1/processes/{id}/analytics/heatmap.svg", analytics::heatmap)
         .post("/api/v1/processes/{id}/versions", processes::new_draft)
@@ -181,7 +182,7 @@ impl utoipa::Modify for SecurityAddon {
         deals::list, deals::totals, deals::create, deals::get, deals::update, deals::options, deals::move_deal,
         deals::toggle_step, deals::events,
         processes::list, processes::create, processes::validate, processes::get, processes::version,
-        processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
+        processes::save_draft, processes::new_draft, processes::publish, event_log::export, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn,
         analytics::report, analytics::heatmap,

@@ -59,6 +59,7 @@ pub struct Analytics {
     pub none: &'static str,
     pub export_csv: &'static str,
     pub export_json: &'static str,
+    pub export_xes: &'static str,
     pub unknown: &'static str,
 }
 
@@ -120,6 +121,7 @@ pub static ZH_CN: Analytics = Analytics {
     none: "无",
     export_csv: "导出事件日志 CSV",
     export_json: "JSON 数据",
+    export_xes: "导出事件日志 XES",
     unknown: "（未知）",
 };
 
@@ -181,5 +183,6 @@ pub static EN: Analytics = Analytics {
     none: "None",
     export_csv: "Export event log (CSV)",
     export_json: "JSON data",
+    export_xes: "Export event log (XES)",
     unknown: "(unknown)",
 };

@@ -117,6 +117,7 @@ struct AnalyticsPage<'a> {
 struct Body {
     process_id: i64,
     query: String,
+    export_query: String,
     headline: Option<String>,
     cases: u64,
     kpis: Vec<Kpi>,
@@ -326,9 +327,12 @@ fn build(ctx: &Ctx, r: Report, heat_map: String, process_id: i64, q: &AnalyticsQ
         })
         .collect();
     let query = serde_urlencoded::to_string(q).unwrap_or_default();
+    let export = AnalyticsQuery { compare_version: None, ..q.clone() };
+    let export_query = serde_urlencoded::to_string(&export).unwrap_or_default();
     Body {
         process_id,
         query,
+        export_query,
         headline: if zh { r.headline_zh.clone() } else { r.headline_en.clone() },
         cases: r.outcome.cases,
         kpis,

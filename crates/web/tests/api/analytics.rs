@@ -106,5 +106,32 @@ async fn analytics_count_only_the_callers_deals() {
         assert_eq!(res.headers()["content-type"], "image/svg+xml");
         let svg = res.text().await.unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("中位"), "[{b}] {}", &svg[..200.min(svg.len())]);
+
+        // The event log, filtered: CSV rows and XES events of the selected deals only.
+        let get = |q: String| {
+            let req = app.http.get(format!("{}/api/v1/processes/{process}/event-log?{q}", app.base));
+            req.bearer_auth(app.token.clone()).send()
+        };
+        let res = get("channel=trade_show".into()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "[{b}]");
+        let body = res.bytes().await.unwrap();
+        assert!(body.starts_with("\u{feff}".as_bytes()), "[{b}] BOM");
+        let (log, report) = salesflow_analytics::csv::read_csv(&body[3..]).expect("CSV reads back");
+        assert_eq!((log.cases(), report.skipped), (2, 0), "[{b}] the two trade-show deals");
+        assert_eq!(
+            log.case_attribute("case:channel").or(log.case_attribute("channel")).unwrap().get(0),
+            Some("trade_show")
+        );
+        let res = get(format!("format=xes&owner={}", rep_a.id)).await.unwrap();
+        assert_eq!(res.headers()["content-type"], "application/xml; charset=utf-8");
+        let body = res.bytes().await.unwrap();
+        let (log, report) = salesflow_analytics::xes::read_xes(&body[..]).expect("XES reads back");
+        assert_eq!((log.cases(), log.events(), report.skipped), (2, 3, 0), "[{b}] A's deals: created, created, lost");
+        let xes_path = format!("/api/v1/processes/{process}/event-log?format=xes");
+        let mine = app.call_as(&rep_c.token, Method::GET, &xes_path, None).await;
+        let mine = app.expect("C's export", mine, StatusCode::OK);
+        assert_eq!(mine.as_str().unwrap().matches("<trace>").count(), 1, "[{b}] a rep exports only their deals");
+        let bad = app.get(&format!("/api/v1/processes/{process}/event-log?format=pdf")).await;
+        assert_eq!(problem_fields(&bad.1), ["format"], "[{b}]");
     }
 }
