@@ -404,6 +404,40 @@ impl<'a> Guarded<'a> {
         Ok((facts, entries, last))
     }
 
+    /// Brings in past deals of `version` from an event log, all of them or none: every bad row
+    /// is reported (field `rows[<line>].<field>`). Deals without an owner go to the caller;
+    /// named owners must be within the caller's write reach. Returns the deals and events
+    /// written.
+    pub async fn import_history(
+        &self,
+        version: &ProcessVersion,
+        rows: Vec<crate::history::HistoryRow>,
+        cases: &std::collections::BTreeMap<String, crate::history::HistoryCase>,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)> {
+        if let Err(e) = self.scope.require_writer() {
+            return self.denied("deal", None, e, now).await;
+        }
+        let users = self.store.list_users().await?;
+        let start = self.store.max_ids().await?;
+        let may_own = |u: &User| self.scope.can_assign_to(u.id);
+        let importer = crate::history::Importer { users: &users, default_owner: self.scope.user, may_own: &may_own };
+        let batch = crate::history::plan(version, rows, cases, &importer, start, now).map_err(|errors| {
+            Error::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| crate::FieldError::new(format!("rows[{}].{}", e.line, e.field), e.message))
+                    .collect(),
+            )
+        })?;
+        self.store.import_history(&batch).await?;
+        self.store.finish_import().await?;
+        let (deals, events) = (batch.deals.len(), batch.events.len());
+        let detail = format!("imported {deals} past deals ({events} events) into version {}", version.version);
+        self.audit(AuditAction::Create, ("process", Some(version.process_id.0)), detail, None, None, now).await?;
+        Ok((deals, events))
+    }
+
     // ---------------------------------------------------------------------------------------
     // Processes: everyone reads them, admins and managers change them.
 

@@ -6,6 +6,7 @@ mod audit;
 mod contacts;
 mod deals;
 mod event_log;
+mod history_import;
 mod leads;
 mod processes;
 mod shares;
@@ -74,6 +75,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/processes/validate", processes::validate)
         .get("/api/v1/processes/{id}", processes::get)
         .get("/api/v1/processes/{id}/event-log", event_log::export)
+        .post("/api/v1/processes/{id}/import", history_import::import)
         .get("/api/v1/processes/{id}/analytics", analytics::report)
         .get("/api/v1/processes/{id}/analytics/heatmap.svg", analytics::heatmap)
         .post("/api/v1/processes/{id}/versions", processes::new_draft)
@@ -185,7 +187,7 @@ impl utoipa::Modify for SecurityAddon {
         processes::save_draft, processes::new_draft, processes::publish, event_log::export, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn,
-        analytics::report, analytics::heatmap,
+        analytics::report, analytics::heatmap, history_import::import,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),

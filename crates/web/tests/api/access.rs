@@ -87,6 +87,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             | "/api/v1/processes/{id}/versions/{version}/flowchart.bpmn",
         ) => Anyone,
         ("POST", "/api/v1/processes/import/bpmn") => ProcessEditor,
+        ("POST", "/api/v1/processes/{id}/import") => Writer,
         (
             "POST",
             "/api/v1/processes"
@@ -411,6 +412,8 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                     }
                     let got = if *path == "/api/v1/processes/import/bpmn" {
                         bpmn_import(&app, &token).await
+                    } else if *path == "/api/v1/processes/{id}/import" {
+                        history_import(&app, &token, org.process).await
                     } else {
                         app.call_as(&token, method.clone(), &url, body).await
                     };
@@ -439,6 +442,25 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
 
 fn token_or_admin(token: &str, app: &App) -> String {
     if token.is_empty() { app.token.clone() } else { token.to_string() }
+}
+
+/// The event-log import takes CSV: one past deal of the seed process, owned by the caller.
+async fn history_import(app: &App, token: &str, process: i64) -> (StatusCode, serde_json::Value) {
+    let csv = format!(
+        "case:concept:name,concept:name,time:timestamp\n{c},lead_identification,2024-01-02 09:00\n{c},needs_analysis,2024-01-05 09:00\n",
+        c = rand_suffix()
+    );
+    let mut req = reqwest::Client::new()
+        .post(format!("{}/api/v1/processes/{process}/import", app.base))
+        .header("content-type", "text/csv")
+        .body(csv);
+    if !token.is_empty() {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("request");
+    let status = res.status();
+    let text = res.text().await.expect("body");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }
 
 /// The BPMN import takes XML, not JSON: a template exported as BPMN under a fresh key.

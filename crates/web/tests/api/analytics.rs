@@ -135,3 +135,89 @@ async fn analytics_count_only_the_callers_deals() {
         assert_eq!(problem_fields(&bad.1), ["format"], "[{b}]");
     }
 }
+
+async fn post_log(app: &App, token: &str, path: &str, content_type: &str, body: String) -> (StatusCode, Value) {
+    let res = app
+        .http
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+#[tokio::test]
+async fn importing_past_deals_from_csv_and_xes() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let rep = app.person(Role::Rep).await;
+        let rep_email = app.email_of(rep.id).await;
+        let path = format!("/api/v1/processes/{process}/import");
+        let analytics_path = format!("/api/v1/processes/{process}/analytics");
+
+        // A CSV with its own column names, local times in Shanghai, one bad row among good ones:
+        // nothing is written and every bad row is named.
+        let bad = format!(
+            "deal;stage;when;who;customer;value;why\n\
+             h1,潜在客户识别,2024-03-01 09:00,{rep_email},华东机械,12500.50,\n\
+             h1,客户接触与需求分析,2024-03-04 09:00,,,,\n\
+             h2,潜在客户识别,2024-03-02 09:00,,杭州云帆,abc,\n\
+             h2,nowhere,2024-03-03 09:00,,,,\n\
+             h3,潜在客户识别,not a date,,,,\n"
+        )
+        .replace(';', ",");
+        let mapping = "?case=deal&activity=stage&timestamp=when&resource=who&account=customer&amount=value&lost_reason=why&time_zone=Asia/Shanghai";
+        let got = post_log(&app, &app.token, &format!("{path}{mapping}"), "text/csv", bad.clone()).await;
+        assert_eq!(got.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {}", got.1);
+        assert_eq!(
+            problem_fields(&got.1),
+            ["rows[4].amount", "rows[5].activity", "rows[6].timestamp"],
+            "[{b}] {}",
+            got.1
+        );
+        let none = app.get(&analytics_path).await.1;
+        assert_eq!(none["outcome"]["cases"], 0, "[{b}] nothing written");
+        let good: String = bad.lines().take(4).map(|l| format!("{}\n", l.replace("abc", "300"))).collect();
+        let good = format!("{good}h2,lost,2024-03-09 18:30,,,,预算取消\n");
+        let got = post_log(&app, &app.token, &format!("{path}{mapping}"), "text/csv", good).await;
+        let done = app.expect("import", got, StatusCode::CREATED);
+        assert_eq!((done["deals"].as_u64(), done["events"].as_u64()), (Some(2), Some(4)), "[{b}] {done}");
+        let report = report(&app, &app.token, &format!("/api/v1/processes/{process}/analytics")).await;
+        assert_eq!((report["outcome"]["cases"].as_u64(), report["outcome"]["lost"].as_u64()), (Some(2), Some(1)));
+        assert_eq!(report["lost_by_stage"][0]["reasons"], json!([["预算取消", 1]]), "[{b}]");
+        // 09:00 in Shanghai is 01:00 UTC; the deals list shows them, with their first event then.
+        let deals = app.get(&format!("/api/v1/deals?process={process}")).await.1;
+        let h1 = deals["items"].as_array().unwrap().iter().find(|d| d["title"] == "h1").expect("h1").clone();
+        let events = app.get(&format!("/api/v1/deals/{}/events", h1["id"])).await.1;
+        assert_eq!(events["items"][0]["occurred_at"], "2024-03-01T01:00:00Z", "[{b}] {events}");
+        assert_eq!(h1["amount"], json!({ "minor": 1_250_050, "currency": "CNY" }));
+
+        // The process's own XES export goes back in (into a second process) with the same counts.
+        let xes = app.http.get(format!("{}/api/v1/processes/{process}/event-log?format=xes", app.base));
+        let xes = xes.bearer_auth(&app.token).send().await.unwrap().text().await.unwrap();
+        let other = app.post(
+            "/api/v1/process-templates/seed-five-stage.zh-CN/instantiate",
+            json!({ "publish": true, "key": "imported-history" }),
+        );
+        let other = app.expect("second process", other.await, StatusCode::CREATED)["process_id"].as_i64().unwrap();
+        let got =
+            post_log(&app, &app.token, &format!("/api/v1/processes/{other}/import"), "application/xml", xes).await;
+        let done = app.expect("XES import", got, StatusCode::CREATED);
+        assert_eq!((done["deals"].as_u64(), done["events"].as_u64()), (Some(2), Some(4)), "[{b}] {done}");
+
+        // A viewer may not import; an unknown owner is named.
+        let viewer = app.person(Role::Viewer).await;
+        let one =
+            "case:concept:name,concept:name,time:timestamp,case:owner\nv1,潜在客户识别,2024-01-01,nobody@example.com\n";
+        let got = post_log(&app, &viewer.token, &path, "text/csv", one.into()).await;
+        assert_eq!(got.0, StatusCode::FORBIDDEN, "[{b}]");
+        let got = post_log(&app, &rep.token, &path, "text/csv", one.into()).await;
+        assert_eq!(problem_fields(&got.1), ["rows[2].owner"], "[{b}] {}", got.1);
+    }
+}
