@@ -148,6 +148,25 @@ async function scenario(page) {
     await goto(page, '/analytics');
   });
 
+  await step('import a past event log through the page form', async () => {
+    const csv = [
+      'case:concept:name,concept:name,time:timestamp,case:account,case:amount',
+      'past-1,lead_identification,2024-02-01 09:00,历史客户甲,8800',
+      'past-1,needs_analysis,2024-02-05 10:30,,',
+      'past-2,lead_identification,2024-02-03 09:00,历史客户乙,',
+      'past-2,lost,2024-02-20 17:00,,',
+    ].join('\n');
+    await page.locator('#import-form input[name="file"]').setInputFiles({ name: 'history.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && /\/import$/.test(new URL(r.url()).pathname)),
+      page.locator('#import-form button[type="submit"]').click(),
+    ]);
+    if (res.status() !== 201) fail(`the import answered ${res.status()}: ${await res.text()}`);
+    const text = await until('the import result', async () => (await page.locator('#import-result').innerText()).trim());
+    if (!/2/.test(text) || !CJK.test(text)) fail(`import result "${text}"`);
+    await page.locator('[data-testid="import"]').screenshot({ path: join(artefacts, 'import-zh.png') });
+  });
+
   await step('switch to English: the same page in English', async () => {
     const button = page.locator('form[data-testid="locale-switch"] button[name="locale"][value="en"]');
     await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/me/locale'), button.click()]);

@@ -61,6 +61,14 @@ pub struct Analytics {
     pub export_json: &'static str,
     pub export_xes: &'static str,
     pub unknown: &'static str,
+    pub import_title: &'static str,
+    pub import_hint: &'static str,
+    pub import_file: &'static str,
+    pub import_time_zone: &'static str,
+    pub import_columns: &'static str,
+    pub import_submit: &'static str,
+    pub import_done: &'static str,
+    pub import_failed: &'static str,
 }
 
 pub static ZH_CN: Analytics = Analytics {
@@ -123,6 +131,14 @@ pub static ZH_CN: Analytics = Analytics {
     export_json: "JSON 数据",
     export_xes: "导出事件日志 XES",
     unknown: "（未知）",
+    import_title: "导入历史事件日志",
+    import_hint: "上传 CSV（需表头）或 XES 文件：每个案例成为本流程的一个历史商机。要么全部导入，要么一行也不写入并列出每一行的问题。",
+    import_file: "事件日志文件",
+    import_time_zone: "无时区时间按此时区",
+    import_columns: "列名映射（留空则用 pm4py 列名）",
+    import_submit: "导入",
+    import_done: "已导入 {deals} 个商机（{events} 个事件）。",
+    import_failed: "未导入任何数据：",
 };
 
 pub static EN: Analytics = Analytics {
@@ -185,4 +201,12 @@ pub static EN: Analytics = Analytics {
     export_json: "JSON data",
     export_xes: "Export event log (XES)",
     unknown: "(unknown)",
+    import_title: "Import a past event log",
+    import_hint: "Upload a CSV (with a header row) or an XES file: each case becomes a past deal of this process. Either everything is imported, or nothing is written and every bad row is listed.",
+    import_file: "Event log file",
+    import_time_zone: "Time zone of times without one",
+    import_columns: "Column names (empty: pm4py's names)",
+    import_submit: "Import",
+    import_done: "Imported {deals} deals ({events} events).",
+    import_failed: "Nothing was imported:",
 };

@@ -112,6 +112,7 @@ struct AnalyticsPage<'a> {
     compare_opts: Vec<Opt>,
     error: Option<String>,
     body: Option<Body>,
+    time_zone: String,
 }
 
 struct Body {
@@ -214,6 +215,7 @@ async fn page(ctx: Ctx, State(s): State<AppState>, Query(mut form): Query<Form>)
         compare_opts,
         error,
         body,
+        time_zone: ctx.tz.name().to_string(),
     })
 }
 

@@ -48,6 +48,40 @@
     if (all) all.hidden = node === null;
   }
 
+  /** Sends the chosen event-log file to the import API (session cookie + CSRF header) and
+   * shows how many deals came in, or every row the server refused. */
+  async function importLog(form, result) {
+    const file = form.elements.file.files[0];
+    if (!file) return;
+    const params = new URLSearchParams();
+    for (const el of form.querySelectorAll("input[type=text]")) if (el.value.trim()) params.set(el.name, el.value.trim());
+    const xes = /\.(xes|xml)$/i.test(file.name);
+    const csrf = document.querySelector('meta[name="csrf-token"]');
+    const res = await fetch(`/api/v1/processes/${form.dataset.process}/import?${params}`, {
+      method: "POST",
+      headers: { "Content-Type": xes ? "application/xml" : "text/csv", "X-CSRF-Token": csrf ? csrf.content : "" },
+      body: await file.text(),
+    });
+    const body = await res.json().catch(() => ({}));
+    result.replaceChildren();
+    if (res.ok) {
+      const p = document.createElement("p");
+      p.textContent = form.dataset.done.replace("{deals}", body.deals).replace("{events}", body.events);
+      result.append(p);
+      return;
+    }
+    const p = document.createElement("p");
+    p.className = "error";
+    p.textContent = `${form.dataset.failed} ${body.detail || res.status}`;
+    const list = document.createElement("ul");
+    for (const e of body.errors || []) {
+      const li = document.createElement("li");
+      li.textContent = `${e.field}: ${e.message}`;
+      list.append(li);
+    }
+    result.append(p, list);
+  }
+
   function init() {
     const page = document.getElementById("analytics");
     if (!page) return;
@@ -61,6 +95,13 @@
     }
     const all = document.getElementById("stuck-all");
     if (all) all.addEventListener("click", () => showStuck(null));
+    const form = document.getElementById("import-form");
+    if (form) {
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        importLog(form, document.getElementById("import-result"));
+      });
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
