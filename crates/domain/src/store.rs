@@ -359,6 +359,9 @@ pub trait Store: Send + Sync + 'static {
     /// The stage entries of these deals of a process, by deal and in order. The caller has
     /// already limited `deals` to those it may read.
     async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>>;
+    /// The deals of a process with an event whose id is above `after`, by id, and the highest
+    /// such event id (`after` when there is none).
+    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)>;
 
     // Bulk history.
     async fn max_ids(&self) -> Result<MaxIds>;

@@ -13,7 +13,7 @@ use salesflow_analytics::{
 };
 use salesflow_domain::Error;
 use salesflow_domain::guard::Guarded;
-use salesflow_domain::ids::{ProcessId, TeamId, UserId};
+use salesflow_domain::ids::{DealId, ProcessId, TeamId, UserId};
 use salesflow_domain::process::{NodeKind, ProcessDefinition};
 use salesflow_domain::records::{Channel, DealStatus, Team};
 use salesflow_domain::store::{DealFacts, ProcessVersion, StageEntry};
@@ -21,6 +21,7 @@ use salesflow_flowchart::svg::{EdgeOverlay, NodeOverlay, Overlay};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 /// The filters and comparisons of an analytics request.
@@ -187,10 +188,94 @@ impl Selection {
 /// Deals read from the store a page at a time.
 pub const PAGE: u32 = 5_000;
 
+/// The deals of a process as one scope sees them, kept between requests and brought up to date
+/// from the events appended since the last look: only deals with new events are read again
+/// (with their facts and stage entries), so a request after a few moves costs a few queries
+/// instead of reading the whole process. A slot is read afresh when it is older than
+/// [`FRESH_FOR`] (changes without an event — shares, account regions — show up by then) or when
+/// more than [`REFRESH_LIMIT`] deals changed at once.
+#[derive(Default)]
+pub struct Cache {
+    slots: std::sync::Mutex<HashMap<(i64, String), Slot>>,
+}
+
+/// One (process, scope)'s snapshot; a request holds it while it refreshes and copies it.
+type Slot = Arc<tokio::sync::Mutex<Snapshot>>;
+
+/// At most this many (process, scope) snapshots are kept; beyond, an arbitrary one is dropped.
+const CACHE_SLOTS: usize = 32;
+const REFRESH_LIMIT: usize = 1_000;
+pub const FRESH_FOR: Duration = Duration::minutes(10);
+
+impl Cache {
+    fn slot(&self, process: ProcessId, scope: &salesflow_domain::access::Scope) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (process.0, format!("{scope:?}"));
+        if !slots.contains_key(&key) && slots.len() >= CACHE_SLOTS {
+            let victim = slots.keys().next().cloned();
+            victim.map(|v| slots.remove(&v));
+        }
+        slots.entry(key).or_default().clone()
+    }
+}
+
+#[derive(Default)]
+pub struct Snapshot {
+    facts: BTreeMap<i64, DealFacts>,
+    entries: HashMap<i64, Vec<StageEntry>>,
+    /// The highest event id reflected.
+    high_water: i64,
+    loaded_at: Option<DateTime<Utc>>,
+}
+
+impl Snapshot {
+    async fn refresh(&mut self, s: &AppState, g: &Guarded<'_>, id: ProcessId, now: DateTime<Utc>) -> ApiResult<()> {
+        if let Some(at) = self.loaded_at
+            && now - at < FRESH_FOR
+        {
+            let (changed, high) = s.store.deals_with_events_after(id, self.high_water).await?;
+            if changed.len() <= REFRESH_LIMIT {
+                for deal in changed {
+                    // The first readable deal from this id on: the deal itself when the scope
+                    // reaches it (a new deal of someone else's does not).
+                    let (facts, entries, _) =
+                        g.event_log_page(id, Some(DealId(deal.0 - 1)), 1, |f| f.deal_id == deal).await?;
+                    self.entries.remove(&deal.0);
+                    self.facts.remove(&deal.0);
+                    for f in facts {
+                        self.facts.insert(f.deal_id.0, f);
+                    }
+                    if !entries.is_empty() {
+                        self.entries.insert(deal.0, entries);
+                    }
+                }
+                self.high_water = high;
+                return Ok(());
+            }
+        }
+        // From scratch; the high-water mark is taken first, so nothing written meanwhile is lost.
+        let high = s.store.max_ids().await?.event;
+        let (mut facts, mut entries, mut after) = (BTreeMap::new(), HashMap::<i64, Vec<StageEntry>>::new(), None);
+        loop {
+            let (f, e, last) = g.event_log_page(id, after, PAGE, |_| true).await?;
+            facts.extend(f.into_iter().map(|f| (f.deal_id.0, f)));
+            for e in e {
+                entries.entry(e.deal_id.0).or_default().push(e);
+            }
+            match last {
+                Some(l) => after = Some(l),
+                None => break,
+            }
+        }
+        *self = Snapshot { facts, entries, high_water: high, loaded_at: Some(now) };
+        Ok(())
+    }
+}
+
 /// Reads what the caller may see of a process and applies the filters that select deals.
 pub async fn load(
     s: &AppState,
-    g: &Guarded<'_>,
+    caller: &Caller,
     id: ProcessId,
     q: &AnalyticsQuery,
     tz: chrono_tz::Tz,
@@ -217,16 +302,15 @@ pub async fn load(
     {
         return Err(bad("compare_version", format!("process has no version {v}")));
     }
-    let (mut facts, mut entries, mut after) = (Vec::new(), Vec::new(), None);
-    loop {
-        let (f, e, last) = g.event_log_page(id, after, PAGE, |f| selection.keeps(f)).await?;
-        facts.extend(f);
-        entries.extend(e);
-        match last {
-            Some(l) => after = Some(l),
-            None => break,
-        }
+    let slot = s.analytics.slot(id, &caller.scope);
+    let mut snapshot = slot.lock().await;
+    snapshot.refresh(s, &caller.guarded(s), id, s.clock.now()).await?;
+    let (mut facts, mut entries) = (Vec::new(), Vec::new());
+    for f in snapshot.facts.values().filter(|f| selection.keeps(f)) {
+        entries.extend(snapshot.entries.get(&f.deal_id.0).into_iter().flatten().cloned());
+        facts.push(f.clone());
     }
+    drop(snapshot);
     let mut ranges: HashMap<i64, Range<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         ranges.entry(e.deal_id.0).and_modify(|r| r.end = i + 1).or_insert(i..i + 1);

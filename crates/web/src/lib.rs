@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<auth::TokenCache>,
     pub auth: Arc<auth::AuthConfig>,
+    /// Process event logs kept between analytics requests.
+    pub analytics: Arc<analytics::Cache>,
 }
 
 impl AppState {
@@ -33,7 +35,13 @@ impl AppState {
     }
 
     pub fn with_auth(store: Arc<dyn Store>, clock: Arc<dyn Clock>, auth: auth::AuthConfig) -> Self {
-        Self { store, clock, tokens: Arc::new(auth::TokenCache::default()), auth: Arc::new(auth) }
+        Self {
+            store,
+            clock,
+            tokens: Arc::new(auth::TokenCache::default()),
+            auth: Arc::new(auth),
+            analytics: Arc::new(analytics::Cache::default()),
+        }
     }
 }
 

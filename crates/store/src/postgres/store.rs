@@ -1501,6 +1501,17 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT deal_id, id FROM deal_events WHERE id > $1 AND process_id = $2 ORDER BY id")
+                .bind(after)
+                .bind(process.0)
+                .fetch_all(&self.read)
+                .await
+                .db()?;
+        Ok(crate::changed_deals(rows, after))
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(id) FROM accounts), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM leads), \

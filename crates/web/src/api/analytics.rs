@@ -33,7 +33,7 @@ pub async fn report(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Json<analytics::Report>> {
-    let loaded = analytics::load(&s, &c.guarded(&s), ProcessId(id), &q, time_zone(&c)).await?;
+    let loaded = analytics::load(&s, &c, ProcessId(id), &q, time_zone(&c)).await?;
     let now = s.clock.now();
     let report = tokio::task::spawn_blocking(move || analytics::report(&loaded, &q, now))
         .await
@@ -60,7 +60,7 @@ pub async fn heatmap(
 }
 
 pub(crate) async fn heatmap_svg(s: &AppState, c: &Caller, id: i64, q: AnalyticsQuery) -> ApiResult<String> {
-    let loaded = analytics::load(s, &c.guarded(s), ProcessId(id), &q, time_zone(c)).await?;
+    let loaded = analytics::load(s, c, ProcessId(id), &q, time_zone(c)).await?;
     let report = analytics::report(&loaded, &q, s.clock.now());
     let def = &loaded.reference.definition;
     let overlay = analytics::heat_overlay(&report, def, !c.user.locale.starts_with("en"));

@@ -220,7 +220,7 @@ async fn page(ctx: Ctx, State(s): State<AppState>, Query(mut form): Query<Form>)
 }
 
 async fn load_report(ctx: &Ctx, s: &AppState, id: i64, q: &AnalyticsQuery) -> Result<Body, crate::problem::ApiError> {
-    let loaded = analytics::load(s, &ctx.guarded(s), salesflow_domain::ids::ProcessId(id), q, ctx.tz).await?;
+    let loaded = analytics::load(s, &ctx.caller, salesflow_domain::ids::ProcessId(id), q, ctx.tz).await?;
     let report = analytics::report(&loaded, q, s.clock.now());
     let def = &loaded.reference.definition;
     let zh = ctx.locale == Locale::ZhCn;

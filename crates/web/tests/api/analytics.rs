@@ -116,8 +116,8 @@ async fn analytics_count_only_the_callers_deals() {
         assert_eq!(res.status(), StatusCode::OK, "[{b}]");
         let body = res.bytes().await.unwrap();
         assert!(body.starts_with("\u{feff}".as_bytes()), "[{b}] BOM");
-        let (log, report) = salesflow_analytics::csv::read_csv(&body[3..]).expect("CSV reads back");
-        assert_eq!((log.cases(), report.skipped), (2, 0), "[{b}] the two trade-show deals");
+        let (log, read) = salesflow_analytics::csv::read_csv(&body[3..]).expect("CSV reads back");
+        assert_eq!((log.cases(), read.skipped), (2, 0), "[{b}] the two trade-show deals");
         assert_eq!(
             log.case_attribute("case:channel").or(log.case_attribute("channel")).unwrap().get(0),
             Some("trade_show")
@@ -125,14 +125,28 @@ async fn analytics_count_only_the_callers_deals() {
         let res = get(format!("format=xes&owner={}", rep_a.id)).await.unwrap();
         assert_eq!(res.headers()["content-type"], "application/xml; charset=utf-8");
         let body = res.bytes().await.unwrap();
-        let (log, report) = salesflow_analytics::xes::read_xes(&body[..]).expect("XES reads back");
-        assert_eq!((log.cases(), log.events(), report.skipped), (2, 3, 0), "[{b}] A's deals: created, created, lost");
+        let (log, read) = salesflow_analytics::xes::read_xes(&body[..]).expect("XES reads back");
+        assert_eq!((log.cases(), log.events(), read.skipped), (2, 3, 0), "[{b}] A's deals: created, created, lost");
         let xes_path = format!("/api/v1/processes/{process}/event-log?format=xes");
         let mine = app.call_as(&rep_c.token, Method::GET, &xes_path, None).await;
         let mine = app.expect("C's export", mine, StatusCode::OK);
         assert_eq!(mine.as_str().unwrap().matches("<trace>").count(), 1, "[{b}] a rep exports only their deals");
         let bad = app.get(&format!("/api/v1/processes/{process}/event-log?format=pdf")).await;
         assert_eq!(problem_fields(&bad.1), ["format"], "[{b}]");
+
+        // New events reach reports already computed: the server keeps each scope's log and
+        // reads only the deals with new events; another rep's new deal stays out.
+        let a3 = deal_for(&app, &rep_a.token, process, 5_000, None).await;
+        lose(&app, &rep_a.token, a3, "时机不对").await;
+        deal_for(&app, &rep_c.token, process, 7_000, None).await;
+        let again = report(&app, &rep_a.token, &path).await;
+        assert_eq!(
+            (again["outcome"]["cases"].as_u64(), again["outcome"]["lost"].as_u64()),
+            (Some(3), Some(2)),
+            "[{b}]"
+        );
+        let all = report(&app, &app.token, &path).await;
+        assert_eq!(all["outcome"]["cases"], 5, "[{b}] {}", all["outcome"]);
     }
 }
 
