@@ -203,7 +203,7 @@ pub struct Cache {
 type Slot = Arc<tokio::sync::Mutex<Snapshot>>;
 
 /// At most this many (process, scope) snapshots are kept; beyond, an arbitrary one is dropped.
-const CACHE_SLOTS: usize = 32;
+const CACHE_SLOTS: usize = 8;
 const REFRESH_LIMIT: usize = 1_000;
 pub const FRESH_FOR: Duration = Duration::minutes(10);
 
