@@ -113,6 +113,8 @@ struct AnalyticsPage<'a> {
     error: Option<String>,
     body: Option<Body>,
     time_zone: String,
+    /// Viewers write nothing, so they get no import form.
+    can_import: bool,
 }
 
 struct Body {
@@ -216,6 +218,7 @@ async fn page(ctx: Ctx, State(s): State<AppState>, Query(mut form): Query<Form>)
         error,
         body,
         time_zone: ctx.tz.name().to_string(),
+        can_import: ctx.user().role != salesflow_domain::records::Role::Viewer,
     })
 }
 

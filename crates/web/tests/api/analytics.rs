@@ -235,3 +235,65 @@ async fn importing_past_deals_from_csv_and_xes() {
         assert_eq!(problem_fields(&got.1), ["rows[2].owner"], "[{b}] {}", got.1);
     }
 }
+
+/// The analytics page as a browser gets it, in both languages: the bottleneck sentence, the
+/// heat map inlined, the chart data in an attribute, the segment tables; the import form for
+/// writers only, and the import API reached with the session and its CSRF token.
+#[tokio::test]
+async fn analytics_page_in_both_languages() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let rep = app.person(Role::Rep).await;
+        let d = deal_for(&app, &rep.token, process, 120_000, Some("referral")).await;
+        lose(&app, &rep.token, d, "预算不足").await;
+        deal_for(&app, &rep.token, process, 80_000, Some("trade_show")).await;
+
+        let mut browser = crate::board::Browser::sign_in(&app, &rep).await;
+        let (status, _, html) = browser.get(&format!("/analytics?process={process}")).await;
+        assert_eq!(status, StatusCode::OK, "[{b}] {html}");
+        for needle in [
+            "<html lang=\"zh-CN\"",
+            "瓶颈环节",
+            "data-testid=\"heat-map\"",
+            "<g data-flow-node=\"",
+            "data-charts=\"{",
+            "预算不足",
+            "import-form",
+            "aria-current=\"page\">分析",
+        ] {
+            assert!(html.contains(needle), "[{b}] the Chinese page lacks {needle}");
+        }
+        assert!(!html.contains("<script>") && !html.contains("<script type"), "[{b}] no inline script");
+
+        // The page form's request: the import API with the session cookie and CSRF header.
+        let csv = "case:concept:name,concept:name,time:timestamp\np1,lead_identification,2024-01-02 09:00\n";
+        let req = browser
+            .http
+            .post(format!("{}/api/v1/processes/{process}/import", app.base))
+            .header("content-type", "text/csv")
+            .header("x-csrf-token", browser.csrf.clone())
+            .body(csv);
+        let (status, _, body) = browser.send(req).await;
+        assert_eq!(status, StatusCode::CREATED, "[{b}] {body}");
+        let req = browser.http.post(format!("{}/api/v1/processes/{process}/import", app.base)).body(csv);
+        assert_eq!(browser.send(req).await.0, StatusCode::FORBIDDEN, "[{b}] no CSRF token, no import");
+
+        let csrf = browser.csrf.clone();
+        let (status, _, _) = browser.form("/me/locale", &[("locale", "en"), ("_csrf", &csrf)]).await;
+        assert!(status.is_redirection() || status.is_success(), "[{b}] {status}");
+        let (_, _, html) = browser.get(&format!("/analytics?process={process}&channel=referral")).await;
+        for needle in ["<html lang=\"en\"", "Bottleneck", "Lost reasons by stage", "Segments", "median"] {
+            assert!(html.contains(needle), "[{b}] the English page lacks {needle}");
+        }
+        let (status, _, html) = browser.get(&format!("/analytics?process={process}&channel=pigeon")).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(html.contains("unknown channel"), "[{b}] the bad filter is named");
+
+        let viewer = app.person(Role::Viewer).await;
+        let mut viewing = crate::board::Browser::sign_in(&app, &viewer).await;
+        let (status, _, html) = viewing.get(&format!("/analytics?process={process}")).await;
+        assert_eq!(status, StatusCode::OK, "[{b}]");
+        assert!(!html.contains("import-form"), "[{b}] viewers write nothing");
+    }
+}
