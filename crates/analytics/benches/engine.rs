@@ -5,7 +5,8 @@
 //! Times (a) building the columns from rows, (b) the full recompute (`analyze`: performance
 //! DFG, variants, funnel, time in stage with censoring, rework, bottlenecks), (c) the
 //! performance DFG alone, plus each computation on its own; prints the column store's bytes per
-//! event first. Target: (b) ≤ 1 s on 2 cores.
+//! event first. Target: (b) ≤ 1 s on 2 cores. (j)–(m) time the outcome computations the
+//! analytics report adds: outcomes, lost reasons per stage, weekly trend, conformance.
 //!
 //! The log is generated here, deterministically: a sales process of 11 activities with the
 //! seed's loop (quote rejected → tiered offer → negotiation → quote again), repeated needs
@@ -228,4 +229,55 @@ fn h_rework(b: divan::Bencher) {
 fn i_bottlenecks(b: divan::Bencher) {
     let (log, cfg) = (&*LOG, config());
     b.bench(|| salesflow_analytics::bottlenecks(log, &cfg.bottleneck));
+}
+
+fn outcome_config() -> salesflow_analytics::OutcomeConfig {
+    salesflow_analytics::OutcomeConfig {
+        won_activities: vec!["won".into()],
+        lost_activities: vec!["lost".into()],
+        ..Default::default()
+    }
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn j_outcomes(b: divan::Bencher) {
+    let (log, cfg) = (&*LOG, outcome_config());
+    b.bench(|| salesflow_analytics::outcomes(log, &cfg));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn k_lost_reasons(b: divan::Bencher) {
+    let (log, cfg) = (&*LOG, outcome_config());
+    b.bench(|| salesflow_analytics::lost_reasons(log, &cfg));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn l_weekly_trend(b: divan::Bencher) {
+    let (log, cfg) = (&*LOG, outcome_config());
+    b.bench(|| salesflow_analytics::trend(log, &cfg, 0, 7 * DAY));
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn m_conformance(b: divan::Bencher) {
+    let log = &*LOG;
+    let pairs = [
+        ("lead", "qualified"),
+        ("qualified", "contacted"),
+        ("contacted", "needs analysis"),
+        ("needs analysis", "proposal"),
+        ("proposal", "quote"),
+        ("quote", "negotiation"),
+        ("negotiation", "tiered offer"),
+        ("tiered offer", "negotiation"),
+        ("negotiation", "contract"),
+        ("contract", "won"),
+    ];
+    let model = salesflow_analytics::ConformanceModel {
+        starts: vec!["lead".into()],
+        allowed: pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        main_path: ["lead", "qualified", "contacted", "needs analysis", "proposal", "quote", "negotiation", "contract"]
+            .map(String::from)
+            .to_vec(),
+    };
+    b.bench(|| salesflow_analytics::conformance(log, &model));
 }

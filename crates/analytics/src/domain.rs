@@ -5,7 +5,9 @@
 use salesflow_domain::process::{NodeKind, ProcessDefinition};
 use salesflow_domain::records::{DealEvent, EventKind};
 
-use crate::{BottleneckConfig, EventLog, LogBuilder};
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::{BottleneckConfig, ConformanceModel, EventLog, LogBuilder, OutcomeConfig};
 
 /// One event per stage entered: the deal's creation (its entry node) and every move (the node
 /// moved to). Field edits and checklist ticks are not stage events and are left out. Activities
@@ -38,6 +40,64 @@ impl BottleneckConfig {
             }
         }
         cfg
+    }
+}
+
+impl OutcomeConfig {
+    /// Won and Lost nodes of `process` by name; the value and lost reason in the case
+    /// attributes `amount` and `lost_reason`.
+    pub fn from_process(process: &ProcessDefinition) -> Self {
+        let names = |want: fn(&NodeKind) -> bool| {
+            process.nodes.iter().filter(|n| want(&n.kind)).map(|n| n.name.clone()).collect::<Vec<_>>()
+        };
+        OutcomeConfig {
+            won_activities: names(|k| matches!(k, NodeKind::Won)),
+            lost_activities: names(|k| matches!(k, NodeKind::Lost)),
+            value_attribute: Some("amount".into()),
+            lost_reason_attribute: Some("lost_reason".into()),
+        }
+    }
+}
+
+impl ConformanceModel {
+    /// The moves `process` allows (routes through decisions collapsed to one move), its entry,
+    /// and its main path: the shortest run of stages from the entry to a Won node.
+    pub fn from_process(process: &ProcessDefinition) -> Self {
+        let name = |id: &str| process.node(id).map_or_else(|| id.to_string(), |n| n.name.clone());
+        let mut allowed = Vec::new();
+        let mut next: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for node in process.nodes.iter().filter(|n| !matches!(n.kind, NodeKind::Decision)) {
+            for route in process.routes_from(&node.id) {
+                allowed.push((node.name.clone(), name(&route.to)));
+                next.entry(node.id.as_str()).or_default().push(route.to);
+            }
+        }
+        let entry = process.entry().map(|n| n.id.clone());
+        let mut main_path = Vec::new();
+        if let Some(entry) = &entry {
+            let mut parent: BTreeMap<String, String> = BTreeMap::new();
+            let mut queue = VecDeque::from([entry.clone()]);
+            let mut won = None;
+            while let Some(at) = queue.pop_front() {
+                if matches!(process.node(&at).map(|n| &n.kind), Some(NodeKind::Won)) {
+                    won = Some(at);
+                    break;
+                }
+                for to in next.get(at.as_str()).into_iter().flatten() {
+                    if to != entry && !parent.contains_key(to) {
+                        parent.insert(to.clone(), at.clone());
+                        queue.push_back(to.clone());
+                    }
+                }
+            }
+            let mut at = won.and_then(|w| parent.get(&w).cloned());
+            while let Some(id) = at {
+                main_path.push(name(&id));
+                at = parent.get(&id).cloned();
+            }
+            main_path.reverse();
+        }
+        ConformanceModel { starts: entry.iter().map(|e| name(e)).collect(), allowed, main_path }
     }
 }
 
@@ -91,5 +151,17 @@ mod tests {
         assert_eq!(top.activity, process.node(&second).unwrap().name);
         assert_eq!((top.lost, top.drop_off), (1, 1.0));
         assert!(cfg.sla_seconds.len() >= 5 && !cfg.terminal_activities.is_empty());
+    }
+
+    #[test]
+    fn the_seed_process_as_conformance_model() {
+        let process = templates::get("seed-five-stage.en").expect("template");
+        let model = ConformanceModel::from_process(&process);
+        let stages: Vec<_> = process.stages_in_order().iter().map(|n| n.name.clone()).collect();
+        assert_eq!(model.starts, [stages[0].clone()]);
+        assert!(model.main_path.len() >= 4 && model.main_path[0] == stages[0]);
+        assert!(model.allowed.contains(&(stages[0].clone(), stages[1].clone())));
+        let cfg = OutcomeConfig::from_process(&process);
+        assert!(!cfg.won_activities.is_empty() && !cfg.lost_activities.is_empty());
     }
 }

@@ -26,6 +26,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 mod bottleneck;
+mod conformance;
 #[cfg(feature = "formats")]
 pub mod csv;
 mod dfg;
@@ -33,6 +34,7 @@ pub mod domain;
 mod edges;
 mod funnel;
 mod log;
+mod outcomes;
 #[cfg(feature = "formats")]
 mod read;
 mod rework;
@@ -45,11 +47,17 @@ mod transitions;
 mod variants;
 #[cfg(feature = "formats")]
 pub mod xes;
+#[cfg(feature = "formats")]
+pub mod xes_write;
 
 pub use bottleneck::{Bottleneck, BottleneckConfig, Bottlenecks, Weights, bottlenecks};
+pub use conformance::{Conformance, ConformanceModel, DisallowedMove, SkippedStage, conformance};
 pub use dfg::{ActivityCount, Dfg, DfgEdge, EdgePerformance, dfg, performance_dfg, start_end};
 pub use funnel::{Funnel, FunnelStage, funnel};
 pub use log::{CaseAttribute, CaseKey, EventLog, Interner, IntoMicros, LogBuilder, NO_RESOURCE};
+pub use outcomes::{
+    LostAtStage, Outcome, OutcomeConfig, Segment, TrendBucket, lost_reasons, outcomes, segments, trend,
+};
 #[cfg(feature = "formats")]
 pub use read::{ReadError, ReadReport};
 pub use rework::{ActivityRework, PairRework, Rework, rework};

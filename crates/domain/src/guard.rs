@@ -17,7 +17,7 @@ use crate::ids::*;
 use crate::migration::{self, MigrationRequest, MigrationSummary};
 use crate::process::ProcessDefinition;
 use crate::records::*;
-use crate::store::{Conversion, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
+use crate::store::{Conversion, DealFacts, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, Store};
 
 /// Where a request came from, for the audit log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -397,6 +397,58 @@ impl<'a> Guarded<'a> {
     /// The event log of a process, limited to the deals the caller can read.
     pub async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
         self.store.stage_entries(process, self.scope).await
+    }
+
+    /// The next page of a process's deals that the caller can read (up to `limit` deals with
+    /// ascending ids after `after`), those `keep` selects, with their stage entries. Also
+    /// returns the last deal id read, to pass as `after` next (`None` at the end).
+    pub async fn event_log_page(
+        &self,
+        process: ProcessId,
+        after: Option<DealId>,
+        limit: u32,
+        keep: impl Fn(&DealFacts) -> bool,
+    ) -> Result<(Vec<DealFacts>, Vec<StageEntry>, Option<DealId>)> {
+        let facts = self.store.deal_facts(process, self.scope, after, limit).await?;
+        let last = (facts.len() == limit as usize).then(|| facts.last().map(|f| f.deal_id)).flatten();
+        let facts: Vec<DealFacts> = facts.into_iter().filter(|f| keep(f)).collect();
+        let ids: Vec<DealId> = facts.iter().map(|f| f.deal_id).collect();
+        let entries = if ids.is_empty() { Vec::new() } else { self.store.stage_entries_of(process, &ids).await? };
+        Ok((facts, entries, last))
+    }
+
+    /// Brings in past deals of `version` from an event log, all of them or none: every bad row
+    /// is reported (field `rows[<line>].<field>`). Deals without an owner go to the caller;
+    /// named owners must be within the caller's write reach. Returns the deals and events
+    /// written.
+    pub async fn import_history(
+        &self,
+        version: &ProcessVersion,
+        rows: Vec<crate::history::HistoryRow>,
+        cases: &std::collections::BTreeMap<String, crate::history::HistoryCase>,
+        now: DateTime<Utc>,
+    ) -> Result<(usize, usize)> {
+        if let Err(e) = self.scope.require_writer() {
+            return self.denied("deal", None, e, now).await;
+        }
+        let users = self.store.list_users().await?;
+        let start = self.store.max_ids().await?;
+        let may_own = |u: &User| self.scope.can_assign_to(u.id);
+        let importer = crate::history::Importer { users: &users, default_owner: self.scope.user, may_own: &may_own };
+        let batch = crate::history::plan(version, rows, cases, &importer, start, now).map_err(|errors| {
+            Error::Invalid(
+                errors
+                    .into_iter()
+                    .map(|e| crate::FieldError::new(format!("rows[{}].{}", e.line, e.field), e.message))
+                    .collect(),
+            )
+        })?;
+        self.store.import_history(&batch).await?;
+        self.store.finish_import().await?;
+        let (deals, events) = (batch.deals.len(), batch.events.len());
+        let detail = format!("imported {deals} past deals ({events} events) into version {}", version.version);
+        self.audit(AuditAction::Create, ("process", Some(version.process_id.0)), detail, None, None, now).await?;
+        Ok((deals, events))
     }
 
     // ---------------------------------------------------------------------------------------

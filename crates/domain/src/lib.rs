@@ -9,6 +9,7 @@ pub mod deal_update;
 pub mod error;
 pub mod gate;
 pub mod guard;
+pub mod history;
 pub mod ids;
 pub mod migration;
 pub mod normalize;

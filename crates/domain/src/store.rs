@@ -173,6 +173,25 @@ pub struct StageEntry {
     pub actor_id: UserId,
 }
 
+/// What analytics needs of one deal beyond its stage entries: who owns it, where it came
+/// from, its value and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DealFacts {
+    pub deal_id: DealId,
+    pub title: String,
+    pub owner_id: UserId,
+    pub process_version: i32,
+    pub current_node: String,
+    pub status: DealStatus,
+    pub amount: Option<crate::currency::Money>,
+    pub channel: Option<Channel>,
+    pub lost_reason: Option<String>,
+    pub account_region: String,
+    pub account_industry: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
 /// History written in bulk (demo data, imports): rows with their ids already assigned.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryBatch {
@@ -369,6 +388,21 @@ pub trait Store: Send + Sync + 'static {
     /// Every stage entry of a process's deals, by deal and in order: the event log that
     /// process-mining tools read.
     async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
+    /// The facts of a process's deals within the scope, by ascending deal id: at most `limit`
+    /// deals after `after`.
+    async fn deal_facts(
+        &self,
+        process: ProcessId,
+        scope: &Scope,
+        after: Option<DealId>,
+        limit: u32,
+    ) -> Result<Vec<DealFacts>>;
+    /// The stage entries of these deals of a process, by deal and in order. The caller has
+    /// already limited `deals` to those it may read.
+    async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>>;
+    /// The deals of a process with an event whose id is above `after`, by id, and the highest
+    /// such event id (`after` when there is none).
+    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)>;
 
     // Selling: needs, catalog, quotes, contracts. Every change appends its notes to the deal's
     // event log in the same transaction.

@@ -297,3 +297,153 @@ fn browser_quote_pages_on_demo_data() {
     ];
     BrowserRun { name: "quote", deals: 20, seed: 3, with_token: true, shots: &shots }.run();
 }
+
+/// The analytics page and the heat-mapped flowchart in both languages
+/// (`tests/browser/analytics.mjs`): as a demo manager, the bottleneck sentence, the heat map, the
+/// charts and segments, a stuck deal followed from a clicked stage, a filter, an event-log import
+/// through the page form, then English.
+#[test]
+fn browser_analytics_on_demo_data() {
+    let shots = ["analytics-zh.png", "heatmap-zh.png", "analytics-en.png", "heatmap-en.png"];
+    BrowserRun { name: "analytics", deals: 400, seed: 11, with_token: false, shots: &shots }.run();
+}
+
+/// The event log the server exports, read by pm4py (PyPI, AGPL: run only as an outside check),
+/// gives exactly the directly-follows graph, start and end activities, variants and case counts
+/// of the server's own analytics report, and the same edge durations within a millisecond. The
+/// log is the demo's seed process as `GET …/event-log` writes it, CSV and XES.
+#[tokio::test]
+async fn exported_demo_log_agrees_with_pm4py() {
+    let script = workspace_root().join("crates/analytics/tests/pm4py_check.py");
+    let pm4py = Command::new("python3").args(["-c", "import pm4py"]).output();
+    if !pm4py.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(std::env::var_os("CI").is_none(), "pm4py is missing (CI is set: not skipped)");
+        eprintln!("pm4py check skipped: python3 -m pip install -r crates/analytics/tests/requirements.txt");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let out = salesflow().args(["demo", "--deals", "600", "--seed", "21"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let token = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("admin API token (shown once): "))
+        .unwrap_or_else(|| panic!("the admin token is printed: {stdout}"))
+        .trim()
+        .to_string();
+    let mut server = Running(
+        salesflow()
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &url)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(server.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let req = http.get(format!("{base}{path}")).bearer_auth(&token);
+        async move {
+            let res = req.send().await.unwrap();
+            assert!(res.status().is_success(), "{path}: {}", res.status());
+            res.bytes().await.unwrap()
+        }
+    };
+    let processes: serde_json::Value = serde_json::from_slice(&get("/api/v1/processes".into()).await).unwrap();
+    let process = processes["items"]
+        .as_array()
+        .or(processes.as_array())
+        .and_then(|p| p.iter().find(|p| p["key"] == "seed-five-stage.zh-CN"))
+        .unwrap_or_else(|| panic!("the seed process is listed: {processes}"))["id"]
+        .as_i64()
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&get(format!("/api/v1/processes/{process}/analytics")).await).unwrap();
+    let ours = &report["analysis"];
+    assert!(ours["dfg"]["cases"].as_u64().unwrap() > 100, "a log worth comparing: {}", ours["dfg"]["cases"]);
+
+    for format in ["csv", "xes"] {
+        let file = dir.path().join(format!("demo.{format}"));
+        std::fs::write(&file, get(format!("/api/v1/processes/{process}/event-log?format={format}")).await).unwrap();
+        let out = Command::new("python3").arg(&script).arg(&file).output().unwrap();
+        assert!(out.status.success(), "pm4py on our {format}: {}", String::from_utf8_lossy(&out.stderr));
+        let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        compare_with_pm4py(format, ours, &theirs);
+    }
+    drop(server);
+}
+
+/// Our report's `analysis` (DFG and variants) against `pm4py_check.py`'s answer.
+fn compare_with_pm4py(file: &str, ours: &serde_json::Value, theirs: &serde_json::Value) {
+    use std::collections::BTreeMap;
+    let dfg = &ours["dfg"];
+    assert_eq!(dfg["cases"], theirs["cases"], "{file}: cases");
+    assert_eq!(dfg["events"], theirs["events"], "{file}: events");
+
+    let edge_key = |a: &serde_json::Value, b: &serde_json::Value| {
+        (a.as_str().unwrap().to_string(), b.as_str().unwrap().to_string())
+    };
+    let our_edges: BTreeMap<_, _> =
+        dfg["edges"].as_array().unwrap().iter().map(|e| (edge_key(&e["from"], &e["to"]), e)).collect();
+    let their_freq: BTreeMap<_, _> =
+        theirs["dfg"].as_array().unwrap().iter().map(|e| (edge_key(&e[0], &e[1]), e[2].as_u64().unwrap())).collect();
+    let our_freq: BTreeMap<_, _> =
+        our_edges.iter().map(|(k, e)| (k.clone(), e["frequency"].as_u64().unwrap())).collect();
+    assert_eq!(our_freq, their_freq, "{file}: DFG frequencies");
+
+    let counts = |v: &serde_json::Value| -> BTreeMap<String, u64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["activity"].as_str().unwrap().into(), c["count"].as_u64().unwrap()))
+            .collect()
+    };
+    let their_counts = |v: &serde_json::Value| -> BTreeMap<String, u64> {
+        v.as_object().unwrap().iter().map(|(k, c)| (k.clone(), c.as_u64().unwrap())).collect()
+    };
+    assert_eq!(counts(&dfg["start_activities"]), their_counts(&theirs["start"]), "{file}: start activities");
+    assert_eq!(counts(&dfg["end_activities"]), their_counts(&theirs["end"]), "{file}: end activities");
+
+    let names: Vec<&str> =
+        ours["variants"]["activities"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let our_variants: BTreeMap<Vec<String>, u64> = ours["variants"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let seq = v["sequence"].as_array().unwrap().iter().map(|i| names[i.as_u64().unwrap() as usize].to_string());
+            (seq.collect(), v["count"].as_u64().unwrap())
+        })
+        .collect();
+    let their_variants: BTreeMap<Vec<String>, u64> = theirs["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (v[0].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect(), v[1].as_u64().unwrap())
+        })
+        .collect();
+    assert_eq!(our_variants, their_variants, "{file}: variants");
+
+    for e in theirs["performance"].as_array().unwrap() {
+        let (key, stats) = (edge_key(&e[0], &e[1]), &e[2]);
+        let perf = &our_edges[&key]["performance"];
+        for stat in ["mean", "median", "min", "max"] {
+            let (mine, theirs) = (perf[stat].as_f64().unwrap(), stats[stat].as_f64().unwrap());
+            assert!((mine - theirs).abs() <= 0.001, "{file}: {key:?} {stat}: ours {mine} s, pm4py {theirs} s");
+        }
+    }
+    println!(
+        "{file}: {} cases, {} events, {} edges, {} variants identical to pm4py {}",
+        dfg["cases"],
+        dfg["events"],
+        our_edges.len(),
+        our_variants.len(),
+        theirs["pm4py"]
+    );
+}

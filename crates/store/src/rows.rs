@@ -6,7 +6,7 @@ use salesflow_domain::Error;
 use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::ids::*;
 use salesflow_domain::records::*;
-use salesflow_domain::store::{DealSummary, ProcessVersion, VersionStatus};
+use salesflow_domain::store::{DealFacts, DealSummary, ProcessVersion, VersionStatus};
 
 fn corrupt(what: &str, value: &str) -> Error {
     Error::Storage(format!("stored {what} `{value}` is not valid"))
@@ -371,6 +371,49 @@ impl TryFrom<EventRow> for DealEvent {
             probability: r.probability as u8,
             expected_close_date: r.expected_close_date,
             details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        })
+    }
+}
+
+/// The columns of [`DealFacts`], from `deals d JOIN accounts a`.
+pub const FACTS_COLS: &str = "d.id, d.title, d.owner_id, d.process_version, d.current_node, d.status, d.amount_minor, \
+    d.currency, d.channel, d.lost_reason, a.region, a.industry, d.stage_entered_at, d.created_at";
+
+#[derive(sqlx::FromRow)]
+pub struct FactsRow {
+    id: i64,
+    title: String,
+    owner_id: i64,
+    process_version: i32,
+    current_node: String,
+    status: String,
+    amount_minor: Option<i64>,
+    currency: Option<String>,
+    channel: Option<String>,
+    lost_reason: Option<String>,
+    region: String,
+    industry: String,
+    stage_entered_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<FactsRow> for DealFacts {
+    type Error = Error;
+    fn try_from(r: FactsRow) -> Result<Self, Error> {
+        Ok(DealFacts {
+            deal_id: DealId(r.id),
+            amount: money(r.amount_minor, r.currency.as_deref())?,
+            status: DealStatus::parse(&r.status).ok_or_else(|| corrupt("deal status", &r.status))?,
+            channel: r.channel.map(|c| Channel::parse(&c).ok_or_else(|| corrupt("channel", &c))).transpose()?,
+            title: r.title,
+            owner_id: UserId(r.owner_id),
+            process_version: r.process_version,
+            current_node: r.current_node,
+            lost_reason: r.lost_reason,
+            account_region: r.region,
+            account_industry: r.industry,
+            stage_entered_at: r.stage_entered_at,
+            created_at: r.created_at,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! its docs page. Handlers parse input, ask the `Store`, and shape the answer; they never
 //! write SQL and hold no business rules of their own.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod extract;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub tokens: Arc<auth::TokenCache>,
     pub auth: Arc<auth::AuthConfig>,
     pub selling: Arc<SellingConfig>,
+    /// Process event logs kept between analytics requests.
+    pub analytics: Arc<analytics::Cache>,
 }
 
 /// Deployment settings of the selling tools.
@@ -52,6 +55,7 @@ impl AppState {
             tokens: Arc::new(auth::TokenCache::default()),
             auth: Arc::new(auth),
             selling: Arc::new(SellingConfig::default()),
+            analytics: Arc::new(analytics::Cache::default()),
         }
     }
 

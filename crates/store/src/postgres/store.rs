@@ -1619,6 +1619,64 @@ impl Store for PgStore {
             .collect())
     }
 
+    async fn deal_facts(
+        &self,
+        process: ProcessId,
+        scope: &Scope,
+        after: Option<DealId>,
+        limit: u32,
+    ) -> Result<Vec<DealFacts>> {
+        let mut conn = self.read.acquire().await.db()?;
+        Self::row_exists(&mut conn, "processes", process.0, "id", "process")
+            .await
+            .map_err(|_| Error::not_found("process", process))?;
+        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+            "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = "
+        ));
+        q.push_bind(process.0);
+        if let Some(after) = after {
+            q.push(" AND d.id > ").push_bind(after.0);
+        }
+        push_scope(&mut q, scope, RecordKind::Deal, "d.");
+        q.push(" ORDER BY d.id LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<FactsRow> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>> {
+        let ids: Vec<i64> = deals.iter().map(|d| d.0).collect();
+        let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = sqlx::query_as(
+            "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
+             WHERE process_id = $1 AND kind IN ('created', 'moved') AND deal_id = ANY($2) ORDER BY deal_id, seq",
+        )
+        .bind(process.0)
+        .bind(&ids)
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(deal, process_version, node, occurred_at, actor)| StageEntry {
+                deal_id: DealId(deal),
+                process_version,
+                node,
+                occurred_at,
+                actor_id: UserId(actor),
+            })
+            .collect())
+    }
+
+    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT deal_id, id FROM deal_events WHERE id > $1 AND process_id = $2 ORDER BY id")
+                .bind(after)
+                .bind(process.0)
+                .fetch_all(&self.read)
+                .await
+                .db()?;
+        Ok(crate::changed_deals(rows, after))
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         let row: (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(id) FROM accounts), (SELECT MAX(id) FROM contacts), (SELECT MAX(id) FROM leads), \

@@ -15,11 +15,11 @@ use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary};
 use salesflow_domain::normalize;
 use salesflow_domain::records::*;
 use salesflow_domain::stage_move::{PlannedMove, plan_move};
-use salesflow_domain::store::{DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, TotalsRow};
+use salesflow_domain::store::{DealFacts, DealSummary, DealTotals, ProcessVersion, StageEntry, StageTotals, TotalsRow};
 
 use super::scope::{ScopeFilter, Where, scoped_page};
 use super::{Cache, Db, all, conflict, exec, one, opt_ts, processes, row_exists, rows, ts, user_exists};
-use crate::rows::{DEAL_COLS, EVENT_COLS, SUMMARY_COLS};
+use crate::rows::{DEAL_COLS, EVENT_COLS, FACTS_COLS, SUMMARY_COLS};
 
 static LOAD_SQL: LazyLock<String> = LazyLock::new(|| format!("SELECT {DEAL_COLS} FROM deals d WHERE d.id = ?1"));
 static EVENT_SQL: LazyLock<String> = LazyLock::new(|| {
@@ -587,6 +587,47 @@ pub fn stage_entries(conn: &Connection, process: ProcessId, scope: &ScopeFilter)
             actor_id: UserId(r.get(4).db()?),
         })
     })
+}
+
+pub fn facts(
+    conn: &Connection,
+    process: ProcessId,
+    scope: &ScopeFilter,
+    after: Option<DealId>,
+    limit: u32,
+) -> Result<Vec<DealFacts>> {
+    row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
+    let mut w = Where::new(&format!(
+        "SELECT {FACTS_COLS} FROM deals d JOIN accounts a ON a.id = d.account_id WHERE d.process_id = ? AND d.id > ?"
+    ));
+    w.bind(Value::Integer(process.0)).bind(Value::Integer(after.map_or(i64::MIN, |a| a.0)));
+    w.scope(scope, RecordKind::Deal, "d.owner_id", "d.id");
+    w.push(" ORDER BY d.id LIMIT ?", [Value::Integer(i64::from(limit))]);
+    let (sql, values) = w.finish();
+    all(conn, &sql, params_from_iter(values), rows::facts)
+}
+
+pub fn stage_entries_of(conn: &Connection, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>> {
+    let mut out = Vec::new();
+    // SQLite binds at most 32,766 values a statement; pages are smaller, but stay safe.
+    for chunk in deals.chunks(10_000) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
+             WHERE process_id = ? AND kind IN ('created', 'moved') AND deal_id IN ({marks}) ORDER BY deal_id, seq"
+        );
+        let values = std::iter::once(Value::Integer(process.0)).chain(chunk.iter().map(|d| Value::Integer(d.0)));
+        out.extend(all(conn, &sql, params_from_iter(values), |r| {
+            Ok(StageEntry {
+                deal_id: DealId(r.get(0).db()?),
+                process_version: r.get(1).db()?,
+                node: r.get(2).db()?,
+                occurred_at: rows::time(r, 3)?,
+                actor_id: UserId(r.get(4).db()?),
+            })
+        })?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -843,6 +843,33 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process, &scope)).await
     }
 
+    async fn deal_facts(
+        &self,
+        process: ProcessId,
+        scope: &Scope,
+        after: Option<DealId>,
+        limit: u32,
+    ) -> Result<Vec<DealFacts>> {
+        let scope = ScopeFilter::of(scope);
+        self.read(move |conn, _| deals::facts(&*snapshot(conn)?, process, &scope, after, limit)).await
+    }
+
+    async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>> {
+        let deals = deals.to_vec();
+        self.read(move |conn, _| deals::stage_entries_of(&*snapshot(conn)?, process, &deals)).await
+    }
+
+    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)> {
+        self.read(move |conn, _| {
+            let sql = "SELECT deal_id, id FROM deal_events WHERE id > ?1 AND process_id = ?2 ORDER BY id";
+            let rows = all(conn, sql, rusqlite::params![after, process.0], |r| {
+                Ok((rows::get::<i64>(r, 0)?, rows::get::<i64>(r, 1)?))
+            })?;
+            Ok(crate::changed_deals(rows, after))
+        })
+        .await
+    }
+
     async fn max_ids(&self) -> Result<MaxIds> {
         self.read(|conn, _| bulk::max_ids(conn)).await
     }

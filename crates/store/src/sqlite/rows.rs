@@ -9,7 +9,7 @@ use salesflow_domain::currency::{Currency, Money};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::records::*;
-use salesflow_domain::store::{DealSummary, ProcessVersion, VersionStatus};
+use salesflow_domain::store::{DealFacts, DealSummary, ProcessVersion, VersionStatus};
 
 use super::Db;
 
@@ -319,5 +319,24 @@ pub fn audit(r: &Row<'_>) -> Result<AuditEntry> {
         detail: get(r, 7)?,
         old_value: opt_json(r, 8)?,
         new_value: opt_json(r, 9)?,
+    })
+}
+
+/// `FACTS_COLS`.
+pub fn facts(r: &Row<'_>) -> Result<DealFacts> {
+    Ok(DealFacts {
+        deal_id: DealId(get(r, 0)?),
+        title: get(r, 1)?,
+        owner_id: UserId(get(r, 2)?),
+        process_version: get(r, 3)?,
+        current_node: get(r, 4)?,
+        status: deal_status(text(r, 5)?)?,
+        amount: money(r, 6, 7)?,
+        channel: channel(opt_text(r, 8)?)?,
+        lost_reason: get(r, 9)?,
+        account_region: get(r, 10)?,
+        account_industry: get(r, 11)?,
+        stage_entered_at: time(r, 12)?,
+        created_at: time(r, 13)?,
     })
 }

@@ -1,11 +1,14 @@
 //! The REST API under `/api/v1`, and its OpenAPI document.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod catalog;
 mod contacts;
 mod customer;
 mod deals;
+mod event_log;
+mod history_import;
 mod leads;
 mod processes;
 mod selling;
@@ -99,7 +102,10 @@ pub fn routes() -> Routes {
         .post("/api/v1/processes", processes::create)
         .post("/api/v1/processes/validate", processes::validate)
         .get("/api/v1/processes/{id}", processes::get)
-        .get("/api/v1/processes/{id}/event-log", processes::event_log)
+        .get("/api/v1/processes/{id}/event-log", event_log::export)
+        .post("/api/v1/processes/{id}/import", history_import::import)
+        .get("/api/v1/processes/{id}/analytics", analytics::report)
+        .get("/api/v1/processes/{id}/analytics/heatmap.svg", analytics::heatmap)
         .post("/api/v1/processes/{id}/versions", processes::new_draft)
         .get("/api/v1/processes/{id}/versions/{version}", processes::version)
         .put("/api/v1/processes/{id}/versions/{version}", processes::save_draft)
@@ -211,7 +217,7 @@ impl utoipa::Modify for SecurityAddon {
         deals::list, deals::totals, deals::create, deals::get, deals::update, deals::options, deals::move_deal,
         deals::toggle_step, deals::events,
         processes::list, processes::create, processes::validate, processes::get, processes::version,
-        processes::save_draft, processes::new_draft, processes::publish, processes::event_log, processes::templates, processes::instantiate,
+        processes::save_draft, processes::new_draft, processes::publish, event_log::export, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn, processes::diagram_png, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
         selling::products, selling::create_product, selling::needs, selling::save_needs, selling::recommendations,
@@ -221,6 +227,7 @@ impl utoipa::Modify for SecurityAddon {
         selling::objections, selling::raise_objection, selling::update_objection, selling::playbook,
         selling::save_playbook,
         customer::view, customer::accept, customer::reject,
+        analytics::report, analytics::heatmap, history_import::import,
     ),
     tags(
         (name = "deals", description = "Deals moving through their process; every change is an event"),
@@ -228,6 +235,7 @@ impl utoipa::Modify for SecurityAddon {
         (name = "customer", description = "The customer's quote, reached by its link token without signing in"),
         (name = "leads", description = "Leads: qualification, duplicates, conversion"),
         (name = "accounts"), (name = "contacts"), (name = "processes", description = "Versioned process flowcharts"),
+        (name = "analytics", description = "Funnel, time in stage, bottlenecks and the heat map, over the deals the caller may read"),
         (name = "users", description = "Users, teams, record shares, API tokens and the audit log"),
     )
 )]

@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -233,42 +232,6 @@ pub async fn layout(_c: Caller, ApiJson(def): ApiJson<ProcessDefinition>) -> Api
         .map(|(id, r)| (id.clone(), NodeBox { x: r.x, y: r.y, width: r.width, height: r.height }))
         .collect();
     Ok(Json(LayoutAnswer { width: laid.width, height: laid.height, nodes }))
-}
-
-/// The process's event log for process-mining tools: one row per stage a deal entered, with
-/// pm4py's column names, as UTF-8 CSV with a byte-order mark (so spreadsheet programs show
-/// Chinese names).
-#[utoipa::path(get, path = "/api/v1/processes/{id}/event-log", tag = "processes", params(("id" = i64, Path)),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 404, body = Problem)))]
-pub async fn event_log(
-    c: Caller,
-    State(s): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
-) -> ApiResult<impl IntoResponse> {
-    let entries = c.guarded(&s).stage_entries(ProcessId(id)).await?;
-    let users: HashMap<_, _> = s.store.list_users().await?.into_iter().map(|u| (u.id, u.name)).collect();
-    let mut names: HashMap<i32, Arc<ProcessVersion>> = HashMap::new();
-    let mut out = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-    let header =
-        ["case:concept:name", "concept:name", "time:timestamp", "org:resource", "case:process_version", "node"];
-    out.write_record(header).map_err(csv_error)?;
-    for e in entries {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(e.process_version) {
-            slot.insert(s.store.process_version(ProcessId(id), e.process_version).await?);
-        }
-        let activity = names[&e.process_version].definition.node(&e.node).map(|n| n.name.as_str()).unwrap_or(&e.node);
-        let resource = users.get(&e.actor_id).map(String::as_str).unwrap_or_default();
-        let at = e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        let (case, version) = (e.deal_id.to_string(), e.process_version.to_string());
-        out.write_record([case.as_str(), activity, at.as_str(), resource, version.as_str(), e.node.as_str()])
-            .map_err(csv_error)?;
-    }
-    let body = out.into_inner().map_err(|e| csv_error(e.into_error().into()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body))
-}
-
-fn csv_error(e: csv::Error) -> ApiError {
-    Error::Storage(format!("writing CSV: {e}")).into()
 }
 
 /// The shipped templates: the seed's five-stage process and others, in zh-CN and English.

@@ -1,6 +1,7 @@
 //! The words of every screen in zh-CN and English. Each language is a value of one struct, so
 //! a text missing in either language does not compile.
 
+pub mod analytics;
 pub mod board;
 pub mod common;
 pub mod crm;
@@ -68,13 +69,26 @@ pub struct Texts {
     pub deal: &'static deal::DealTexts,
     pub crm: &'static crm::Crm,
     pub quote: &'static quote::QuoteTexts,
+    pub analytics: &'static analytics::Analytics,
 }
 
-pub static ZH_CN: Texts =
-    Texts { common: &common::ZH_CN, board: &board::ZH_CN, deal: &deal::ZH_CN, crm: &crm::ZH_CN, quote: &quote::ZH_CN };
+pub static ZH_CN: Texts = Texts {
+    common: &common::ZH_CN,
+    board: &board::ZH_CN,
+    deal: &deal::ZH_CN,
+    crm: &crm::ZH_CN,
+    quote: &quote::ZH_CN,
+    analytics: &analytics::ZH_CN,
+};
 
-pub static EN: Texts =
-    Texts { common: &common::EN, board: &board::EN, deal: &deal::EN, crm: &crm::EN, quote: &quote::EN };
+pub static EN: Texts = Texts {
+    common: &common::EN,
+    board: &board::EN,
+    deal: &deal::EN,
+    crm: &crm::EN,
+    quote: &quote::EN,
+    analytics: &analytics::EN,
+};
 
 #[cfg(test)]
 mod tests {
@@ -94,6 +108,7 @@ mod tests {
             (texts_of(ZH_CN.deal), texts_of(EN.deal)),
             (texts_of(ZH_CN.crm), texts_of(EN.crm)),
             (texts_of(ZH_CN.quote), texts_of(EN.quote)),
+            (texts_of(ZH_CN.analytics), texts_of(EN.analytics)),
         ] {
             assert_eq!(zh.len(), en.len());
             assert!(zh.iter().chain(&en).all(|s| !s.trim().is_empty()), "an empty text: {zh:?} {en:?}");

@@ -13,11 +13,13 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ("css/deal.css", "text/css; charset=utf-8", include_bytes!("../../static/css/deal.css")),
     ("css/editor.css", "text/css; charset=utf-8", include_bytes!("../../static/css/editor.css")),
     ("css/quote.css", "text/css; charset=utf-8", include_bytes!("../../static/css/quote.css")),
+    ("css/analytics.css", "text/css; charset=utf-8", include_bytes!("../../static/css/analytics.css")),
     ("js/common.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/common.js")),
     ("js/crm.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/crm.js")),
     ("js/board.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/board.js")),
     ("js/deal.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/deal.js")),
     ("js/editor.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/editor.js")),
+    ("js/analytics.js", "text/javascript; charset=utf-8", include_bytes!("../../static/js/analytics.js")),
     (
         "vendor/htmx/htmx.min.js",
         "text/javascript; charset=utf-8",
@@ -37,6 +39,19 @@ const FILES: &[(&str, &str, &[u8])] = &[
     ),
     ("vendor/drawflow/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/drawflow/LICENSE")),
     ("vendor/drawflow/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/drawflow/VERSION")),
+    (
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts/echarts.min.js"),
+    ),
+    ("vendor/echarts/LICENSE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/LICENSE")),
+    (
+        "vendor/echarts/LICENSE-d3",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../static/vendor/echarts/LICENSE-d3"),
+    ),
+    ("vendor/echarts/NOTICE", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/NOTICE")),
+    ("vendor/echarts/VERSION", "text/plain; charset=utf-8", include_bytes!("../../static/vendor/echarts/VERSION")),
 ];
 
 pub async fn serve(Path(file): Path<String>) -> Response {

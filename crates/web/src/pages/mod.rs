@@ -6,6 +6,7 @@
 //! One module per area: `home`, `crm` (leads, accounts, contacts, deals list, processes),
 //! `board` (the pipeline board), `deal` (the deal page).
 
+pub mod analytics;
 pub mod assets;
 pub mod board;
 pub mod contract;
@@ -38,6 +39,7 @@ pub fn routes() -> Routes {
         .post("/me/locale", switch_locale)
         .get("/static/{*file}", assets::serve)
         .merge(home::routes())
+        .merge(analytics::routes())
         .merge(crm::routes())
         .merge(board::routes())
         .merge(deal::routes())

@@ -115,6 +115,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/shares") => Read(Deal),
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
         ("GET", "/api/v1/processes" | "/api/v1/processes/{id}" | "/api/v1/processes/{id}/event-log") => Anyone,
+        ("GET", "/api/v1/processes/{id}/analytics" | "/api/v1/processes/{id}/analytics/heatmap.svg") => Anyone,
         ("GET", "/api/v1/processes/{id}/versions/{version}" | "/api/v1/process-templates") => Anyone,
         ("POST", "/api/v1/processes/validate" | "/api/v1/processes/layout") => Anyone,
         ("POST", "/api/v1/processes/{id}/versions/{version}/retire") => ProcessEditor,
@@ -129,6 +130,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             | "/api/v1/processes/{id}/versions/{version}/flowchart.bpmn",
         ) => Anyone,
         ("POST", "/api/v1/processes/import/bpmn") => ProcessEditor,
+        ("POST", "/api/v1/processes/{id}/import") => Writer,
         (
             "POST",
             "/api/v1/processes"
@@ -615,6 +617,8 @@ async fn every_route_has_a_policy_and_keeps_to_it_for_every_role_and_relation() 
                         bpmn_import(&app, &token).await
                     } else if *path == "/api/v1/products/import" {
                         catalog_import(&app, &token).await
+                    } else if *path == "/api/v1/processes/{id}/import" {
+                        history_import(&app, &token, org.process).await
                     } else {
                         app.call_as(&token, method.clone(), &url, body).await
                     };
@@ -653,17 +657,16 @@ async fn catalog_import(app: &App, token: &str) -> (StatusCode, serde_json::Valu
          CSV-{},标准版,Standard,,,套,8000000,CNY,600,CRM,报表|API,standard,\n",
         rand_suffix()
     );
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/api/v1/products/import", app.base))
-        .header("content-type", "text/csv")
-        .body(csv);
-    if !token.is_empty() {
-        req = req.bearer_auth(token);
-    }
-    let res = req.send().await.expect("request");
-    let status = res.status();
-    let text = res.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    post_body(app, token, "/api/v1/products/import", "text/csv", csv).await
+}
+
+/// The event-log import takes CSV: one past deal of the seed process, owned by the caller.
+async fn history_import(app: &App, token: &str, process: i64) -> (StatusCode, serde_json::Value) {
+    let csv = format!(
+        "case:concept:name,concept:name,time:timestamp\n{c},lead_identification,2024-01-02 09:00\n{c},needs_analysis,2024-01-05 09:00\n",
+        c = rand_suffix()
+    );
+    post_body(app, token, &format!("/api/v1/processes/{process}/import"), "text/csv", csv).await
 }
 
 /// The BPMN import takes XML, not JSON: a template exported as BPMN under a fresh key.
@@ -671,10 +674,19 @@ async fn bpmn_import(app: &App, token: &str) -> (StatusCode, serde_json::Value) 
     let mut def = salesflow_domain::templates::get("saas-trial.zh-CN").expect("template");
     def.key = format!("bpmn-{}", rand_suffix());
     let xml = salesflow_flowchart::bpmn::export(&def, &salesflow_flowchart::layout(&def));
-    let mut req = reqwest::Client::new()
-        .post(format!("{}/api/v1/processes/import/bpmn", app.base))
-        .header("content-type", "application/xml")
-        .body(xml);
+    post_body(app, token, "/api/v1/processes/import/bpmn", "application/xml", xml).await
+}
+
+/// A POST whose body is not JSON, with the caller's token (none when empty).
+async fn post_body(
+    app: &App,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, serde_json::Value) {
+    let mut req =
+        reqwest::Client::new().post(format!("{}{path}", app.base)).header("content-type", content_type).body(body);
     if !token.is_empty() {
         req = req.bearer_auth(token);
     }

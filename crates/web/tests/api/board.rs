@@ -11,16 +11,16 @@ use serde_json::{Value, json};
 
 use crate::helpers::{App, Person, apps};
 
-/// A signed-in browser: no redirects followed, cookies kept by hand.
-struct Browser {
-    http: reqwest::Client,
+/// A signed-in browser: no redirects followed, cookies kept by hand (also used by other modules).
+pub(crate) struct Browser {
+    pub(crate) http: reqwest::Client,
     base: String,
     cookies: std::collections::BTreeMap<String, String>,
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 impl Browser {
-    async fn sign_in(app: &App, person: &Person) -> Self {
+    pub(crate) async fn sign_in(app: &App, person: &Person) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let mut b = Browser { http, base: app.base.clone(), cookies: Default::default(), csrf: String::new() };
         let (_, _, page) = b.get("/login").await;
@@ -38,7 +38,10 @@ impl Browser {
         self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
     }
 
-    async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn send(
+        &mut self,
+        req: reqwest::RequestBuilder,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let res = req.header(COOKIE, self.cookie_header()).send().await.expect("request");
         for v in res.headers().get_all(SET_COOKIE) {
             let v = v.to_str().expect("ascii cookie");
@@ -54,12 +57,16 @@ impl Browser {
         (status, headers, res.text().await.expect("body"))
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let req = self.http.get(format!("{}{path}", self.base)).header("accept-language", "en");
         self.send(req).await
     }
 
-    async fn form(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) async fn form(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let req = self.http.post(format!("{}{path}", self.base)).header("accept-language", "en").form(fields);
         self.send(req).await
     }
