@@ -241,7 +241,7 @@ fn explain_zh(b: &Bottleneck, losses: bool) -> String {
         s += &format!("（{}）", times.join("，"));
     }
     if losses {
-        s += &format!("，到达该阶段的交易中有 {} 在此流失", percent(b.drop_off));
+        s += &format!("，到达该阶段的商机中有 {} 在此流失", percent(b.drop_off));
     }
     s + "。"
 }
