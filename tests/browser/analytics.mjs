@@ -6,54 +6,17 @@
 //   node tests/browser/analytics.mjs <base url> <password> <artefact dir>
 //
 // Screenshots: analytics-zh.png, heatmap-zh.png, analytics-en.png, heatmap-en.png (and
-// failure-analytics-<step>.png when a step fails). Exit code 0 on success, 1 with a message
+// failure-<nn>-<step>.png when a step fails). Exit code 0 on success, 1 with a message
 // naming the failed step. Run by crates/salesflow/tests/cli.rs. It fails on any page script
 // error or CSP violation.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { args, fail, log, runPages, step, until } from './harness.mjs';
 
-const [base, password, artefacts] = process.argv.slice(2);
-if (!base || !password || !artefacts) {
-  console.error('usage: node analytics.mjs <base url> <password> <artefact dir>');
-  process.exit(2);
-}
-mkdirSync(artefacts, { recursive: true });
+const [base, password, artefacts] = args('analytics.mjs', ['base url', 'password', 'artefact dir']);
 
 const MANAGER = 'wang.jianguo@salesflow.example.com';
-const TIMEOUT = 15_000;
 const CJK = /[\u4e00-\u9fff]/;
-
-let currentStep = 'start';
-const problems = [];
-const log = (...a) => console.log(...a);
-const fail = (m) => {
-  throw new Error(m);
-};
-const path = (page) => new URL(page.url()).pathname;
-
-async function step(name, body) {
-  currentStep = name;
-  const started = Date.now();
-  log(`▶ ${name}`);
-  try {
-    await body();
-  } catch (e) {
-    throw new Error(`step "${name}" failed: ${e.message}`);
-  }
-  log(`  ok (${Date.now() - started} ms)`);
-}
-
-async function until(what, probe, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 async function goto(page, url) {
   const res = await page.goto(new URL(url, base).href, { waitUntil: 'load' });
@@ -184,54 +147,4 @@ async function scenario(page) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let code = 0;
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-context.setDefaultTimeout(TIMEOUT);
-const page = await context.newPage();
-page.on('console', (msg) => {
-  if (msg.type() !== 'error') return;
-  const text = msg.text();
-  if (text.startsWith('Failed to load resource')) return;
-  log(`  [console] ${text}`);
-  if (/Content Security Policy/i.test(text)) problems.push(`CSP violation on ${path(page)}: ${text}`);
-});
-page.on('pageerror', (e) => {
-  log(`  [page error] ${e.message}`);
-  problems.push(`uncaught script error on ${path(page)}: ${e.message}`);
-});
-page.on('response', (r) => {
-  if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
-});
-try {
-  await scenario(page);
-  if (problems.length) {
-    currentStep = 'no script errors or CSP violations';
-    fail(`the pages raised ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
-  }
-  log(`✔ analytics browser test passed; screenshots in ${artefacts}`);
-} catch (e) {
-  code = 1;
-  const slug = currentStep.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 50);
-  const shot = join(artefacts, `failure-analytics-${slug || 'step'}.png`);
-  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-  console.error(`✘ ${e.message}`);
-  console.error(`  at ${page.url()}`);
-  console.error(`  screenshot: ${shot}`);
-  if (problems.length) console.error(`  also: ${problems.join('; ')}`);
-} finally {
-  await context.close().catch(() => {});
-  await browser.close().catch(() => {});
-}
-process.exit(code);
+await runPages({ name: 'analytics browser test', artefacts, viewport: { width: 1400, height: 1000 }, body: scenario });

@@ -12,55 +12,12 @@
 // flowchart-en.png (failure-<step>.png when a step fails). Exit code 0 on success, 1 with a
 // message naming the failed step. Run by crates/salesflow/tests/cli.rs.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { args, fail, log, path, runPages, step, until } from './harness.mjs';
 
-const [base, password, artefacts] = process.argv.slice(2);
-if (!base || !password || !artefacts) {
-  console.error('usage: node editor.mjs <base url> <password> <artefact dir>');
-  process.exit(2);
-}
-mkdirSync(artefacts, { recursive: true });
+const [base, password, artefacts] = args('editor.mjs', ['base url', 'password', 'artefact dir']);
 
 const ADMIN = 'admin@salesflow.example.com';
-const TIMEOUT = 15_000;
-const problems = [];
-let currentStep = 'start';
-let stepNumber = 0;
-
-const log = (...args) => console.log(...args);
-const fail = (message) => {
-  throw new Error(message);
-};
-
-async function step(name, body) {
-  currentStep = name;
-  stepNumber += 1;
-  const started = Date.now();
-  log(`▶ ${name}`);
-  try {
-    await body();
-  } catch (e) {
-    throw new Error(`step "${name}" failed: ${e.message}`);
-  }
-  log(`  ok (${Date.now() - started} ms)`);
-}
-
-async function until(what, probe, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 async function goto(page, url) {
   const res = await page.goto(new URL(url, base).href, { waitUntil: 'load' });
@@ -68,8 +25,6 @@ async function goto(page, url) {
   if (res.status() >= 400) fail(`GET ${url} answered ${res.status()}`);
   return res;
 }
-
-const path = (page) => new URL(page.url()).pathname;
 
 /** Clicks something that navigates (a form post or a link) and waits for the new page. */
 async function navigate(page, action) {
@@ -297,58 +252,4 @@ async function scenario(page) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let code = 0;
-const context = await browser.newContext({
-  viewport: { width: 1600, height: 1000 },
-  locale: 'zh-CN',
-  timezoneId: 'Asia/Shanghai',
-});
-context.setDefaultTimeout(TIMEOUT);
-const page = await context.newPage();
-page.on('console', (msg) => {
-  if (msg.type() !== 'error') return;
-  const text = msg.text();
-  if (text.startsWith('Failed to load resource')) return;
-  log(`  [console] ${text}`);
-  if (/Content Security Policy/i.test(text)) problems.push(`CSP violation on ${path(page)}: ${text}`);
-});
-page.on('pageerror', (e) => {
-  log(`  [page error] ${e.message}`);
-  problems.push(`uncaught script error on ${path(page)}: ${e.message}`);
-});
-page.on('response', (r) => {
-  if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
-});
-try {
-  await scenario(page);
-  if (problems.length) {
-    currentStep = 'no script errors or CSP violations';
-    fail(`the pages raised ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
-  }
-  log(`✔ editor scenario passed; screenshots in ${artefacts}`);
-} catch (e) {
-  code = 1;
-  const words = currentStep.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
-  const shot = join(artefacts, `failure-editor-${String(stepNumber).padStart(2, '0')}-${words || 'step'}.png`);
-  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-  console.error(`✘ ${e.message}`);
-  console.error(`  at ${page.url()}`);
-  console.error(`  screenshot: ${shot}`);
-  if (problems.length) console.error(`  also: ${problems.join('; ')}`);
-} finally {
-  await context.close().catch(() => {});
-  await browser.close().catch(() => {});
-}
-process.exit(code);
+await runPages({ name: 'editor scenario', artefacts, body: scenario });

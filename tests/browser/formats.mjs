@@ -16,7 +16,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { BpmnModdle } from 'bpmn-moddle';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = process.argv[2];
@@ -108,18 +108,7 @@ function drawioModel(text) {
   return decodeURIComponent(xml);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');

@@ -15,16 +15,10 @@
 // request is in flight), no UI wording: the texts it checks are the data it typed and the seed
 // process's, plus "is this Latin script" after switching to English.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { TIMEOUT, args, fail, log, path, runPages, step, until } from './harness.mjs';
 
-const [base, password, artefacts] = process.argv.slice(2);
-if (!base || !password || !artefacts) {
-  console.error('usage: node scenario.mjs <base url> <password> <artefact dir>');
-  process.exit(2);
-}
-mkdirSync(artefacts, { recursive: true });
+const [base, password, artefacts] = args('scenario.mjs', ['base url', 'password', 'artefact dir']);
 
 const REP = 'zhang.wei@salesflow.example.com';
 const PROCESS_KEY = 'seed-five-stage.zh-CN';
@@ -40,54 +34,10 @@ const COLUMNS = [
   'won',
   'lost',
 ];
-const TIMEOUT = 15_000;
 const STAMP = Date.now().toString(36).toUpperCase();
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-let currentStep = 'start';
-let stepNumber = 0;
-const problems = []; // CSP violations and uncaught page errors, reported at the end
-
-function log(...args) {
-  console.log(...args);
-}
-
-async function step(name, body) {
-  currentStep = name;
-  stepNumber += 1;
-  const started = Date.now();
-  log(`▶ ${name}`);
-  try {
-    await body();
-  } catch (e) {
-    const err = new Error(`step "${name}" failed: ${e.message}`);
-    err.step = name;
-    throw err;
-  }
-  log(`  ok (${Date.now() - started} ms)`);
-}
-
-function fail(message) {
-  throw new Error(message);
-}
-
-/** Polls `probe` until it returns something truthy; fails with `what` after `timeout` ms. */
-async function until(what, probe, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) fail(`timed out waiting for ${what}${last ? ` (last error: ${last.message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** Fails unless exactly one element matches `selector` (or at least one with `{ many: true }`). */
 async function one(scope, selector, what, { many = false, timeout = TIMEOUT } = {}) {
@@ -117,8 +67,6 @@ async function absent(scope, selector, what) {
   const n = await scope.locator(selector).count();
   if (n) fail(`${what}: ${selector} should not be there (${n} found)`);
 }
-
-const path = (page) => new URL(page.url()).pathname;
 
 /**
  * Runs `action` (a click that sends a request to `method pathname`), waits for that response and
@@ -771,59 +719,4 @@ async function scenario(page) {
 
 // ---------------------------------------------------------------------------------------------
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let code = 0;
-const context = await browser.newContext({
-  viewport: { width: 1600, height: 1000 },
-  locale: 'zh-CN',
-  timezoneId: 'Asia/Shanghai',
-});
-context.setDefaultTimeout(TIMEOUT);
-const page = await context.newPage();
-page.on('console', (msg) => {
-  if (msg.type() !== 'error') return;
-  const text = msg.text();
-  if (text.startsWith('Failed to load resource')) return; // logged with its URL by the response handler
-  log(`  [console] ${text}`);
-  if (/Content Security Policy/i.test(text)) problems.push(`CSP violation on ${path(page)}: ${text}`);
-});
-page.on('pageerror', (e) => {
-  log(`  [page error] ${e.message}`);
-  problems.push(`uncaught script error on ${path(page)}: ${e.message}`);
-});
-page.on('response', (r) => {
-  if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
-});
-try {
-  await scenario(page);
-  if (problems.length) {
-    currentStep = 'no script errors or CSP violations';
-    fail(`the pages raised ${problems.length} problem(s):\n  - ${problems.join('\n  - ')}`);
-  }
-  log(`✔ browser scenario passed; screenshots in ${artefacts}`);
-} catch (e) {
-  code = 1;
-  const words = currentStep.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
-  const slug = `${String(stepNumber).padStart(2, '0')}-${words || 'step'}`;
-  const shot = join(artefacts, `failure-${slug}.png`);
-  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-  console.error(`✘ ${e.message}`);
-  console.error(`  at ${page.url()}`);
-  console.error(`  screenshot: ${shot}`);
-  if (problems.length) console.error(`  also: ${problems.join('; ')}`);
-} finally {
-  await context.close().catch(() => {});
-  await browser.close().catch(() => {});
-}
-process.exit(code);
+await runPages({ name: 'browser scenario', artefacts, body: scenario });
