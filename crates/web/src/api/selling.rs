@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use salesflow_domain::guard::{DiscountAction, QuoteEdit, Sending};
+use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, Product};
 use salesflow_domain::selling::contract::{Contract, ContractPatch, NewContract};
@@ -50,6 +50,9 @@ pub struct SentQuote {
     /// The customer's page: `/q/<token>`.
     pub link: String,
     pub token: String,
+    /// Where sending took the deal (along its stage's `quote_sent` edge), or why it stayed.
+    #[serde(flatten)]
+    pub moved: SendMove,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -205,8 +208,10 @@ pub async fn send_quote(
     let token = new_secret("q_");
     let sending =
         Sending { version: req.version, threshold_bp: s.selling.approval_threshold_bp, token_hash: token_hash(&token) };
-    let quote = c.guarded(&s).send_quote(DealId(id), number, &sending, s.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: format!("/q/{token}"), token })))
+    let g = c.guarded(&s);
+    let quote = g.send_quote(DealId(id), number, &sending, s.clock.now()).await?;
+    let moved = g.advance_after_send(DealId(id), number, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: format!("/q/{token}"), token, moved })))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/contracts", tag = "selling", params(("id" = i64, Path)),

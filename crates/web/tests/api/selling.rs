@@ -41,6 +41,15 @@ impl Story<'_> {
         self.deal = self.rep(&format!("tick {step}"), Method::POST, &path, Some(body), StatusCode::OK).await;
     }
 
+    /// Sending ticked the quoting stage's `send_quote` step; the deal waits there for the
+    /// customer's answer (the seed's `quote_sent` edge enters a decision node).
+    async fn check_sent_ticked(&mut self, sent: &Value) {
+        assert!(sent["deal_moved_to"].is_null(), "waits for the customer: {sent}");
+        self.reload().await;
+        let steps = self.deal["completed_steps"].as_array().expect("completed_steps");
+        assert!(steps.iter().any(|s| s == "send_quote"), "sending ticked send_quote: {}", self.deal);
+    }
+
     async fn patch(&mut self, mut body: Value) {
         self.reload().await;
         body["version"] = self.deal["version"].clone();
@@ -198,7 +207,7 @@ async fn story(app: &App) {
     let link1 = sent["link"].as_str().expect("link").to_string();
     let token1 = sent["token"].as_str().expect("token").to_string();
     assert_eq!(link1, format!("/q/{token1}"), "[{b}]");
-    s.tick("send_quote").await;
+    s.check_sent_ticked(&sent).await;
 
     // The customer, no sign-in: views, then rejects with a reason.
     let public = format!("/api/v1/public/quotes/{token1}");
@@ -303,7 +312,7 @@ async fn story(app: &App) {
         )
         .await;
     let token2 = sent["token"].as_str().unwrap().to_string();
-    s.tick("send_quote").await;
+    s.check_sent_ticked(&sent).await;
     let diff = s
         .rep("compare", Method::GET, &format!("/api/v1/deals/{id}/quotes/compare?from=1&to=2"), None, StatusCode::OK)
         .await;

@@ -7,6 +7,7 @@
 //! `static/js/deal.js`: the page comes back whole and only the changed regions are swapped.
 
 mod amount;
+mod forms;
 mod selling;
 mod timeline;
 mod view;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .post("/deals/{id}/steps", step)
         .post("/deals/{id}/move", move_deal)
         .post("/deals/{id}/contacts", contacts)
+        .merge(forms::routes())
 }
 
 fn deal_id(raw: &str) -> Option<DealId> {
