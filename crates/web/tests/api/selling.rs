@@ -774,3 +774,164 @@ async fn the_catalog_goes_out_and_comes_in_as_csv() {
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{b}] reps do not keep the catalog");
     }
 }
+
+/// The deal page's selling forms, as a browser posts them: refused input comes back beside its
+/// field with what was typed kept; accepted input lands in the same records the API serves.
+#[tokio::test]
+async fn the_deal_page_selling_forms() {
+    for app in apps().await {
+        selling_forms(&app).await;
+    }
+}
+
+async fn selling_forms(app: &App) {
+    use crate::deal_page::Browser;
+    let b = app.backend.clone();
+    let products = catalog(app, &app.person(salesflow_domain::records::Role::Manager).await).await;
+    let s = setup(app).await;
+    let id = s.id();
+    let page_path = format!("/deals/{id}");
+    let mut rep = Browser::signed_in(app, &s.rep).await;
+    let mut manager = Browser::signed_in(app, &s.manager).await;
+
+    // Needs: a bad intent comes back beside its field, the pain points typed kept.
+    let (_, page) = rep.get(&page_path).await;
+    let needs = [
+        ("needs_pain", "手工报表耗时"),
+        ("needs_requirements", "报表\nAPI"),
+        ("needs_budget", "90000"),
+        ("needs_currency", "CNY"),
+        ("needs_decision", "王总"),
+        ("needs_authority", "decides"),
+        ("needs_intent", "9"),
+    ];
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/needs"), &needs).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {body}");
+    assert!(body.contains("data-field=\"needs_intent\"") && body.contains("手工报表耗时"), "[{b}] kept: {body}");
+    let mut good = needs.to_vec();
+    good[6] = ("needs_intent", "4");
+    let (status, _, location) = rep.submit(&page, &format!("/deals/{id}/needs"), &good).await;
+    assert_eq!((status, location.as_deref().map(|l| l.starts_with(&page_path))), (StatusCode::SEE_OTHER, Some(true)));
+    let needs = s.rep("needs", Method::GET, &format!("/api/v1/deals/{id}/needs"), None, StatusCode::OK).await;
+    assert_eq!((needs["purchase_intent"].as_i64(), needs["budget"]["minor"].as_i64()), (Some(4), Some(9_000_000)));
+
+    // A draft from two recommended products: one option each, cheapest first.
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("data-testid=\"draft-form\""), "[{b}] recommendations to draft from");
+    let (std, pro) = (products[1]["id"].to_string(), products[2]["id"].to_string());
+    let (status, _, _) =
+        rep.submit(&page, &format!("/deals/{id}/quotes"), &[("product", &pro), ("product", &std)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] drafted");
+    let q = s.quotes().await.remove(0);
+    let keys: Vec<_> = q["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
+    assert_eq!(keys, vec![json!("crm-std"), json!("crm-pro")], "[{b}]");
+
+    // Editing the draft: a discount over 100 % is refused beside its field; 12 % is kept.
+    let v = q["version"].to_string();
+    let mut edit = vec![
+        ("q1_version", v.as_str()),
+        ("q1_qty_0_0", "2"),
+        ("q1_qty_1_0", "1"),
+        ("q1_disc_0", "150"),
+        ("q1_disc_1", "12"),
+        ("q1_payment", "签约后付 50%"),
+        ("q1_after", "一年维护"),
+        ("q1_valid", "2099-12-31"),
+    ];
+    let (_, page) = rep.get(&page_path).await;
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    assert!(body.contains("data-field=\"q1_disc_0\"") && body.contains("签约后付 50%"), "[{b}] kept: {body}");
+    edit[3] = ("q1_disc_0", "0");
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] draft saved");
+    let q = s.quotes().await.remove(0);
+    assert_eq!(
+        (
+            q["content"]["options"][1]["discount_bp"].as_i64(),
+            q["content"]["options"][0]["lines"][0]["quantity"].as_i64()
+        ),
+        (Some(1_200), Some(2))
+    );
+
+    // Sending above the threshold is refused until a manager approves.
+    let v = q["version"].to_string();
+    let (_, page) = rep.get(&page_path).await;
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] needs approval");
+    let req = [("q1_version", v.as_str()), ("action", "request"), ("q1_comment", "战略客户")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/discount"), &req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] requested");
+    let v = s.quotes().await.remove(0)["version"].to_string();
+    let decide = [("q1_version", v.as_str()), ("action", "approve"), ("q1_decision", "同意")];
+    let (_, page) = rep.get(&page_path).await;
+    assert!(!page.contains("discount-decision-form"), "[{b}] a rep does not decide");
+    let (_, mpage) = manager.get(&page_path).await;
+    assert!(mpage.contains("discount-decision-form"), "[{b}] the manager decides");
+    let (status, _, _) = manager.submit(&mpage, &format!("/deals/{id}/quotes/1/discount"), &decide).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] approved");
+    let v = s.quotes().await.remove(0)["version"].to_string();
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
+    assert_eq!(status, StatusCode::OK, "[{b}] sent");
+    let link = body.split("data-testid=\"customer-link\">").nth(1).and_then(|r| r.split('<').next()).expect("link");
+    let token = link.trim_start_matches("/q/");
+    let public = format!("/api/v1/public/quotes/{token}");
+    let yes = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "crm-pro" }))).await;
+    app.expect("customer accepts", yes, StatusCode::OK);
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("· 专业版</span>"), "[{b}] the accepted option by its name: {page}");
+
+    // A contract: the seller is required; then a milestone added and ticked done.
+    let contract = [("c_quote", "1"), ("c_seller", ""), ("c_buyer", "华东制造集团")];
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/contracts"), &contract).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    assert!(body.contains("data-field=\"c_seller\""), "[{b}] beside the seller");
+    let contract = [("c_quote", "1"), ("c_seller", "上海云帆软件有限公司"), ("c_buyer", "华东制造集团")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts"), &contract).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] contract");
+    let k = first_contract(&s).await;
+    let (kid, kv) = (k["id"].as_i64().unwrap(), k["version"].to_string());
+    let add = [
+        (format!("k{kid}_version"), kv),
+        ("action".into(), "milestone".into()),
+        (format!("k{kid}_ms_title"), "上线验收".into()),
+        (format!("k{kid}_ms_due"), "2099-06-30".into()),
+        (format!("k{kid}_ms_kind"), "deliverable".into()),
+    ];
+    let add: Vec<(&str, &str)> = add.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts/{kid}"), &add).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] milestone added");
+    let k = first_contract(&s).await;
+    let version_key = format!("k{kid}_version");
+    let kv = k["version"].to_string();
+    let done = [(version_key.as_str(), kv.as_str()), ("action", "done"), ("done", "1")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts/{kid}"), &done).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] milestone done");
+    assert!(first_contract(&s).await["milestones"][0]["done_at"].is_string(), "[{b}]");
+
+    // An objection logged and resolved; the playbook is the manager's.
+    let (status, _, _) =
+        rep.submit(&page, &format!("/deals/{id}/objections"), &[("o_kind", "price"), ("o_text", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] the text is required");
+    let (status, _, _) =
+        rep.submit(&page, &format!("/deals/{id}/objections"), &[("o_kind", "price"), ("o_text", "太贵了")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] objection logged");
+    let o = s.rep("objections", Method::GET, &format!("/api/v1/deals/{id}/objections"), None, StatusCode::OK).await;
+    let (oid, ov) = (o["items"][0]["id"].as_i64().unwrap(), o["items"][0]["version"].to_string());
+    let resolve = [(format!("o{oid}_version"), ov), (format!("o{oid}_answer"), "分期付款".to_string())];
+    let resolve: Vec<(&str, &str)> = resolve.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/objections/{oid}"), &resolve).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] resolved");
+    let entry = [("pb_kind", "price"), ("pb_objection", "太贵了"), ("pb_answer", "按年付"), ("pb_evidence", "案例")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/playbook"), &entry).await;
+    assert_eq!(status, StatusCode::CONFLICT, "[{b}] a rep does not keep the playbook");
+    let (status, _, _) = manager.submit(&mpage, &format!("/deals/{id}/playbook"), &entry).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] the manager does");
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("data-testid=\"deal-playbook\"") && page.contains("按年付"), "[{b}]");
+}
+
+async fn first_contract(s: &Story<'_>) -> Value {
+    let path = format!("/api/v1/deals/{}/contracts", s.id());
+    s.rep("contracts", Method::GET, &path, None, StatusCode::OK).await["items"][0].clone()
+}
