@@ -10,7 +10,7 @@ use super::{Guarded, Origin, json};
 use crate::error::{Error, Result};
 use crate::ids::{ContractId, DealId, ProcessId};
 use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role, StepToggle};
-use crate::selling::catalog::{NewProduct, Product};
+use crate::selling::catalog::{NewProduct, PriceBook, Product};
 use crate::selling::contract::{Contract, ContractPatch, NewContract};
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
 use crate::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
@@ -100,6 +100,21 @@ impl Guarded<'_> {
         let p = self.store.create_product(new, now).await?;
         self.audit(AuditAction::Create, ("product", Some(p.id.0)), p.spec.sku.clone(), None, json(&p), now).await?;
         Ok(p)
+    }
+
+    pub async fn price_books(&self) -> Result<Vec<PriceBook>> {
+        self.store.price_books().await
+    }
+
+    /// Managers and admins add a price book or replace one at the version read.
+    pub async fn save_price_book(&self, book: &PriceBook, now: DateTime<Utc>) -> Result<PriceBook> {
+        self.editor("price_book", now).await?;
+        book.validate()?;
+        let old = self.store.price_books().await?.into_iter().find(|b| b.name == book.name);
+        let saved = self.store.save_price_book(book).await?;
+        let action = if old.is_some() { AuditAction::Update } else { AuditAction::Create };
+        self.audit(action, ("price_book", None), saved.name.clone(), json(&old), json(&saved), now).await?;
+        Ok(saved)
     }
 
     /// Catalog products ranked against the deal's needs (none captured: ranked on price alone).

@@ -819,10 +819,26 @@ async fn selling_forms(app: &App) {
     let (_, page) = rep.get(&page_path).await;
     assert!(page.contains("data-testid=\"draft-form\""), "[{b}] recommendations to draft from");
     let (std, pro) = (products[1]["id"].to_string(), products[2]["id"].to_string());
-    let (status, _, _) =
-        rep.submit(&page, &format!("/deals/{id}/quotes"), &[("product", &pro), ("product", &std)]).await;
+    // Priced from a price book the manager keeps (a rep may not keep one).
+    let book = json!({ "name": "经销商价", "currency": "CNY", "customer_group": "经销商",
+        "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 14_000_000 }] });
+    let denied = app.call_as(&s.rep.token, Method::POST, "/api/v1/price-books", Some(book.clone())).await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "[{b}]");
+    let made = app.call_as(&s.manager.token, Method::POST, "/api/v1/price-books", Some(book)).await;
+    app.expect("price book", made, StatusCode::OK);
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("name=\"price_book\""), "[{b}] the draft form offers the price book");
+    let fields = [("product", pro.as_str()), ("product", std.as_str()), ("price_book", "经销商价")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes"), &fields).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] drafted");
     let q = s.quotes().await.remove(0);
+    let prices: Vec<_> = q["content"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["lines"][0]["unit_price"]["minor"].clone())
+        .collect();
+    assert_eq!(prices, vec![json!(8_000_000), json!(14_000_000)], "[{b}] the book's price, else the list price");
     let keys: Vec<_> = q["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
     assert_eq!(keys, vec![json!("crm-std"), json!("crm-pro")], "[{b}]");
 

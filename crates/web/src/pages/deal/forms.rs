@@ -206,15 +206,34 @@ async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, bod
         Ok(p) => p,
         Err(e) => return error_page(&ctx, e),
     };
-    let mut chosen: Vec<_> = products.iter().filter(|p| picked.contains(&p.id.0)).collect();
+    let chosen: Vec<_> = products.iter().filter(|p| picked.contains(&p.id.0)).collect();
     if chosen.is_empty() {
         return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.draft_choose.into())]).await;
     }
-    chosen.sort_by_key(|p| (p.spec.list_price.minor, p.spec.sku.clone()));
+    // The chosen price book's prices (never converted), else the list prices.
+    let book = match get(&form, "price_book") {
+        "" => None,
+        name => match g.price_books().await {
+            Ok(books) => books.into_iter().find(|b| b.name == name),
+            Err(e) => return error_page(&ctx, e),
+        },
+    };
+    let mut priced = Vec::with_capacity(chosen.len());
+    for p in chosen {
+        match book.as_ref().map(|b| b.price(&p.spec)) {
+            None => priced.push((p, p.spec.list_price)),
+            Some(Some(price)) => priced.push((p, price)),
+            Some(None) => {
+                let why = fill(t.no_book_price, &[("sku", &p.spec.sku)]);
+                return fix(&ctx, &s, id, form, vec![("price_book".into(), why)]).await;
+            }
+        }
+    }
+    priced.sort_by_key(|(p, price)| (price.minor, p.spec.sku.clone()));
     let zh = ctx.locale == crate::i18n::Locale::ZhCn;
-    let options = chosen
+    let options = priced
         .iter()
-        .map(|p| QuoteOption {
+        .map(|(p, price)| QuoteOption {
             key: p.spec.sku.to_lowercase(),
             name: p.name(zh).to_string(),
             tier: p.spec.tier,
@@ -224,7 +243,7 @@ async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, bod
                 name: p.name(zh).to_string(),
                 unit: p.spec.unit.clone(),
                 quantity: 1,
-                unit_price: p.spec.list_price,
+                unit_price: *price,
                 discount_bp: 0,
                 tax_rate_bp: p.spec.tax_rate_bp,
             }],
@@ -232,7 +251,7 @@ async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, bod
         })
         .collect();
     let content = QuoteContent {
-        currency: chosen[0].spec.list_price.currency,
+        currency: priced[0].1.currency,
         options,
         recommended: None,
         payment_terms: String::new(),

@@ -24,6 +24,8 @@ pub struct SellingData {
     pub objections: Vec<Objection>,
     /// The playbook of the deal's current stage.
     pub playbook: Option<Playbook>,
+    /// The names of the price books a draft can be priced from.
+    pub price_books: Vec<String>,
 }
 
 pub struct QuoteRow {
@@ -77,6 +79,8 @@ pub struct SellingPanel {
     pub objections: Vec<(&'static str, String, String, bool, i64, i64)>,
     /// Kind, objection, answer, evidence.
     pub playbook: Vec<(&'static str, String, String, String)>,
+    /// The price books a draft can be priced from.
+    pub price_books: Vec<String>,
     /// Accepted quote versions a contract can be made from.
     pub accepted: Vec<i32>,
     /// The objection kinds: value, label.
@@ -308,6 +312,7 @@ impl SellingPanel {
             playbook,
             accepted,
             kinds,
+            price_books: data.price_books.clone(),
             ..Default::default()
         };
         panel.fill_values(data);
