@@ -249,6 +249,7 @@ async function dealPageForms(browser) {
   let link;
   await step('the rep sends the quote and sees the customer’s link once', async () => {
     await repPage.goto(dealUrl());
+    if (await repPage.locator('[data-testid="discount-request-form"]').count()) fail('approved: nothing left to request');
     await submit(repPage, repPage.locator('[data-testid="send-form"] button'));
     link = await repPage.locator('[data-testid="customer-link"]').textContent();
     if (!link || !link.startsWith('/q/')) fail(`the link shown: ${link}`);
@@ -276,6 +277,7 @@ async function dealPageForms(browser) {
     await submit(repPage, ms.locator('button'));
     await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
     await repPage.locator('li[data-milestone="1"][data-done="true"]').waitFor();
+    if (await repPage.locator('[data-testid="contract-new"]').count()) fail('the quote has its contract: no second one offered');
     await repPage.locator('#deal-contracts').scrollIntoViewIfNeeded();
     await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-contract-zh.png') });
   });

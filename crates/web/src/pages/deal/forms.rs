@@ -57,9 +57,9 @@ fn get<'a>(f: &'a Form, key: &str) -> &'a str {
     f.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
 }
 
-/// One item per line (or separated by commas, 、 or ，), blanks dropped.
+/// One item per line, blanks dropped (commas belong to the text: "报表靠手工，月底加班" is one).
 fn items(text: &str) -> Vec<String> {
-    text.split(['\n', ',', '，', '、']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    text.lines().map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 fn date(f: &Form, key: &str, t: &SellingForms, problems: &mut Problems) -> Option<NaiveDate> {
@@ -393,9 +393,10 @@ async fn send(
         (None, false) => fill(t.sent_not_moved, &[("why", &moved.deal_not_moved.join("; "))]),
         (None, true) => String::new(),
     };
-    let notice = Notice { kind: "ok", text: fill(t.sent_link, &[("number", &n.to_string())]) };
+    let message = fill(t.sent_link, &[("number", &n.to_string())]);
+    let notice = Notice { kind: "ok", text: message.clone() };
     let mut p = DealPage::new(&ctx, &loaded, Some(notice));
-    p.selling.sent = Some((format!("/q/{token}"), note));
+    p.selling.sent = Some((message, format!("/q/{token}"), note));
     page(&p, StatusCode::OK)
 }
 
@@ -600,6 +601,6 @@ mod tests {
         for bad in ["-1", "101", "1.234", "abc"] {
             assert_eq!(percent_bp(bad), None, "{bad}");
         }
-        assert_eq!(items("报表\n审批、 移动端,\n\n"), vec!["报表", "审批", "移动端"]);
+        assert_eq!(items("报表\r\n审批，移动端\n\n"), vec!["报表", "审批，移动端"]);
     }
 }

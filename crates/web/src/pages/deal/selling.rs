@@ -43,6 +43,8 @@ pub struct QuoteRow {
     pub draft: Option<DraftView>,
     /// A discount request waits for a manager.
     pub approval_pending: bool,
+    /// No approval asked yet, or the last one was rejected.
+    pub can_request: bool,
 }
 
 /// A line of a draft option: its index and name.
@@ -89,8 +91,8 @@ pub struct SellingPanel {
     pub values: HashMap<String, String>,
     /// Problems beside form fields, by field name.
     pub problems: Vec<(String, String)>,
-    /// Just sent: the customer's link (shown this once) and what happened to the deal.
-    pub sent: Option<(String, String)>,
+    /// Just sent: what was sent, the customer's link (shown this once), what happened to the deal.
+    pub sent: Option<(String, String, String)>,
 }
 
 const KINDS: [ObjectionKind; 6] = [
@@ -301,7 +303,14 @@ impl SellingPanel {
             .flat_map(|p| &p.entries)
             .map(|e| (kind(e.kind, t), e.objection.clone(), e.answer.clone(), e.evidence.clone()))
             .collect();
-        let accepted = data.quotes.iter().filter(|q| q.status == QuoteStatus::Accepted).map(|q| q.number).collect();
+        // An accepted version without its contract yet.
+        let accepted = data
+            .quotes
+            .iter()
+            .filter(|q| q.status == QuoteStatus::Accepted)
+            .filter(|q| !data.contracts.iter().any(|c| c.quote_number == q.number))
+            .map(|q| q.number)
+            .collect();
         let kinds = KINDS.iter().map(|k| (kind_key(*k), kind(*k, t))).collect();
         let mut panel = SellingPanel {
             needs,
@@ -384,6 +393,7 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
         version: q.version,
         draft,
         approval_pending: q.approval.as_ref().is_some_and(|a| a.status == ApprovalStatus::Requested),
+        can_request: q.approval.as_ref().is_none_or(|a| a.status == ApprovalStatus::Rejected),
     }
 }
 
