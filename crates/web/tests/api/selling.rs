@@ -848,6 +848,8 @@ async fn selling_forms(app: &App) {
         ("q1_version", v.as_str()),
         ("q1_qty_0_0", "2"),
         ("q1_qty_1_0", "1"),
+        ("q1_ldisc_0_0", "5"),
+        ("q1_ldisc_1_0", "0"),
         ("q1_disc_0", "150"),
         ("q1_disc_1", "12"),
         ("q1_payment", "签约后付 50%"),
@@ -858,10 +860,17 @@ async fn selling_forms(app: &App) {
     let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
     assert!(body.contains("data-field=\"q1_disc_0\"") && body.contains("签约后付 50%"), "[{b}] kept: {body}");
-    edit[3] = ("q1_disc_0", "0");
+    let at = edit.iter().position(|(k, _)| *k == "q1_disc_0").expect("field");
+    edit[at] = ("q1_disc_0", "0");
+    let mut all_gone = edit.clone();
+    all_gone.extend([("q1_drop_0", "true"), ("q1_drop_1", "true")]);
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &all_gone).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] one option stays");
+    assert!(body.contains("data-field=\"q1_form\""), "[{b}] said beside the quote");
     let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] draft saved");
     let q = s.quotes().await.remove(0);
+    assert_eq!(q["content"]["options"][0]["lines"][0]["discount_bp"], 500, "[{b}] the line discount");
     assert_eq!(
         (
             q["content"]["options"][1]["discount_bp"].as_i64(),

@@ -301,7 +301,26 @@ async fn edit_draft(
                 Ok(q) if q > 0 => l.quantity = q,
                 _ => problems.push((key, t.quantity_invalid.into())),
             }
+            let key = format!("q{n}_ldisc_{oi}_{li}");
+            match percent_bp(get(&form, &key)) {
+                Some(bp) => l.discount_bp = bp,
+                None => problems.push((key, t.percent_invalid.into())),
+            }
         }
+    }
+    // Options ticked for removal go; at least one must stay.
+    let keep: Vec<bool> =
+        (0..content.options.len()).map(|oi| get(&form, &format!("q{n}_drop_{oi}")) != "true").collect();
+    if !keep.contains(&true) {
+        problems.push((format!("q{n}_form"), t.keep_one_option.into()));
+    }
+    let mut index = 0;
+    content.options.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    if content.recommended.as_ref().is_some_and(|r| !content.options.iter().any(|o| &o.key == r)) {
+        content.recommended = None;
     }
     content.payment_terms = get(&form, &format!("q{n}_payment")).to_string();
     content.after_sales_terms = get(&form, &format!("q{n}_after")).to_string();

@@ -186,6 +186,7 @@ impl SellingPanel {
                 v.insert(format!("q{n}_disc_{oi}"), bp_text(o.discount_bp));
                 for (li, l) in o.lines.iter().enumerate() {
                     v.insert(format!("q{n}_qty_{oi}_{li}"), l.quantity.to_string());
+                    v.insert(format!("q{n}_ldisc_{oi}_{li}"), bp_text(l.discount_bp));
                 }
             }
             v.insert(format!("q{n}_payment"), q.content.payment_terms.clone());
