@@ -960,3 +960,89 @@ async fn first_contract(s: &Story<'_>) -> Value {
     let path = format!("/api/v1/deals/{}/contracts", s.id());
     s.rep("contracts", Method::GET, &path, None, StatusCode::OK).await["items"][0].clone()
 }
+
+/// A process whose `quote_sent` edge leads straight to the next stage: sending moves the deal
+/// there once the stage's hard criteria are met; before that the quote is sent and the deal
+/// stays, told why.
+#[tokio::test]
+async fn sending_follows_a_direct_quote_sent_edge() {
+    for app in apps().await {
+        direct_send(&app).await;
+    }
+}
+
+async fn direct_send(app: &App) {
+    let b = app.backend.clone();
+    let products = catalog(app, &app.person(salesflow_domain::records::Role::Manager).await).await;
+    let mut s = setup(app).await;
+    let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").expect("template");
+    def.key = format!("direct-send-{}", s.id());
+    for e in &mut def.edges {
+        if e.id == "quote_sent" {
+            e.to = "signing".into();
+        }
+    }
+    def.edges.push(salesflow_domain::process::Edge {
+        id: "customer_answer".into(),
+        from: "negotiation".into(),
+        to: "quote_decision".into(),
+        label: "客户答复".into(),
+    });
+    let made = app.expect(
+        "process",
+        app.post("/api/v1/processes", serde_json::to_value(&def).unwrap()).await,
+        StatusCode::CREATED,
+    );
+    let pid = made["process_id"].as_i64().expect("process id");
+    let published = app.post(&format!("/api/v1/processes/{pid}/versions/1/publish"), json!({})).await;
+    assert!(published.0.is_success(), "[{b}] published: {:?}", published);
+    let deal = json!({ "title": "直达签约", "account_id": s.deal["account_id"], "contact_ids": s.deal["contact_ids"], "process_id": pid });
+    s.deal = s.rep("deal", Method::POST, "/api/v1/deals", Some(deal), StatusCode::CREATED).await;
+    let id = s.id();
+    s.tick("check_fit").await;
+    s.advance("needs_analysis", None).await;
+    s.patch(json!({ "needs_summary": "报表" })).await;
+    s.tick("confirm_intent").await;
+    s.advance("recommendation", None).await;
+    s.patch(json!({ "amount": { "minor": 8_000_000, "currency": "CNY" } })).await;
+    s.tick("present_advantages").await;
+    s.tick("share_evidence").await;
+    s.advance("negotiation", None).await;
+
+    let path = format!("/api/v1/deals/{id}/quotes");
+    let v1 = s
+        .rep(
+            "v1",
+            Method::POST,
+            &path,
+            Some(offer(vec![option(&products[1], "standard", 0)], "standard")),
+            StatusCode::CREATED,
+        )
+        .await;
+    let sent = send_version(&s, 1, &v1["version"]).await;
+    assert!(sent["deal_moved_to"].is_null(), "[{b}] the close date is missing: {sent}");
+    assert_eq!(sent["deal_not_moved"], json!(["请填写预计成交日期"]), "[{b}] and said so");
+    assert_eq!(sent["quote"]["status"], "sent", "[{b}] the quote went out all the same");
+    s.reload().await;
+    assert_eq!(s.deal["current_node"], "negotiation", "[{b}]");
+
+    s.patch(json!({ "expected_close_date": "2026-12-31" })).await;
+    let v2 = s
+        .rep(
+            "v2",
+            Method::POST,
+            &path,
+            Some(offer(vec![option(&products[0], "basic", 0)], "basic")),
+            StatusCode::CREATED,
+        )
+        .await;
+    let sent = send_version(&s, 2, &v2["version"]).await;
+    assert_eq!(sent["deal_moved_to"], "signing", "[{b}] along quote_sent: {sent}");
+    s.reload().await;
+    assert_eq!(s.deal["current_node"], "signing", "[{b}]");
+}
+
+async fn send_version(s: &Story<'_>, number: i64, version: &Value) -> Value {
+    let body = json!({ "version": version });
+    s.rep("send", Method::POST, &s.quote_path(number, "/send"), Some(body), StatusCode::CREATED).await
+}
