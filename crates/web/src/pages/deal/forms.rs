@@ -528,6 +528,9 @@ async fn new_objection(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<Stri
     let Some(kind) = super::selling::parse_kind(get(&form, "o_kind")) else {
         return fix(&ctx, &s, id, form, vec![("o_kind".into(), t.required.into())]).await;
     };
+    if get(&form, "o_text").is_empty() {
+        return fix(&ctx, &s, id, form, vec![("o_text".into(), t.required.into())]).await;
+    }
     let new = NewObjection {
         kind,
         text: get(&form, "o_text").into(),
