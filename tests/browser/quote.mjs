@@ -164,7 +164,8 @@ async function submit(page, button) {
 // The deal page's forms: a rep captures the needs (a bad value first), drafts a quote from two
 // recommended products, gives 12 % on one option and asks for approval; the team's manager
 // approves; the rep sends and gets the customer's link once; the customer accepts; the rep
-// makes the contract and ticks its milestones — in Chinese, then in English.
+// makes the contract and ticks its milestones, logs an objection and resolves it; the manager
+// adds to the stage's playbook — in Chinese, then in English.
 async function dealPageForms(browser) {
   const newPage = async () => {
     const c = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -243,6 +244,12 @@ async function dealPageForms(browser) {
     await submit(mgr, mgr.locator('[data-testid="discount-decision-form"] button[value="approve"]'));
     if (await mgr.locator('[data-testid="discount-decision-form"]').count()) fail('decided: the form is gone');
     await mgr.locator('li[data-quote="1"]').screenshot({ path: join(artefacts, 'deal-approved-zh.png') });
+    await mgr.locator('[data-testid="playbook-edit"] summary').click();
+    await mgr.locator('#pb-objection').fill('价格太高');
+    await mgr.locator('#pb-answer').fill('按年付费，首年可分两期');
+    await mgr.locator('#pb-evidence').fill('2025 年 12 家客户选择分期');
+    await submit(mgr, mgr.locator('[data-testid="playbook-form"] button[type="submit"]'));
+    await mgr.locator('[data-testid="deal-playbook"]').waitFor();
     await mgr.context().close();
   });
 
@@ -278,7 +285,14 @@ async function dealPageForms(browser) {
     await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
     await repPage.locator('li[data-milestone="1"][data-done="true"]').waitFor();
     if (await repPage.locator('[data-testid="contract-new"]').count()) fail('the quote has its contract: no second one offered');
-    await repPage.locator('#deal-contracts').scrollIntoViewIfNeeded();
+    await repPage.locator('[data-testid="objection-new"] summary').click();
+    await repPage.locator('#o-text').fill('预算要等下季度');
+    await repPage.locator('#o-kind').selectOption('timing');
+    await submit(repPage, repPage.locator('[data-testid="objection-form"] button[type="submit"]'));
+    const open = repPage.locator('[data-testid="deal-objections"] li[data-resolved="false"]');
+    await open.locator('input[type="text"]').fill('合同约定下季度付首款');
+    await submit(repPage, open.locator('button'));
+    await repPage.locator('[data-testid="deal-objections"] li[data-resolved="true"]').waitFor();
     await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-contract-zh.png') });
   });
 
