@@ -882,8 +882,9 @@ async fn selling_forms(app: &App) {
     // Sending above the threshold is refused until a manager approves.
     let v = q["version"].to_string();
     let (_, page) = rep.get(&page_path).await;
-    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] needs approval");
+    assert!(body.contains("折扣超过 10%，发送前需经理审批"), "[{b}] in the page's words");
     let req = [("q1_version", v.as_str()), ("action", "request"), ("q1_comment", "战略客户")];
     let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/discount"), &req).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] requested");

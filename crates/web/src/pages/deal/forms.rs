@@ -393,8 +393,25 @@ async fn send(
     let token = new_secret("q_");
     let version = get(&form, &format!("q{n}_version")).parse().unwrap_or(-1);
     let sending = Sending { version, threshold_bp: s.selling.approval_threshold_bp, token_hash: token_hash(&token) };
-    if let Err(e) = g.send_quote(id, n, &sending, now).await {
-        return answer::<()>(&ctx, &s, id, form, Err(e), |_| format!("q{n}_form"), "#deal-quotes").await;
+    match g.send_quote(id, n, &sending, now).await {
+        Ok(_) => {}
+        // The domain's reasons in the page's words.
+        Err(Error::Invalid(errs)) => {
+            let threshold = super::selling::bp_text(s.selling.approval_threshold_bp);
+            let problems = errs
+                .into_iter()
+                .map(|e| {
+                    let message = match e.field.as_str() {
+                        "discount" => fill(t.needs_approval, &[("percent", &threshold)]),
+                        "content.valid_until" => t.validity_passed.to_string(),
+                        _ => e.message,
+                    };
+                    (format!("q{n}_form"), message)
+                })
+                .collect();
+            return fix(&ctx, &s, id, form, problems).await;
+        }
+        Err(e) => return answer::<()>(&ctx, &s, id, form, Err(e), |_| format!("q{n}_form"), "#deal-quotes").await,
     }
     let moved = match g.advance_after_send(id, n, now).await {
         Ok(m) => m,
