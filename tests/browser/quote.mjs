@@ -1,14 +1,17 @@
 // The customer's quote page and the deal page's selling panels, in Chromium: a rep's quote is
 // rejected by the customer on its public link ("价格太高"), the lower-tier version that follows is
-// accepted, a contract is made, and the deal page shows quotes and contract in both languages.
+// accepted, a contract is made, and the deal page shows quotes and contract in both languages;
+// then the deal page's own forms take a second deal from needs to a ticked contract milestone.
 //
 //   node tests/browser/quote.mjs <base url> <admin API token> <password> <artefact dir>
 //
 // The base URL is a running `salesflow serve` over `salesflow demo` data; the token and the
 // password are the ones `salesflow demo` printed. The records are made through the REST API;
 // the customer and the rep act in the browser. Screenshots: quote-zh.png, quote-en.png,
-// quote-rejected-zh.png, quote-accepted-zh.png, deal-selling-zh.png, deal-selling-en.png, and
-// failure-<step>.png when a step fails. Run by crates/salesflow/tests/cli.rs.
+// quote-rejected-zh.png, quote-accepted-zh.png, deal-selling-zh.png, deal-selling-en.png; the
+// deal page's forms: deal-needs-error-zh.png, deal-draft-zh.png, deal-approved-zh.png,
+// deal-sent-zh.png, deal-contract-zh.png, deal-contract-en.png; and failure-<step>.png when a
+// step fails. Run by crates/salesflow/tests/cli.rs.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -147,6 +150,171 @@ async function run(page) {
   });
 }
 
+async function signIn(page, email) {
+  await page.goto(`${base}/login`);
+  await page.locator('input[name="email"]').fill(email);
+  await page.locator('input[name="password"]').fill(password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.locator('button[type="submit"]').click()]);
+}
+
+async function submit(page, button) {
+  await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), button.click()]);
+}
+
+// The deal page's forms: a rep captures the needs (a bad value first), drafts a quote from two
+// recommended products, gives 12 % on one option and asks for approval; the team's manager
+// approves; the rep sends and gets the customer's link once; the customer accepts; the rep
+// makes the contract and ticks its milestones, logs an objection and resolves it; the manager
+// adds to the stage's playbook — in Chinese, then in English.
+async function dealPageForms(browser) {
+  const newPage = async () => {
+    const c = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    c.setDefaultTimeout(TIMEOUT);
+    const p = await c.newPage();
+    p.on('pageerror', (e) => problems.push(`uncaught script error: ${e.message}`));
+    return p;
+  };
+  let deal;
+  let manager;
+  let rep;
+  let pro;
+  await step('a deal of a rep in the manager’s team, two products (API)', async () => {
+    const users = (await api('GET', '/api/v1/users')).items;
+    const teams = (await api('GET', '/api/v1/teams')).items;
+    manager = users.find((u) => u.email === 'wang.jianguo@salesflow.example.com');
+    if (!manager) fail('the demo manager 王建国');
+    const team = teams.find((t) => t.manager_id === manager.id);
+    rep = users.find((u) => u.role === 'rep' && u.active !== false && team && team.members.includes(u.id));
+    if (!rep) fail('a rep in 王建国’s team');
+    const stamp = Date.now();
+    const product = (sku, zh, en, tier, minor) => api('POST', '/api/v1/products', {
+      sku, name_zh: zh, name_en: en, unit: '套', tier, tags: ['报表', 'API'], category: 'CRM',
+      list_price: { minor, currency: 'CNY' }, tax_rate_bp: 600,
+      facts: [{ label: '平均上线周期', value: '14 天', source: '交付报告' }],
+    });
+    await product(`BR-STD-${stamp}`, '浏览器标准版', 'Browser Standard', 'standard', 8_000_000);
+    pro = await product(`BR-PRO-${stamp}`, '浏览器专业版', 'Browser Professional', 'professional', 9_000_000);
+    const processes = await api('GET', '/api/v1/processes');
+    const seed = processes.items.find((p) => p.key === 'seed-five-stage.zh-CN');
+    const account = await api('POST', '/api/v1/accounts', { name: `表单测试客户 ${stamp}`, owner_id: rep.id });
+    deal = await api('POST', '/api/v1/deals', { title: '表单测试 CRM', account_id: account.id, process_id: seed.id, owner_id: rep.id });
+  });
+
+  const repPage = await newPage();
+  const dealUrl = () => `${base}/deals/${deal.id}`;
+  await step('the rep captures the needs; a bad purchase intent comes back beside its field', async () => {
+    await signIn(repPage, rep.email);
+    await repPage.goto(dealUrl());
+    await repPage.locator('#needs-pain').fill('报表靠手工，月底加班');
+    await repPage.locator('#needs-req').fill('报表\nAPI');
+    await repPage.locator('#needs-budget').fill('100000');
+    await repPage.locator('#needs-decision').fill('王总');
+    await repPage.locator('#needs-intent').fill('9');
+    await submit(repPage, repPage.locator('[data-testid="needs-form"] button[type="submit"]'));
+    if (!(await repPage.locator('[data-field="needs_intent"]').isVisible())) fail('the intent problem is shown');
+    if ((await repPage.locator('#needs-pain').inputValue()) !== '报表靠手工，月底加班') fail('the pain points typed are kept');
+    await repPage.locator('[data-testid="needs-details"]').screenshot({ path: join(artefacts, 'deal-needs-error-zh.png') });
+    await repPage.locator('#needs-intent').fill('4');
+    await submit(repPage, repPage.locator('[data-testid="needs-form"] button[type="submit"]'));
+    await repPage.locator('[data-testid="deal-needs"]').waitFor();
+  });
+
+  await step('the rep drafts a quote from two recommendations and asks for a 12 % discount', async () => {
+    const boxes = repPage.locator('[data-testid="draft-form"] input[name="product"]');
+    if ((await boxes.count()) < 2) fail('recommended products to tick');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await submit(repPage, repPage.locator('[data-testid="draft-form"] button[type="submit"]'));
+    await repPage.locator('li[data-quote="1"][data-status="draft"]').waitFor();
+    await repPage.locator('[data-testid="draft-edit-1"] summary').click();
+    await repPage.locator('input[name="q1_disc_1"]').fill('12');
+    await repPage.locator('textarea[name="q1_payment"]').fill('签约后 30 日内支付 50%，验收后支付 50%');
+    await submit(repPage, repPage.locator('[data-testid="draft-edit-form"] button[type="submit"]'));
+    await repPage.locator('input[name="q1_comment"]').fill('战略客户，首年让利');
+    await submit(repPage, repPage.locator('[data-testid="discount-request-form"] button[type="submit"]'));
+    await repPage.locator('li[data-quote="1"] [data-testid="approval"]').waitFor();
+    await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-draft-zh.png') });
+  });
+
+  await step('the manager approves the discount with a comment', async () => {
+    const mgr = await newPage();
+    await signIn(mgr, manager.email);
+    await mgr.goto(dealUrl());
+    await mgr.locator('input[name="q1_decision"]').fill('同意，下不为例');
+    await submit(mgr, mgr.locator('[data-testid="discount-decision-form"] button[value="approve"]'));
+    if (await mgr.locator('[data-testid="discount-decision-form"]').count()) fail('decided: the form is gone');
+    await mgr.locator('li[data-quote="1"]').screenshot({ path: join(artefacts, 'deal-approved-zh.png') });
+    await mgr.locator('[data-testid="playbook-edit"] summary').click();
+    await mgr.locator('#pb-objection').fill('价格太高');
+    await mgr.locator('#pb-answer').fill('按年付费，首年可分两期');
+    await mgr.locator('#pb-evidence').fill('2025 年 12 家客户选择分期');
+    await submit(mgr, mgr.locator('[data-testid="playbook-form"] button[type="submit"]'));
+    await mgr.locator('[data-testid="deal-playbook"]').waitFor();
+    await mgr.context().close();
+  });
+
+  let link;
+  await step('the rep sends the quote and sees the customer’s link once', async () => {
+    await repPage.goto(dealUrl());
+    if (await repPage.locator('[data-testid="discount-request-form"]').count()) fail('approved: nothing left to request');
+    await submit(repPage, repPage.locator('[data-testid="send-form"] button'));
+    link = await repPage.locator('[data-testid="customer-link"]').textContent();
+    if (!link || !link.startsWith('/q/')) fail(`the link shown: ${link}`);
+    await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-sent-zh.png') });
+    await repPage.goto(dealUrl());
+    if (await repPage.locator('[data-testid="customer-link"]').count()) fail('the link is shown only once');
+  });
+
+  await step('the customer accepts; the rep makes the contract and ticks a milestone', async () => {
+    const customer = await newPage();
+    await customer.goto(`${base}${link}`);
+    const key = pro.sku.toLowerCase();
+    await Promise.all([customer.waitForURL(`${base}${link}`), customer.locator(`[data-testid="accept-${key}"]`).click()]);
+    await customer.context().close();
+    await repPage.goto(dealUrl());
+    if (!(await repPage.locator('li[data-quote="1"] [data-testid="decision"]').textContent()).includes('浏览器专业版')) {
+      fail('the accepted option by its name');
+    }
+    await repPage.locator('[data-testid="contract-new"] summary').click();
+    await repPage.locator('#c-seller').fill('星云软件有限公司');
+    await submit(repPage, repPage.locator('[data-testid="contract-form"] button[type="submit"]'));
+    const ms = repPage.locator('[data-testid="milestone-form"]');
+    await ms.locator('input[type="text"]').fill('系统上线验收');
+    await ms.locator('input[type="date"]').fill('2099-06-30');
+    await submit(repPage, ms.locator('button'));
+    await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
+    await repPage.locator('li[data-milestone="1"][data-done="true"]').waitFor();
+    if (await repPage.locator('[data-testid="contract-new"]').count()) fail('the quote has its contract: no second one offered');
+    await repPage.locator('[data-testid="objection-new"] summary').click();
+    await repPage.locator('#o-text').fill('预算要等下季度');
+    await repPage.locator('#o-kind').selectOption('timing');
+    await submit(repPage, repPage.locator('[data-testid="objection-form"] button[type="submit"]'));
+    const open = repPage.locator('[data-testid="deal-objections"] li[data-resolved="false"]');
+    await open.locator('input[type="text"]').fill('合同约定下季度付首款');
+    await submit(repPage, open.locator('button'));
+    await repPage.locator('[data-testid="deal-objections"] li[data-resolved="true"]').waitFor();
+    await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-contract-zh.png') });
+  });
+
+  await step('in English: a payment milestone added and paid', async () => {
+    const english = repPage.locator('form[data-testid="locale-switch"] button[name="locale"][value="en"]');
+    if (await english.count()) {
+      await Promise.all([repPage.waitForLoadState('load'), english.click()]);
+    }
+    await repPage.goto(dealUrl());
+    if ((await repPage.locator('html').getAttribute('lang')) !== 'en') fail('the deal page in English');
+    const ms = repPage.locator('[data-testid="milestone-form"]');
+    await ms.locator('input[type="text"]').fill('Second installment');
+    await ms.locator('input[type="date"]').fill('2099-09-30');
+    await ms.locator('select').selectOption('payment');
+    await submit(repPage, ms.locator('button'));
+    await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
+    await repPage.locator('li[data-milestone="2"][data-done="true"]').waitFor();
+    await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-contract-en.png') });
+    await repPage.context().close();
+  });
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: [
@@ -169,6 +337,7 @@ page.on('console', (msg) => {
 page.on('pageerror', (e) => problems.push(`uncaught script error: ${e.message}`));
 try {
   await run(page);
+  await dealPageForms(browser);
   if (problems.length) {
     currentStep = 'no script errors or CSP violations';
     fail(problems.join('; '));

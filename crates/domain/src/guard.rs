@@ -25,7 +25,7 @@ pub struct Origin {
     pub address: String,
 }
 
-pub use selling::{CustomerAnswer, CustomerDesk, CustomerQuote, DiscountAction, QuoteEdit, Sending};
+pub use selling::{CustomerAnswer, CustomerDesk, CustomerQuote, DiscountAction, QuoteEdit, SendMove, Sending};
 
 pub struct Guarded<'a> {
     store: &'a dyn Store,

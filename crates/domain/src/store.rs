@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::ids::*;
 use crate::process::ProcessDefinition;
 use crate::records::*;
-use crate::selling::catalog::{NewProduct, Product};
+use crate::selling::catalog::{NewProduct, PriceBook, Product};
 use crate::selling::contract::Contract;
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
 use crate::selling::objection::{Objection, Playbook};
@@ -448,6 +448,11 @@ pub trait Store: Send + Sync + 'static {
     async fn playbook(&self, process: ProcessId, stage: &str) -> Result<Option<Playbook>>;
     /// Inserts (`read_version` absent) or replaces a stage's playbook at the version read.
     async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook>;
+    /// Every price book, by name.
+    async fn price_books(&self) -> Result<Vec<PriceBook>>;
+    /// Inserts (`version` absent) or replaces a price book at the version it carries; the
+    /// stored book with its new version.
+    async fn save_price_book(&self, book: &PriceBook) -> Result<PriceBook>;
     /// Appends notes to a deal's event log (the customer opened a quote).
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()>;
 

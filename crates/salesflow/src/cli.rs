@@ -56,6 +56,24 @@ pub struct Serve {
     /// through a proxy).
     #[arg(long, env = "SALESFLOW_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+    /// A quote discount above this percentage of the gross needs a manager's approval before
+    /// the quote is sent (up to two decimals: `10`, `12.5`).
+    #[arg(long, env = "SALESFLOW_DISCOUNT_APPROVAL_PERCENT", default_value = "10", value_parser = percent_bp)]
+    pub discount_approval_percent: i64,
+}
+
+/// A percentage with up to two decimals, in basis points: `12.5` → 1250.
+pub fn percent_bp(text: &str) -> Result<i64, String> {
+    let text = text.trim().trim_end_matches('%');
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let bad = || format!("`{text}` is not a percentage between 0 and 100 with at most two decimals");
+    if whole.is_empty() || frac.len() > 2 || !(whole.chars().chain(frac.chars())).all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    let bp = whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+    if bp > 10_000 { Err(bad()) } else { Ok(bp) }
 }
 
 impl Default for Serve {
@@ -64,6 +82,10 @@ impl Default for Serve {
             addr: std::env::var("SALESFLOW_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into()),
             demo_if_empty: true,
             secure_cookies: std::env::var("SALESFLOW_SECURE_COOKIES").is_ok_and(|v| v == "true" || v == "1"),
+            discount_approval_percent: std::env::var("SALESFLOW_DISCOUNT_APPROVAL_PERCENT")
+                .ok()
+                .and_then(|v| percent_bp(&v).ok())
+                .unwrap_or(salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP),
         }
     }
 }
@@ -103,4 +125,19 @@ pub enum TokenCommand {
         #[arg(long, default_value = "cli")]
         label: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_bp;
+
+    #[test]
+    fn percentages_become_basis_points() {
+        assert_eq!(percent_bp("10"), Ok(1_000));
+        assert_eq!(percent_bp("12.5"), Ok(1_250));
+        assert_eq!(percent_bp("0.05%"), Ok(5));
+        for bad in ["", "-1", "100.01", "1.234", "ten", "1e3"] {
+            assert!(percent_bp(bad).is_err(), "{bad}");
+        }
+    }
 }

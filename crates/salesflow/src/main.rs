@@ -32,7 +32,7 @@ async fn main() -> Result<()> {
                 let report = seed::demo(&store, 400, 42, false).await?;
                 report.print();
             }
-            serve(store, &args.addr, args.secure_cookies).await
+            serve(store, &args).await
         }
         Command::Migrate => {
             let store = open(&cli.database_url).await?;
@@ -92,7 +92,8 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Result<()> {
+async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
+    let addr = args.addr.as_str();
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     // A closed stdout (piped into `head`, a supervisor gone) must not stop the server.
@@ -102,7 +103,7 @@ async fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Resul
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
-    let auth = salesflow_web::auth::AuthConfig { secure_cookies, ..Default::default() };
+    let auth = salesflow_web::auth::AuthConfig { secure_cookies: args.secure_cookies, ..Default::default() };
     // Sessions abandoned without signing out are removed every ten minutes.
     let (sessions, idle) = (store.clone(), auth.session_idle);
     tokio::spawn(async move {
@@ -115,7 +116,8 @@ async fn serve(store: Arc<dyn Store>, addr: &str, secure_cookies: bool) -> Resul
             }
         }
     });
-    let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth);
+    let selling = salesflow_web::SellingConfig { approval_threshold_bp: args.discount_approval_percent };
+    let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth).with_selling(selling);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

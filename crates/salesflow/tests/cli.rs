@@ -294,6 +294,12 @@ fn browser_quote_pages_on_demo_data() {
         "quote-accepted-zh.png",
         "deal-selling-zh.png",
         "deal-selling-en.png",
+        "deal-needs-error-zh.png",
+        "deal-draft-zh.png",
+        "deal-approved-zh.png",
+        "deal-sent-zh.png",
+        "deal-contract-zh.png",
+        "deal-contract-en.png",
     ];
     BrowserRun { name: "quote", deals: 20, seed: 3, with_token: true, shots: &shots }.run();
 }

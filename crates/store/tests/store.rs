@@ -3648,6 +3648,33 @@ mod selling {
     }
 
     #[tokio::test]
+    async fn selling_price_books_are_kept_by_version() {
+        use salesflow_domain::selling::catalog::{PriceBook, PriceBookEntry};
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let book = PriceBook {
+                name: "经销商价".into(),
+                currency: Currency::CNY,
+                customer_group: "经销商".into(),
+                prices: vec![PriceBookEntry { sku: "CRM-STD".into(), unit_price_minor: 7_000_000 }],
+                version: None,
+            };
+            let saved = s.save_price_book(&book).await.expect(b);
+            assert_eq!(saved.version, Some(1), "[{b}]");
+            assert!(matches!(s.save_price_book(&book).await, Err(Error::Conflict(_))), "[{b}] the name is taken");
+            let mut next = saved.clone();
+            next.prices[0].unit_price_minor = 6_500_000;
+            let replaced = s.save_price_book(&next).await.expect(b);
+            assert_eq!(replaced.version, Some(2), "[{b}]");
+            assert!(matches!(s.save_price_book(&next).await, Err(Error::Conflict(_))), "[{b}] stale version");
+            let books = s.price_books().await.expect(b);
+            assert_eq!(books, vec![replaced], "[{b}] one book, the last write");
+            let std = product("CRM-STD", Tier::Standard, 8_000_000);
+            assert_eq!(books[0].price(&std), Some(cny(6_500_000)), "[{b}] the book's price");
+        }
+    }
+
+    #[tokio::test]
     async fn selling_exit_criteria_can_ask_for_parts_of_the_needs_analysis() {
         use salesflow_domain::process::{ExitCriterion, Gate, NodeKind, Requirement};
         use salesflow_domain::selling::needs::NeedsPart;

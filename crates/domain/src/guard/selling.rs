@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::{Guarded, Origin, json};
 use crate::error::{Error, Result};
 use crate::ids::{ContractId, DealId, ProcessId};
-use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role};
-use crate::selling::catalog::{NewProduct, Product};
+use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role, StepToggle};
+use crate::selling::catalog::{NewProduct, PriceBook, Product};
 use crate::selling::contract::{Contract, ContractPatch, NewContract};
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
 use crate::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
@@ -46,6 +46,20 @@ pub struct Sending {
     pub version: i64,
     pub threshold_bp: i64,
     pub token_hash: String,
+}
+
+/// The edge a process draws for "the quote went out" (报价 → 报价是否接受?), and the step of
+/// the quoting stage that sending it completes.
+pub const QUOTE_SENT_EDGE: &str = "quote_sent";
+pub const SEND_QUOTE_STEP: &str = "send_quote";
+
+/// Where sending a quote took the deal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SendMove {
+    /// The node the deal moved to along the stage's `quote_sent` edge.
+    pub deal_moved_to: Option<String>,
+    /// Why it stayed: the hard exit criteria still missing (their labels).
+    pub deal_not_moved: Vec<String>,
 }
 
 fn quote_of(quotes: &[Quote], number: i32) -> Result<Quote> {
@@ -86,6 +100,21 @@ impl Guarded<'_> {
         let p = self.store.create_product(new, now).await?;
         self.audit(AuditAction::Create, ("product", Some(p.id.0)), p.spec.sku.clone(), None, json(&p), now).await?;
         Ok(p)
+    }
+
+    pub async fn price_books(&self) -> Result<Vec<PriceBook>> {
+        self.store.price_books().await
+    }
+
+    /// Managers and admins add a price book or replace one at the version read.
+    pub async fn save_price_book(&self, book: &PriceBook, now: DateTime<Utc>) -> Result<PriceBook> {
+        self.editor("price_book", now).await?;
+        book.validate()?;
+        let old = self.store.price_books().await?.into_iter().find(|b| b.name == book.name);
+        let saved = self.store.save_price_book(book).await?;
+        let action = if old.is_some() { AuditAction::Update } else { AuditAction::Create };
+        self.audit(action, ("price_book", None), saved.name.clone(), json(&old), json(&saved), now).await?;
+        Ok(saved)
     }
 
     /// Catalog products ranked against the deal's needs (none captured: ranked on price alone).
@@ -200,6 +229,51 @@ impl Guarded<'_> {
         let detail = format!("quote version {} sent", saved.number);
         self.audit(AuditAction::Transition, ("quote", Some(saved.id.0)), detail, None, json(&saved), now).await?;
         Ok(saved)
+    }
+
+    /// After a quote is sent: ticks the stage's `send_quote` step when it has one and moves the
+    /// deal along a `quote_sent` edge from its stage straight to another stage. When that edge
+    /// enters a decision node (the seed's 报价是否接受?), the deal waits in its stage and the
+    /// customer's answer moves it along `accepted` or `rejected`. A hard exit criterion still missing
+    /// leaves the deal where it is (the quote stays sent) and is reported; soft ones are passed
+    /// with the sending as the reason.
+    pub async fn advance_after_send(&self, deal: DealId, number: i32, now: DateTime<Utc>) -> Result<SendMove> {
+        self.writable_deal(deal, now).await?;
+        let mut d = self.store.deal(deal).await?;
+        if d.status != DealStatus::Open {
+            return Ok(SendMove::default());
+        }
+        let process = self.store.process_version(d.process_id, d.process_version).await?;
+        let def = &process.definition;
+        let has_step = def.stage(&d.current_node).is_some_and(|s| s.steps.iter().any(|st| st.id == SEND_QUOTE_STEP));
+        if has_step && !d.completed_steps.iter().any(|s| s == SEND_QUOTE_STEP) {
+            let toggle = StepToggle { step: SEND_QUOTE_STEP.into(), done: true, version: d.version, occurred_at: None };
+            d = self.toggle_step(deal, &toggle, now).await?;
+        }
+        let Some(route) = def
+            .routes_from(&d.current_node)
+            .into_iter()
+            // Through a decision node the customer's answer picks the way on (see `follow`).
+            .find(|r| r.edges.len() == 1 && r.edges[0] == QUOTE_SENT_EDGE)
+        else {
+            return Ok(SendMove::default());
+        };
+        let req = MoveRequest {
+            to: route.to,
+            edge: Some(QUOTE_SENT_EDGE.into()),
+            version: d.version,
+            occurred_at: None,
+            override_reason: Some(format!("quote version {number} sent")),
+            lost_reason: None,
+        };
+        match self.move_deal(deal, &req, now).await {
+            Ok((moved, _)) => Ok(SendMove { deal_moved_to: Some(moved.current_node), deal_not_moved: Vec::new() }),
+            Err(Error::GateBlocked(report)) => Ok(SendMove {
+                deal_moved_to: None,
+                deal_not_moved: report.missing.into_iter().map(|m| m.label).collect(),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn contracts(&self, deal: DealId, now: DateTime<Utc>) -> Result<Vec<Contract>> {

@@ -156,6 +156,9 @@ pub struct PriceBook {
     #[serde(default)]
     pub customer_group: String,
     pub prices: Vec<PriceBookEntry>,
+    /// The version read when replacing a book; absent for a new one. Stored books carry theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -166,6 +169,23 @@ pub struct PriceBookEntry {
 }
 
 impl PriceBook {
+    /// Every problem at once: a name, SKUs once each, prices not negative.
+    pub fn validate(&self) -> Result<(), Error> {
+        let mut p = Problems::default();
+        p.text("name", &self.name, true, NAME_MAX);
+        p.text("customer_group", &self.customer_group, false, NAME_MAX);
+        for (i, e) in self.prices.iter().enumerate() {
+            p.text(&format!("prices[{i}].sku"), &e.sku, true, NAME_MAX);
+            if e.unit_price_minor < 0 {
+                p.push(&format!("prices[{i}].unit_price_minor"), "cannot be negative");
+            }
+            if self.prices[..i].iter().any(|o| o.sku == e.sku) {
+                p.push(&format!("prices[{i}].sku"), format!("`{}` is priced twice", e.sku));
+            }
+        }
+        p.finish()
+    }
+
     /// The book's price of `product`; `None` when the book has none and the list price is in
     /// another currency (a price is never converted).
     pub fn price(&self, product: &NewProduct) -> Option<Money> {
@@ -215,6 +235,7 @@ mod tests {
             currency: Currency::CNY,
             customer_group: "dealer".into(),
             prices: vec![PriceBookEntry { sku: "A".into(), unit_price_minor: 90 }],
+            version: None,
         };
         assert_eq!(book.price(&product("A", Tier::Basic, 100, &[])).unwrap().minor, 90);
         assert_eq!(book.price(&product("B", Tier::Basic, 100, &[])).unwrap().minor, 100);

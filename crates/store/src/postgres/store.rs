@@ -15,7 +15,7 @@ use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary};
 use salesflow_domain::normalize;
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
-use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
 use salesflow_domain::selling::objection::{Objection, Playbook};
@@ -1945,6 +1945,51 @@ impl Store for PgStore {
     async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
         let mut conn = self.write.acquire().await.db()?;
         Self::save_playbook_in(&mut conn, playbook, read_version).await
+    }
+
+    async fn price_books(&self) -> Result<Vec<PriceBook>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT body, version FROM price_books ORDER BY name").fetch_all(&self.read).await.db()?;
+        rows.into_iter()
+            .map(|(body, version)| {
+                let mut b: PriceBook = crate::documents::from_json("price book", &body)?;
+                b.version = Some(version);
+                Ok(b)
+            })
+            .collect()
+    }
+
+    async fn save_price_book(&self, book: &PriceBook) -> Result<PriceBook> {
+        let mut stored = book.clone();
+        stored.version = None;
+        let body = crate::documents::to_json(&stored)?;
+        let done = match book.version {
+            None => sqlx::query(
+                "INSERT INTO price_books (name, body, version) VALUES ($1, $2, 1) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(&book.name)
+            .bind(&body)
+            .execute(&self.write)
+            .await
+            .db()?,
+            Some(read) => {
+                sqlx::query("UPDATE price_books SET body = $1, version = version + 1 WHERE name = $2 AND version = $3")
+                    .bind(&body)
+                    .bind(&book.name)
+                    .bind(read)
+                    .execute(&self.write)
+                    .await
+                    .db()?
+            }
+        };
+        if done.rows_affected() == 0 {
+            return Err(Error::Conflict(format!(
+                "the price book `{}` exists already or was changed since you read it; reload and try again",
+                book.name
+            )));
+        }
+        stored.version = Some(book.version.unwrap_or(0) + 1);
+        Ok(stored)
     }
 
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {

@@ -38,7 +38,7 @@ use salesflow_domain::ids::*;
 use salesflow_domain::migration::{MigrationRequest, MigrationSummary};
 use salesflow_domain::process::ProcessDefinition;
 use salesflow_domain::records::*;
-use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
 use salesflow_domain::selling::objection::{Objection, Playbook};
@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "stage counters", include_str!("../../migrations/sqlite/0003_stage_counters.sql")),
     (4, "version retirement", include_str!("../../migrations/sqlite/0004_version_retirement.sql")),
     (5, "selling", include_str!("../../migrations/sqlite/0005_selling.sql")),
+    (7, "price books", include_str!("../../migrations/sqlite/0007_price_books.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a
@@ -963,6 +964,15 @@ impl Store for SqliteStore {
     async fn save_playbook(&self, playbook: &Playbook, read_version: Option<i64>) -> Result<Playbook> {
         let playbook = playbook.clone();
         self.write(move |tx, _| selling::save_playbook(tx, &playbook, read_version)).await
+    }
+
+    async fn price_books(&self) -> Result<Vec<PriceBook>> {
+        self.read(|conn, _| selling::price_books(conn)).await
+    }
+
+    async fn save_price_book(&self, book: &PriceBook) -> Result<PriceBook> {
+        let book = book.clone();
+        self.write(move |tx, _| selling::save_price_book(tx, &book)).await
     }
 
     async fn note_deal(&self, deal: DealId, notes: &[DealNote], actor: &Actor, now: DateTime<Utc>) -> Result<()> {

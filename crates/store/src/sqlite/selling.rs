@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
 use salesflow_domain::records::{Actor, NewEvent};
-use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
 use salesflow_domain::selling::objection::{Objection, Playbook};
@@ -298,4 +298,41 @@ pub fn save_playbook(conn: &Connection, p: &Playbook, read_version: Option<i64>)
         )));
     }
     Ok(p.clone())
+}
+
+pub fn price_books(conn: &Connection) -> Result<Vec<PriceBook>> {
+    all(conn, "SELECT body, version FROM price_books ORDER BY name", [], |r| {
+        let mut b: PriceBook = from_json("price book", &rows::get::<String>(r, 0)?)?;
+        b.version = Some(rows::get(r, 1)?);
+        Ok(b)
+    })
+}
+
+pub fn save_price_book(conn: &Connection, b: &PriceBook) -> Result<PriceBook> {
+    let mut stored = b.clone();
+    stored.version = None;
+    let body = to_json(&stored)?;
+    let done = match b.version {
+        None => exec(
+            conn,
+            "INSERT INTO price_books (name, body, version) VALUES (?1, ?2, 1) ON CONFLICT (name) DO NOTHING",
+            params![b.name, body],
+        )?,
+        Some(read) => exec(
+            conn,
+            "UPDATE price_books SET body = ?1, version = version + 1 WHERE name = ?2 AND version = ?3",
+            params![body, b.name, read],
+        )?,
+    };
+    if done == 0 {
+        return Err(price_book_conflict(&b.name));
+    }
+    stored.version = Some(b.version.unwrap_or(0) + 1);
+    Ok(stored)
+}
+
+pub fn price_book_conflict(name: &str) -> Error {
+    Error::Conflict(format!(
+        "the price book `{name}` exists already or was changed since you read it; reload and try again"
+    ))
 }

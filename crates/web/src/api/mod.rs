@@ -93,6 +93,8 @@ pub fn routes() -> Routes {
         .put("/api/v1/processes/{id}/playbooks/{stage}", selling::save_playbook)
         .get("/api/v1/products", selling::products)
         .post("/api/v1/products", selling::create_product)
+        .get("/api/v1/price-books", selling::price_books)
+        .post("/api/v1/price-books", selling::save_price_book)
         .get("/api/v1/products/export.csv", catalog::export)
         .post("/api/v1/products/import", catalog::import)
         .get("/api/v1/public/quotes/{token}", customer::view)
@@ -220,7 +222,7 @@ impl utoipa::Modify for SecurityAddon {
         processes::save_draft, processes::new_draft, processes::publish, event_log::export, processes::templates, processes::instantiate,
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn, processes::diagram_png, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
-        selling::products, selling::create_product, selling::needs, selling::save_needs, selling::recommendations,
+        selling::products, selling::create_product, selling::price_books, selling::save_price_book, selling::needs, selling::save_needs, selling::recommendations,
         selling::quotes, selling::create_quote, selling::compare, selling::edit_quote, selling::request_discount,
         selling::decide_discount, selling::send_quote, selling::contracts, selling::create_contract,
         selling::update_contract, catalog::export, catalog::import,

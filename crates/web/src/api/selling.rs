@@ -5,9 +5,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use salesflow_domain::guard::{DiscountAction, QuoteEdit, Sending};
+use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
-use salesflow_domain::selling::catalog::{NewProduct, Product};
+use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::{Contract, ContractPatch, NewContract};
 use salesflow_domain::selling::needs::{NeedsAnalysis, NeedsInput};
 use salesflow_domain::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
@@ -50,6 +50,9 @@ pub struct SentQuote {
     /// The customer's page: `/q/<token>`.
     pub link: String,
     pub token: String,
+    /// Where sending took the deal (along its stage's `quote_sent` edge), or why it stayed.
+    #[serde(flatten)]
+    pub moved: SendMove,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -84,6 +87,31 @@ pub async fn create_product(
     ApiJson(new): ApiJson<NewProduct>,
 ) -> ApiResult<(StatusCode, Json<Product>)> {
     Ok((StatusCode::CREATED, Json(c.guarded(&s).create_product(&new, s.clock.now()).await?)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PriceBookList {
+    /// By name.
+    pub items: Vec<PriceBook>,
+}
+
+/// The price books: per currency or customer group, by SKU.
+#[utoipa::path(get, path = "/api/v1/price-books", tag = "selling",
+    responses((status = 200, body = PriceBookList)))]
+pub async fn price_books(c: Caller, State(s): State<AppState>) -> ApiResult<Json<PriceBookList>> {
+    Ok(Json(PriceBookList { items: c.guarded(&s).price_books().await? }))
+}
+
+/// Adds a price book (no `version`) or replaces one at the `version` read (managers and admins).
+/// A quote drafted on the deal page from the recommendations takes the chosen book's prices.
+#[utoipa::path(post, path = "/api/v1/price-books", tag = "selling", request_body = PriceBook,
+    responses((status = 200, body = PriceBook), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn save_price_book(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiJson(book): ApiJson<PriceBook>,
+) -> ApiResult<Json<PriceBook>> {
+    Ok(Json(c.guarded(&s).save_price_book(&book, s.clock.now()).await?))
 }
 
 /// The deal's needs analysis; `null` before it is captured.
@@ -205,8 +233,10 @@ pub async fn send_quote(
     let token = new_secret("q_");
     let sending =
         Sending { version: req.version, threshold_bp: s.selling.approval_threshold_bp, token_hash: token_hash(&token) };
-    let quote = c.guarded(&s).send_quote(DealId(id), number, &sending, s.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: format!("/q/{token}"), token })))
+    let g = c.guarded(&s);
+    let quote = g.send_quote(DealId(id), number, &sending, s.clock.now()).await?;
+    let moved = g.advance_after_send(DealId(id), number, s.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: format!("/q/{token}"), token, moved })))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/contracts", tag = "selling", params(("id" = i64, Path)),

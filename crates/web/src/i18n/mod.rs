@@ -6,6 +6,7 @@ pub mod board;
 pub mod common;
 pub mod crm;
 pub mod deal;
+pub mod deal_forms;
 pub mod quote;
 
 use axum::http::HeaderMap;

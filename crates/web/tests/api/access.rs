@@ -110,7 +110,8 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         ("GET", "/api/v1/processes/{id}/playbooks/{stage}") => Anyone,
         ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => ProcessEditor,
         ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-decision") => Approve(Deal),
-        ("GET", "/api/v1/products" | "/api/v1/products/export.csv") => Anyone,
+        ("GET", "/api/v1/products" | "/api/v1/products/export.csv" | "/api/v1/price-books") => Anyone,
+        ("POST", "/api/v1/price-books") => ProcessEditor,
         ("POST", "/api/v1/products" | "/api/v1/products/import") => ProcessEditor,
         ("GET", "/api/v1/shares") => Read(Deal),
         ("POST", "/api/v1/shares") | ("DELETE", "/api/v1/shares/{record_kind}/{record_id}/{user_id}") => Write(Deal),
@@ -429,6 +430,10 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         ("PATCH", "/api/v1/deals/{id}/objections/{objection}") => Some(json!({ "version": 1, "resolved": true })),
         ("PUT", "/api/v1/processes/{id}/playbooks/{stage}") => Some(json!({ "entries": [
             { "kind": "price", "objection": "太贵了", "answer": "算三年总拥有成本", "evidence": "客户案例" } ] })),
+        ("POST", "/api/v1/price-books") => Some(json!({
+            "name": format!("经销商价 {}", rand_suffix()), "currency": "CNY", "customer_group": "经销商",
+            "prices": [{ "sku": "CRM-STD", "unit_price_minor": 7_000_000 }],
+        })),
         ("POST", "/api/v1/products") => Some(json!({
             "sku": format!("SKU-{}", rand_suffix()), "name_zh": "标准版", "name_en": "Standard",
             "list_price": { "minor": 8_000_000, "currency": "CNY" }, "tier": "standard",

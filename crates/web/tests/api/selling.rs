@@ -41,6 +41,15 @@ impl Story<'_> {
         self.deal = self.rep(&format!("tick {step}"), Method::POST, &path, Some(body), StatusCode::OK).await;
     }
 
+    /// Sending ticked the quoting stage's `send_quote` step; the deal waits there for the
+    /// customer's answer (the seed's `quote_sent` edge enters a decision node).
+    async fn check_sent_ticked(&mut self, sent: &Value) {
+        assert!(sent["deal_moved_to"].is_null(), "waits for the customer: {sent}");
+        self.reload().await;
+        let steps = self.deal["completed_steps"].as_array().expect("completed_steps");
+        assert!(steps.iter().any(|s| s == "send_quote"), "sending ticked send_quote: {}", self.deal);
+    }
+
     async fn patch(&mut self, mut body: Value) {
         self.reload().await;
         body["version"] = self.deal["version"].clone();
@@ -198,7 +207,7 @@ async fn story(app: &App) {
     let link1 = sent["link"].as_str().expect("link").to_string();
     let token1 = sent["token"].as_str().expect("token").to_string();
     assert_eq!(link1, format!("/q/{token1}"), "[{b}]");
-    s.tick("send_quote").await;
+    s.check_sent_ticked(&sent).await;
 
     // The customer, no sign-in: views, then rejects with a reason.
     let public = format!("/api/v1/public/quotes/{token1}");
@@ -303,7 +312,7 @@ async fn story(app: &App) {
         )
         .await;
     let token2 = sent["token"].as_str().unwrap().to_string();
-    s.tick("send_quote").await;
+    s.check_sent_ticked(&sent).await;
     let diff = s
         .rep("compare", Method::GET, &format!("/api/v1/deals/{id}/quotes/compare?from=1&to=2"), None, StatusCode::OK)
         .await;
@@ -764,4 +773,277 @@ async fn the_catalog_goes_out_and_comes_in_as_csv() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{b}] reps do not keep the catalog");
     }
+}
+
+/// The deal page's selling forms, as a browser posts them: refused input comes back beside its
+/// field with what was typed kept; accepted input lands in the same records the API serves.
+#[tokio::test]
+async fn the_deal_page_selling_forms() {
+    for app in apps().await {
+        selling_forms(&app).await;
+    }
+}
+
+async fn selling_forms(app: &App) {
+    use crate::deal_page::Browser;
+    let b = app.backend.clone();
+    let products = catalog(app, &app.person(salesflow_domain::records::Role::Manager).await).await;
+    let s = setup(app).await;
+    let id = s.id();
+    let page_path = format!("/deals/{id}");
+    let mut rep = Browser::signed_in(app, &s.rep).await;
+    let mut manager = Browser::signed_in(app, &s.manager).await;
+
+    // Needs: a bad intent comes back beside its field, the pain points typed kept.
+    let (_, page) = rep.get(&page_path).await;
+    let needs = [
+        ("needs_pain", "手工报表耗时"),
+        ("needs_requirements", "报表\nAPI"),
+        ("needs_budget", "90000"),
+        ("needs_currency", "CNY"),
+        ("needs_decision", "王总"),
+        ("needs_authority", "decides"),
+        ("needs_intent", "9"),
+    ];
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/needs"), &needs).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {body}");
+    assert!(body.contains("data-field=\"needs_intent\"") && body.contains("手工报表耗时"), "[{b}] kept: {body}");
+    let mut good = needs.to_vec();
+    good[6] = ("needs_intent", "4");
+    let (status, _, location) = rep.submit(&page, &format!("/deals/{id}/needs"), &good).await;
+    assert_eq!((status, location.as_deref().map(|l| l.starts_with(&page_path))), (StatusCode::SEE_OTHER, Some(true)));
+    let needs = s.rep("needs", Method::GET, &format!("/api/v1/deals/{id}/needs"), None, StatusCode::OK).await;
+    assert_eq!((needs["purchase_intent"].as_i64(), needs["budget"]["minor"].as_i64()), (Some(4), Some(9_000_000)));
+
+    // A draft from two recommended products: one option each, cheapest first.
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("data-testid=\"draft-form\""), "[{b}] recommendations to draft from");
+    let (std, pro) = (products[1]["id"].to_string(), products[2]["id"].to_string());
+    // Priced from a price book the manager keeps (a rep may not keep one).
+    let book = json!({ "name": "经销商价", "currency": "CNY", "customer_group": "经销商",
+        "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 14_000_000 }] });
+    let denied = app.call_as(&s.rep.token, Method::POST, "/api/v1/price-books", Some(book.clone())).await;
+    assert_eq!(denied.0, StatusCode::FORBIDDEN, "[{b}]");
+    let made = app.call_as(&s.manager.token, Method::POST, "/api/v1/price-books", Some(book)).await;
+    app.expect("price book", made, StatusCode::OK);
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("name=\"price_book\""), "[{b}] the draft form offers the price book");
+    let fields = [("product", pro.as_str()), ("product", std.as_str()), ("price_book", "经销商价")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes"), &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] drafted");
+    let q = s.quotes().await.remove(0);
+    let prices: Vec<_> = q["content"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["lines"][0]["unit_price"]["minor"].clone())
+        .collect();
+    assert_eq!(prices, vec![json!(8_000_000), json!(14_000_000)], "[{b}] the book's price, else the list price");
+    let keys: Vec<_> = q["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
+    assert_eq!(keys, vec![json!("crm-std"), json!("crm-pro")], "[{b}]");
+
+    // Editing the draft: a discount over 100 % is refused beside its field; 12 % is kept.
+    let v = q["version"].to_string();
+    let mut edit = vec![
+        ("q1_version", v.as_str()),
+        ("q1_qty_0_0", "2"),
+        ("q1_qty_1_0", "1"),
+        ("q1_ldisc_0_0", "5"),
+        ("q1_ldisc_1_0", "0"),
+        ("q1_disc_0", "150"),
+        ("q1_disc_1", "12"),
+        ("q1_payment", "签约后付 50%"),
+        ("q1_after", "一年维护"),
+        ("q1_valid", "2099-12-31"),
+    ];
+    let (_, page) = rep.get(&page_path).await;
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    assert!(body.contains("data-field=\"q1_disc_0\"") && body.contains("签约后付 50%"), "[{b}] kept: {body}");
+    let at = edit.iter().position(|(k, _)| *k == "q1_disc_0").expect("field");
+    edit[at] = ("q1_disc_0", "0");
+    let mut all_gone = edit.clone();
+    all_gone.extend([("q1_drop_0", "true"), ("q1_drop_1", "true")]);
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &all_gone).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] one option stays");
+    assert!(body.contains("data-field=\"q1_form\""), "[{b}] said beside the quote");
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &edit).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] draft saved");
+    let q = s.quotes().await.remove(0);
+    assert_eq!(q["content"]["options"][0]["lines"][0]["discount_bp"], 500, "[{b}] the line discount");
+    assert_eq!(
+        (
+            q["content"]["options"][1]["discount_bp"].as_i64(),
+            q["content"]["options"][0]["lines"][0]["quantity"].as_i64()
+        ),
+        (Some(1_200), Some(2))
+    );
+
+    // Sending above the threshold is refused until a manager approves.
+    let v = q["version"].to_string();
+    let (_, page) = rep.get(&page_path).await;
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] needs approval");
+    assert!(body.contains("折扣超过 10%，发送前需经理审批"), "[{b}] in the page's words");
+    let req = [("q1_version", v.as_str()), ("action", "request"), ("q1_comment", "战略客户")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/discount"), &req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] requested");
+    let v = s.quotes().await.remove(0)["version"].to_string();
+    let decide = [("q1_version", v.as_str()), ("action", "approve"), ("q1_decision", "同意")];
+    let (_, page) = rep.get(&page_path).await;
+    assert!(!page.contains("discount-decision-form"), "[{b}] a rep does not decide");
+    let (_, mpage) = manager.get(&page_path).await;
+    assert!(mpage.contains("discount-decision-form"), "[{b}] the manager decides");
+    let (status, _, _) = manager.submit(&mpage, &format!("/deals/{id}/quotes/1/discount"), &decide).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] approved");
+    let v = s.quotes().await.remove(0)["version"].to_string();
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
+    assert_eq!(status, StatusCode::OK, "[{b}] sent");
+    let link = body.split("data-testid=\"customer-link\">").nth(1).and_then(|r| r.split('<').next()).expect("link");
+    let token = link.trim_start_matches("/q/");
+    let public = format!("/api/v1/public/quotes/{token}");
+    let yes = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "crm-pro" }))).await;
+    app.expect("customer accepts", yes, StatusCode::OK);
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("· 专业版</span>"), "[{b}] the accepted option by its name: {page}");
+
+    // A contract: the seller is required; then a milestone added and ticked done.
+    let contract = [("c_quote", "1"), ("c_seller", ""), ("c_buyer", "华东制造集团")];
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/contracts"), &contract).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    assert!(body.contains("data-field=\"c_seller\""), "[{b}] beside the seller");
+    let contract = [("c_quote", "1"), ("c_seller", "上海云帆软件有限公司"), ("c_buyer", "华东制造集团")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts"), &contract).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] contract");
+    let k = first_contract(&s).await;
+    let (kid, kv) = (k["id"].as_i64().unwrap(), k["version"].to_string());
+    let add = [
+        (format!("k{kid}_version"), kv),
+        ("action".into(), "milestone".into()),
+        (format!("k{kid}_ms_title"), "上线验收".into()),
+        (format!("k{kid}_ms_due"), "2099-06-30".into()),
+        (format!("k{kid}_ms_kind"), "deliverable".into()),
+    ];
+    let add: Vec<(&str, &str)> = add.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts/{kid}"), &add).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] milestone added");
+    let k = first_contract(&s).await;
+    let version_key = format!("k{kid}_version");
+    let kv = k["version"].to_string();
+    let done = [(version_key.as_str(), kv.as_str()), ("action", "done"), ("done", "1")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/contracts/{kid}"), &done).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] milestone done");
+    assert!(first_contract(&s).await["milestones"][0]["done_at"].is_string(), "[{b}]");
+
+    // An objection logged and resolved; the playbook is the manager's.
+    let (status, _, _) =
+        rep.submit(&page, &format!("/deals/{id}/objections"), &[("o_kind", "price"), ("o_text", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] the text is required");
+    let (status, _, _) =
+        rep.submit(&page, &format!("/deals/{id}/objections"), &[("o_kind", "price"), ("o_text", "太贵了")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] objection logged");
+    let o = s.rep("objections", Method::GET, &format!("/api/v1/deals/{id}/objections"), None, StatusCode::OK).await;
+    let (oid, ov) = (o["items"][0]["id"].as_i64().unwrap(), o["items"][0]["version"].to_string());
+    let resolve = [(format!("o{oid}_version"), ov), (format!("o{oid}_answer"), "分期付款".to_string())];
+    let resolve: Vec<(&str, &str)> = resolve.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/objections/{oid}"), &resolve).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] resolved");
+    let entry = [("pb_kind", "price"), ("pb_objection", "太贵了"), ("pb_answer", "按年付"), ("pb_evidence", "案例")];
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/playbook"), &entry).await;
+    assert_eq!(status, StatusCode::CONFLICT, "[{b}] a rep does not keep the playbook");
+    let (status, _, _) = manager.submit(&mpage, &format!("/deals/{id}/playbook"), &entry).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] the manager does");
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("data-testid=\"deal-playbook\"") && page.contains("按年付"), "[{b}]");
+}
+
+async fn first_contract(s: &Story<'_>) -> Value {
+    let path = format!("/api/v1/deals/{}/contracts", s.id());
+    s.rep("contracts", Method::GET, &path, None, StatusCode::OK).await["items"][0].clone()
+}
+
+/// A process whose `quote_sent` edge leads straight to the next stage: sending moves the deal
+/// there once the stage's hard criteria are met; before that the quote is sent and the deal
+/// stays, told why.
+#[tokio::test]
+async fn sending_follows_a_direct_quote_sent_edge() {
+    for app in apps().await {
+        direct_send(&app).await;
+    }
+}
+
+async fn direct_send(app: &App) {
+    let b = app.backend.clone();
+    let products = catalog(app, &app.person(salesflow_domain::records::Role::Manager).await).await;
+    let mut s = setup(app).await;
+    let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").expect("template");
+    def.key = format!("direct-send-{}", s.id());
+    for e in &mut def.edges {
+        if e.id == "quote_sent" {
+            e.to = "signing".into();
+        }
+    }
+    def.edges.push(salesflow_domain::process::Edge {
+        id: "customer_answer".into(),
+        from: "negotiation".into(),
+        to: "quote_decision".into(),
+        label: "客户答复".into(),
+    });
+    let made = app.expect(
+        "process",
+        app.post("/api/v1/processes", serde_json::to_value(&def).unwrap()).await,
+        StatusCode::CREATED,
+    );
+    let pid = made["process_id"].as_i64().expect("process id");
+    let published = app.post(&format!("/api/v1/processes/{pid}/versions/1/publish"), json!({})).await;
+    assert!(published.0.is_success(), "[{b}] published: {:?}", published);
+    let deal = json!({ "title": "直达签约", "account_id": s.deal["account_id"], "contact_ids": s.deal["contact_ids"], "process_id": pid });
+    s.deal = s.rep("deal", Method::POST, "/api/v1/deals", Some(deal), StatusCode::CREATED).await;
+    let id = s.id();
+    s.tick("check_fit").await;
+    s.advance("needs_analysis", None).await;
+    s.patch(json!({ "needs_summary": "报表" })).await;
+    s.tick("confirm_intent").await;
+    s.advance("recommendation", None).await;
+    s.patch(json!({ "amount": { "minor": 8_000_000, "currency": "CNY" } })).await;
+    s.tick("present_advantages").await;
+    s.tick("share_evidence").await;
+    s.advance("negotiation", None).await;
+
+    let path = format!("/api/v1/deals/{id}/quotes");
+    let v1 = s
+        .rep(
+            "v1",
+            Method::POST,
+            &path,
+            Some(offer(vec![option(&products[1], "standard", 0)], "standard")),
+            StatusCode::CREATED,
+        )
+        .await;
+    let sent = send_version(&s, 1, &v1["version"]).await;
+    assert!(sent["deal_moved_to"].is_null(), "[{b}] the close date is missing: {sent}");
+    assert_eq!(sent["deal_not_moved"], json!(["请填写预计成交日期"]), "[{b}] and said so");
+    assert_eq!(sent["quote"]["status"], "sent", "[{b}] the quote went out all the same");
+    s.reload().await;
+    assert_eq!(s.deal["current_node"], "negotiation", "[{b}]");
+
+    s.patch(json!({ "expected_close_date": "2026-12-31" })).await;
+    let v2 = s
+        .rep(
+            "v2",
+            Method::POST,
+            &path,
+            Some(offer(vec![option(&products[0], "basic", 0)], "basic")),
+            StatusCode::CREATED,
+        )
+        .await;
+    let sent = send_version(&s, 2, &v2["version"]).await;
+    assert_eq!(sent["deal_moved_to"], "signing", "[{b}] along quote_sent: {sent}");
+    s.reload().await;
+    assert_eq!(s.deal["current_node"], "signing", "[{b}]");
+}
+
+async fn send_version(s: &Story<'_>, number: i64, version: &Value) -> Value {
+    let body = json!({ "version": version });
+    s.rep("send", Method::POST, &s.quote_path(number, "/send"), Some(body), StatusCode::CREATED).await
 }

@@ -7,6 +7,7 @@
 //! `static/js/deal.js`: the page comes back whole and only the changed regions are swapped.
 
 mod amount;
+mod forms;
 mod selling;
 mod timeline;
 mod view;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .post("/deals/{id}/steps", step)
         .post("/deals/{id}/move", move_deal)
         .post("/deals/{id}/contacts", contacts)
+        .merge(forms::routes())
 }
 
 fn deal_id(raw: &str) -> Option<DealId> {
@@ -87,7 +89,8 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
     let users = users.into_iter().map(|u| (u.id, u)).collect::<HashMap<_, _>>();
     let (needs, recommendations, quotes, contracts) =
         tokio::join!(g.needs(id, now), g.recommendations(id, now), g.quotes(id, now), g.contracts(id, now));
-    let (objections, playbook) = tokio::join!(g.objections(id, now), g.playbook(deal.process_id, &deal.current_node));
+    let (objections, playbook, price_books) =
+        tokio::join!(g.objections(id, now), g.playbook(deal.process_id, &deal.current_node), g.price_books());
     let selling = selling::SellingData {
         needs: needs?,
         recommendations: recommendations?,
@@ -95,6 +98,7 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         contracts: contracts?,
         objections: objections?,
         playbook: playbook?,
+        price_books: price_books?.into_iter().map(|b| b.name).collect(),
     };
     Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })
 }

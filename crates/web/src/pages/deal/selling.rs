@@ -1,9 +1,11 @@
 //! The deal page's selling panels: needs analysis, recommended products, quote versions and
 //! contracts, read from the same guarded store as the API.
 
+use std::collections::HashMap;
+
 use salesflow_domain::currency::Money;
-use salesflow_domain::selling::contract::{Contract, ContractStatus};
-use salesflow_domain::selling::needs::NeedsAnalysis;
+use salesflow_domain::selling::contract::{Contract, ContractStatus, MilestoneKind};
+use salesflow_domain::selling::needs::{Authority, NeedsAnalysis};
 use salesflow_domain::selling::objection::{Objection, ObjectionKind, Playbook};
 use salesflow_domain::selling::quote::{ApprovalStatus, Quote, QuoteStatus};
 use salesflow_domain::selling::recommend::{Reason, ReasonKind, Recommendation};
@@ -22,6 +24,8 @@ pub struct SellingData {
     pub objections: Vec<Objection>,
     /// The playbook of the deal's current stage.
     pub playbook: Option<Playbook>,
+    /// The names of the price books a draft can be priced from.
+    pub price_books: Vec<String>,
 }
 
 pub struct QuoteRow {
@@ -33,6 +37,22 @@ pub struct QuoteRow {
     pub options: Vec<(String, String)>,
     pub approval: Option<String>,
     pub decision: Option<String>,
+    /// The quote's `version` (for the forms).
+    pub version: i64,
+    /// The editable content of a draft.
+    pub draft: Option<DraftView>,
+    /// A discount request waits for a manager.
+    pub approval_pending: bool,
+    /// No approval asked yet, or the last one was rejected.
+    pub can_request: bool,
+}
+
+/// A line of a draft option: its index and name.
+pub type DraftLine = (usize, String);
+
+pub struct DraftView {
+    /// Per option: index, name, lines.
+    pub options: Vec<(usize, String, Vec<DraftLine>)>,
 }
 
 pub struct ContractRow {
@@ -42,20 +62,138 @@ pub struct ContractRow {
     pub status_label: &'static str,
     pub total: String,
     pub milestones: String,
+    pub version: i64,
+    /// Id, title, due date, delivery or payment, done.
+    pub items: Vec<(u32, String, String, bool, bool)>,
+    /// The statuses it can step to: value, label.
+    pub next: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Default)]
 pub struct SellingPanel {
     /// (label, value) rows of the needs analysis; empty before it is captured.
     pub needs: Vec<(&'static str, String)>,
-    /// The top recommendations: name, tier, why.
-    pub recommendations: Vec<(String, String)>,
+    /// The top recommendations: name, why, product id.
+    pub recommendations: Vec<(String, String, i64)>,
     pub quotes: Vec<QuoteRow>,
     pub contracts: Vec<ContractRow>,
-    /// Kind, what was said, the answer, resolved.
-    pub objections: Vec<(&'static str, String, String, bool)>,
+    /// Kind, what was said, the answer, resolved, id, version.
+    pub objections: Vec<(&'static str, String, String, bool, i64, i64)>,
     /// Kind, objection, answer, evidence.
     pub playbook: Vec<(&'static str, String, String, String)>,
+    /// The price books a draft can be priced from.
+    pub price_books: Vec<String>,
+    /// Accepted quote versions a contract can be made from.
+    pub accepted: Vec<i32>,
+    /// The objection kinds: value, label.
+    pub kinds: Vec<(&'static str, &'static str)>,
+    /// The values the forms show: the stored ones, or what a refused form sent.
+    pub values: HashMap<String, String>,
+    /// Problems beside form fields, by field name.
+    pub problems: Vec<(String, String)>,
+    /// Just sent: what was sent, the customer's link (shown this once), what happened to the deal.
+    pub sent: Option<(String, String, String)>,
+}
+
+const KINDS: [ObjectionKind; 6] = [
+    ObjectionKind::Price,
+    ObjectionKind::Timing,
+    ObjectionKind::Competitor,
+    ObjectionKind::Features,
+    ObjectionKind::Trust,
+    ObjectionKind::Other,
+];
+
+pub fn kind_key(k: ObjectionKind) -> &'static str {
+    match k {
+        ObjectionKind::Price => "price",
+        ObjectionKind::Timing => "timing",
+        ObjectionKind::Competitor => "competitor",
+        ObjectionKind::Features => "features",
+        ObjectionKind::Trust => "trust",
+        ObjectionKind::Other => "other",
+    }
+}
+
+pub fn parse_kind(s: &str) -> Option<ObjectionKind> {
+    KINDS.into_iter().find(|k| kind_key(*k) == s)
+}
+
+/// A discount in basis points as the form shows it: `12.5`.
+pub fn bp_text(bp: i64) -> String {
+    if bp % 100 == 0 {
+        (bp / 100).to_string()
+    } else {
+        format!("{}.{:02}", bp / 100, bp % 100).trim_end_matches('0').to_string()
+    }
+}
+
+impl SellingPanel {
+    pub fn v(&self, key: &str) -> &str {
+        self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn err(&self, key: &str) -> Option<&str> {
+        self.problems.iter().find(|(k, _)| k == key).map(|(_, m)| m.as_str())
+    }
+
+    /// The value of `<p><id>_<field>` (`q2_payment`, `k5_status`).
+    pub fn at(&self, p: &str, id: impl std::fmt::Display, field: &str) -> &str {
+        self.v(&format!("{p}{id}_{field}"))
+    }
+
+    pub fn err_at(&self, p: &str, id: impl std::fmt::Display, field: &str) -> Option<&str> {
+        self.err(&format!("{p}{id}_{field}"))
+    }
+
+    /// A refused form: its values over the stored ones, and its problems.
+    pub fn keep(&mut self, values: Vec<(String, String)>, problems: Vec<(String, String)>) {
+        for (k, v) in values {
+            if k != "_csrf" {
+                self.values.insert(k, v);
+            }
+        }
+        self.problems = problems;
+    }
+
+    fn fill_values(&mut self, data: &SellingData) {
+        let v = &mut self.values;
+        if let Some(n) = &data.needs {
+            let i = &n.input;
+            v.insert("needs_version".into(), n.version.to_string());
+            v.insert("needs_pain".into(), i.pain_points.join("\n"));
+            v.insert("needs_requirements".into(), i.requirements.join("\n"));
+            if let Some(b) = &i.budget {
+                v.insert("needs_budget".into(), super::amount::plain(b));
+                v.insert("needs_currency".into(), b.currency.code().to_string());
+            }
+            v.insert("needs_decision".into(), i.decision_maker.clone());
+            let authority = match i.authority {
+                Some(Authority::Decides) => "decides",
+                Some(Authority::Influences) => "influences",
+                Some(Authority::Unknown) => "unknown",
+                None => "",
+            };
+            v.insert("needs_authority".into(), authority.into());
+            v.insert("needs_timeline".into(), i.timeline.map(|d| d.to_string()).unwrap_or_default());
+            v.insert("needs_intent".into(), i.purchase_intent.map(|d| d.to_string()).unwrap_or_default());
+            v.insert("needs_competitors".into(), i.competitors.join("\n"));
+            v.insert("needs_notes".into(), i.notes.clone());
+        }
+        for q in data.quotes.iter().filter(|q| q.status == QuoteStatus::Draft) {
+            let n = q.number;
+            for (oi, o) in q.content.options.iter().enumerate() {
+                v.insert(format!("q{n}_disc_{oi}"), bp_text(o.discount_bp));
+                for (li, l) in o.lines.iter().enumerate() {
+                    v.insert(format!("q{n}_qty_{oi}_{li}"), l.quantity.to_string());
+                    v.insert(format!("q{n}_ldisc_{oi}_{li}"), bp_text(l.discount_bp));
+                }
+            }
+            v.insert(format!("q{n}_payment"), q.content.payment_terms.clone());
+            v.insert(format!("q{n}_after"), q.content.after_sales_terms.clone());
+            v.insert(format!("q{n}_valid"), q.content.valid_until.to_string());
+        }
+    }
 }
 
 fn kind(k: ObjectionKind, t: &'static DealTexts) -> &'static str {
@@ -112,10 +250,10 @@ impl SellingPanel {
         let recommendations = data
             .recommendations
             .iter()
-            .take(3)
+            .take(5)
             .map(|r| {
                 let name = if zh { &r.name_zh } else { &r.name_en };
-                (format!("{name} · {}", money(&r.list_price)), why(&r.reasons))
+                (format!("{name} · {}", money(&r.list_price)), why(&r.reasons), r.product_id.0)
             })
             .collect();
         let quotes = data.quotes.iter().rev().map(|q| quote_row(q, t, locale, today)).collect();
@@ -127,6 +265,22 @@ impl SellingPanel {
                 number: c.number.clone(),
                 status: c.status.as_str(),
                 status_label: contract_status(c.status, t),
+                version: c.version,
+                items: c
+                    .milestones
+                    .iter()
+                    .map(|m| {
+                        let payment = m.spec.kind == MilestoneKind::Payment;
+                        (
+                            m.id,
+                            m.spec.title.clone(),
+                            format::date(m.spec.due_date, locale),
+                            payment,
+                            m.done_at.is_some(),
+                        )
+                    })
+                    .collect(),
+                next: next_statuses(c.status).iter().map(|s| (s.as_str(), contract_status(*s, t))).collect(),
                 total: money(&Money { minor: c.totals.total, currency: c.totals.currency }),
                 milestones: fill(
                     t.milestones,
@@ -140,7 +294,9 @@ impl SellingPanel {
         let objections = data
             .objections
             .iter()
-            .map(|o| (kind(o.spec.kind, t), o.spec.text.clone(), o.spec.answer.clone(), o.spec.resolved))
+            .map(|o| {
+                (kind(o.spec.kind, t), o.spec.text.clone(), o.spec.answer.clone(), o.spec.resolved, o.id, o.version)
+            })
             .collect();
         let playbook = data
             .playbook
@@ -148,7 +304,40 @@ impl SellingPanel {
             .flat_map(|p| &p.entries)
             .map(|e| (kind(e.kind, t), e.objection.clone(), e.answer.clone(), e.evidence.clone()))
             .collect();
-        SellingPanel { needs, recommendations, quotes, contracts, objections, playbook }
+        // An accepted version without its contract yet.
+        let accepted = data
+            .quotes
+            .iter()
+            .filter(|q| q.status == QuoteStatus::Accepted)
+            .filter(|q| !data.contracts.iter().any(|c| c.quote_number == q.number))
+            .map(|q| q.number)
+            .collect();
+        let kinds = KINDS.iter().map(|k| (kind_key(*k), kind(*k, t))).collect();
+        let mut panel = SellingPanel {
+            needs,
+            recommendations,
+            quotes,
+            contracts,
+            objections,
+            playbook,
+            accepted,
+            kinds,
+            price_books: data.price_books.clone(),
+            ..Default::default()
+        };
+        panel.fill_values(data);
+        panel
+    }
+}
+
+fn next_statuses(s: ContractStatus) -> &'static [ContractStatus] {
+    use ContractStatus::*;
+    match s {
+        Draft => &[Sent, Terminated],
+        Sent => &[Signed, Terminated],
+        Signed => &[Executing, Terminated],
+        Executing => &[Completed, Terminated],
+        Completed | Terminated => &[],
     }
 }
 
@@ -169,7 +358,23 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
         };
         fill(template, &[("discount", &percent(a.discount_bp))])
     });
-    let decision = q.decision.as_ref().and_then(|d| d.reason.clone().or_else(|| d.option.clone()));
+    // The accepted option by its name, not its key.
+    let decision = q.decision.as_ref().and_then(|d| {
+        d.reason.clone().or_else(|| {
+            d.option.as_ref().map(|key| q.option(key).map(|(o, _)| o.name.clone()).unwrap_or_else(|| key.clone()))
+        })
+    });
+    let draft = (q.status == QuoteStatus::Draft).then(|| DraftView {
+        options: q
+            .content
+            .options
+            .iter()
+            .enumerate()
+            .map(|(oi, o)| {
+                (oi, o.name.clone(), o.lines.iter().enumerate().map(|(li, l)| (li, l.name.clone())).collect())
+            })
+            .collect(),
+    });
     let status = q.status_on(today);
     QuoteRow {
         number: q.number,
@@ -186,6 +391,10 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
         options,
         approval,
         decision,
+        version: q.version,
+        draft,
+        approval_pending: q.approval.as_ref().is_some_and(|a| a.status == ApprovalStatus::Requested),
+        can_request: q.approval.as_ref().is_none_or(|a| a.status == ApprovalStatus::Rejected),
     }
 }
 

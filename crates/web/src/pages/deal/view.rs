@@ -332,6 +332,9 @@ pub struct DealPage<'a> {
     pub gate: Option<GateView>,
     pub notice: Option<Notice>,
     pub selling: super::selling::SellingPanel,
+    pub f: &'static crate::i18n::deal_forms::SellingForms,
+    /// A manager or admin: decides discounts, keeps the playbook.
+    pub manager: bool,
 }
 
 impl<'a> DealPage<'a> {
@@ -420,6 +423,11 @@ impl<'a> DealPage<'a> {
             gate: None,
             notice,
             selling: super::selling::SellingPanel::new(&l.selling, t, locale, l.now.date_naive()),
+            f: crate::i18n::deal_forms::of(locale),
+            manager: matches!(
+                ctx.user().role,
+                salesflow_domain::records::Role::Admin | salesflow_domain::records::Role::Manager
+            ),
         }
     }
 

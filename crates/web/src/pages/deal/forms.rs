@@ -1,0 +1,645 @@
+//! The deal page's selling forms: needs analysis, drafting a quote from the recommendations,
+//! editing a draft, discount approval, sending, contracts with their milestones, objections and
+//! the stage's playbook.
+//!
+//! Each form posts to its own route and, on success, redirects back to the deal page. A refused
+//! form renders the page again with everything typed kept and each problem beside its field.
+//! Field names are unique on the page (`needs_budget`, `q2_disc_0`, `k5_status`), so the values
+//! a refused form sent go back into the same inputs.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{Days, NaiveDate};
+use salesflow_domain::Error;
+use salesflow_domain::currency::{Currency, Money};
+use salesflow_domain::guard::{DiscountAction, QuoteEdit, Sending};
+use salesflow_domain::ids::{ContractId, DealId};
+use salesflow_domain::records::Role;
+use salesflow_domain::selling::contract::{ContractPatch, ContractStatus, MilestoneKind, NewContract, NewMilestone};
+use salesflow_domain::selling::needs::{Authority, NeedsInput};
+use salesflow_domain::selling::objection::{NewObjection, ObjectionPatch, PlaybookEntry, PlaybookInput};
+use salesflow_domain::selling::pricing::QuoteLine;
+use salesflow_domain::selling::quote::{QuoteContent, QuoteOption};
+
+use super::view::{DealPage, Notice};
+use super::{amount, back_to, deal_id, load, not_found, page};
+use crate::AppState;
+use crate::auth::{new_secret, token_hash};
+use crate::i18n::deal::fill;
+use crate::i18n::deal_forms::{self, SellingForms};
+use crate::pages::{Ctx, error_page};
+use crate::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::default()
+        .post("/deals/{id}/needs", needs)
+        .post("/deals/{id}/quotes", draft)
+        .post("/deals/{id}/quotes/{number}", edit_draft)
+        .post("/deals/{id}/quotes/{number}/discount", discount)
+        .post("/deals/{id}/quotes/{number}/send", send)
+        .post("/deals/{id}/contracts", new_contract)
+        .post("/deals/{id}/contracts/{contract}", contract)
+        .post("/deals/{id}/objections", new_objection)
+        .post("/deals/{id}/objections/{objection}", objection)
+        .post("/deals/{id}/playbook", playbook)
+}
+
+type Form = Vec<(String, String)>;
+type Problems = Vec<(String, String)>;
+
+fn parse(body: &Bytes) -> Form {
+    serde_urlencoded::from_bytes(body).unwrap_or_default()
+}
+
+fn get<'a>(f: &'a Form, key: &str) -> &'a str {
+    f.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
+}
+
+/// One item per line, blanks dropped (commas belong to the text: "报表靠手工，月底加班" is one).
+fn items(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+}
+
+fn date(f: &Form, key: &str, t: &SellingForms, problems: &mut Problems) -> Option<NaiveDate> {
+    let text = get(f, key);
+    if text.is_empty() {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| problems.push((key.into(), t.date_invalid.into()))).ok()
+}
+
+/// A percentage with at most two decimals, in basis points.
+pub fn percent_bp(text: &str) -> Option<i64> {
+    let text = text.trim().trim_end_matches(['%', '％']).trim();
+    let text = if text.is_empty() { "0" } else { text };
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || frac.len() > 2 || !whole.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let bp = whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(format!("{frac:0<2}").parse().ok()?)?;
+    (bp <= 10_000).then_some(bp)
+}
+
+/// The page again with the form's values and problems.
+async fn refuse(ctx: &Ctx, s: &AppState, id: DealId, form: Form, problems: Problems, notice: Notice) -> Response {
+    let loaded = match load(ctx, s, id).await {
+        Ok(l) => l,
+        Err(e) => return error_page(ctx, e),
+    };
+    let status = if problems.is_empty() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let mut p = DealPage::new(ctx, &loaded, Some(notice));
+    p.selling.keep(form, problems);
+    page(&p, status)
+}
+
+/// Success goes back to the page; a refusal shows the form again: domain field problems beside
+/// the form field `field` names (a form-wide key when it names none), a stale version or a
+/// missing right as a notice.
+async fn answer<T>(
+    ctx: &Ctx,
+    s: &AppState,
+    id: DealId,
+    form: Form,
+    result: Result<T, Error>,
+    field: impl Fn(&str) -> String,
+    anchor: &str,
+) -> Response {
+    let t = deal_forms::of(ctx.locale);
+    match result {
+        Ok(_) => back_to(id, "saved", anchor),
+        Err(Error::Invalid(errs)) => {
+            let problems = errs.into_iter().map(|e| (field(&e.field), e.message)).collect();
+            refuse(ctx, s, id, form, problems, Notice::error(ctx.t.common.fix_errors)).await
+        }
+        Err(Error::Conflict(_)) => refuse(ctx, s, id, form, Vec::new(), Notice::error(t.stale)).await,
+        Err(Error::Forbidden(_)) => refuse(ctx, s, id, form, Vec::new(), Notice::error(t.forbidden)).await,
+        Err(e) => error_page(ctx, e),
+    }
+}
+
+async fn fix(ctx: &Ctx, s: &AppState, id: DealId, form: Form, problems: Problems) -> Response {
+    refuse(ctx, s, id, form, problems, Notice::error(ctx.t.common.fix_errors)).await
+}
+
+// -------------------------------------------------------------------------------------------
+// Needs analysis
+
+fn needs_input(f: &Form, t: &SellingForms, problems: &mut Problems) -> NeedsInput {
+    let currency = Currency::parse(get(f, "needs_currency")).unwrap_or(Currency::CNY);
+    let budget = match get(f, "needs_budget") {
+        "" => None,
+        text => {
+            amount::parse(text, currency).map_err(|_| problems.push(("needs_budget".into(), t.required.into()))).ok()
+        }
+    };
+    let budget: Option<Money> = budget;
+    let purchase_intent = match get(f, "needs_intent") {
+        "" => None,
+        text => match text.parse::<u8>() {
+            Ok(v @ 1..=5) => Some(v),
+            _ => {
+                problems.push(("needs_intent".into(), t.intent_invalid.into()));
+                None
+            }
+        },
+    };
+    NeedsInput {
+        version: get(f, "needs_version").parse().ok(),
+        pain_points: items(get(f, "needs_pain")),
+        requirements: items(get(f, "needs_requirements")),
+        budget,
+        decision_maker: get(f, "needs_decision").to_string(),
+        authority: match get(f, "needs_authority") {
+            "decides" => Some(Authority::Decides),
+            "influences" => Some(Authority::Influences),
+            "unknown" => Some(Authority::Unknown),
+            _ => None,
+        },
+        timeline: date(f, "needs_timeline", t, problems),
+        purchase_intent,
+        competitors: items(get(f, "needs_competitors")),
+        notes: get(f, "needs_notes").replace("\r\n", "\n"),
+    }
+}
+
+fn needs_field(domain: &str) -> String {
+    let key = match domain.split(['.', '[']).next().unwrap_or("") {
+        "pain_points" => "needs_pain",
+        "requirements" => "needs_requirements",
+        "budget" => "needs_budget",
+        "decision_maker" => "needs_decision",
+        "timeline" => "needs_timeline",
+        "purchase_intent" => "needs_intent",
+        "competitors" => "needs_competitors",
+        "notes" => "needs_notes",
+        _ => "needs_form",
+    };
+    key.into()
+}
+
+async fn needs(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let mut problems = Vec::new();
+    let input = needs_input(&form, deal_forms::of(ctx.locale), &mut problems);
+    if !problems.is_empty() {
+        return fix(&ctx, &s, id, form, problems).await;
+    }
+    let result = ctx.guarded(&s).save_needs(id, &input, s.clock.now()).await;
+    answer(&ctx, &s, id, form, result, needs_field, "#deal-selling").await
+}
+
+// -------------------------------------------------------------------------------------------
+// Quotes
+
+/// A new draft: each recommended product ticked becomes one option, cheapest first.
+async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    let picked: Vec<i64> = form.iter().filter(|(k, _)| k == "product").filter_map(|(_, v)| v.parse().ok()).collect();
+    let products = match g.products().await {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let chosen: Vec<_> = products.iter().filter(|p| picked.contains(&p.id.0)).collect();
+    if chosen.is_empty() {
+        return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.draft_choose.into())]).await;
+    }
+    // The chosen price book's prices (never converted), else the list prices.
+    let book = match get(&form, "price_book") {
+        "" => None,
+        name => match g.price_books().await {
+            Ok(books) => books.into_iter().find(|b| b.name == name),
+            Err(e) => return error_page(&ctx, e),
+        },
+    };
+    let mut priced = Vec::with_capacity(chosen.len());
+    for p in chosen {
+        match book.as_ref().map(|b| b.price(&p.spec)) {
+            None => priced.push((p, p.spec.list_price)),
+            Some(Some(price)) => priced.push((p, price)),
+            Some(None) => {
+                let why = fill(t.no_book_price, &[("sku", &p.spec.sku)]);
+                return fix(&ctx, &s, id, form, vec![("price_book".into(), why)]).await;
+            }
+        }
+    }
+    priced.sort_by_key(|(p, price)| (price.minor, p.spec.sku.clone()));
+    let zh = ctx.locale == crate::i18n::Locale::ZhCn;
+    let options = priced
+        .iter()
+        .map(|(p, price)| QuoteOption {
+            key: p.spec.sku.to_lowercase(),
+            name: p.name(zh).to_string(),
+            tier: p.spec.tier,
+            lines: vec![QuoteLine {
+                product_id: Some(p.id),
+                sku: p.spec.sku.clone(),
+                name: p.name(zh).to_string(),
+                unit: p.spec.unit.clone(),
+                quantity: 1,
+                unit_price: *price,
+                discount_bp: 0,
+                tax_rate_bp: p.spec.tax_rate_bp,
+            }],
+            discount_bp: 0,
+        })
+        .collect();
+    let content = QuoteContent {
+        currency: priced[0].1.currency,
+        options,
+        recommended: None,
+        payment_terms: String::new(),
+        after_sales_terms: String::new(),
+        valid_until: now.date_naive() + Days::new(30),
+        language: ctx.locale.tag().to_string(),
+        notes: String::new(),
+    };
+    let result = g.create_quote(id, content, now).await;
+    answer(&ctx, &s, id, form, result, |_| "draft_form".into(), "#deal-quotes").await
+}
+
+fn quote_number(raw: &str) -> Option<i32> {
+    raw.parse().ok().filter(|n| *n > 0)
+}
+
+async fn edit_draft(
+    ctx: Ctx,
+    State(s): State<AppState>,
+    Path((raw, number)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let Some(n) = quote_number(&number) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    let quotes = match g.quotes(id, now).await {
+        Ok(q) => q,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let Some(q) = quotes.into_iter().find(|q| q.number == n) else {
+        return error_page(&ctx, Error::not_found("quote", n));
+    };
+    let mut content = q.content.clone();
+    let mut problems: Problems = Vec::new();
+    for (oi, o) in content.options.iter_mut().enumerate() {
+        let key = format!("q{n}_disc_{oi}");
+        match percent_bp(get(&form, &key)) {
+            Some(bp) => o.discount_bp = bp,
+            None => problems.push((key, t.percent_invalid.into())),
+        }
+        for (li, l) in o.lines.iter_mut().enumerate() {
+            let key = format!("q{n}_qty_{oi}_{li}");
+            match get(&form, &key).parse::<i64>() {
+                Ok(q) if q > 0 => l.quantity = q,
+                _ => problems.push((key, t.quantity_invalid.into())),
+            }
+            let key = format!("q{n}_ldisc_{oi}_{li}");
+            match percent_bp(get(&form, &key)) {
+                Some(bp) => l.discount_bp = bp,
+                None => problems.push((key, t.percent_invalid.into())),
+            }
+        }
+    }
+    // Options ticked for removal go; at least one must stay.
+    let keep: Vec<bool> =
+        (0..content.options.len()).map(|oi| get(&form, &format!("q{n}_drop_{oi}")) != "true").collect();
+    if !keep.contains(&true) {
+        problems.push((format!("q{n}_form"), t.keep_one_option.into()));
+    }
+    let mut index = 0;
+    content.options.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    if content.recommended.as_ref().is_some_and(|r| !content.options.iter().any(|o| &o.key == r)) {
+        content.recommended = None;
+    }
+    content.payment_terms = get(&form, &format!("q{n}_payment")).to_string();
+    content.after_sales_terms = get(&form, &format!("q{n}_after")).to_string();
+    match date(&form, &format!("q{n}_valid"), t, &mut problems) {
+        Some(d) => content.valid_until = d,
+        None if get(&form, &format!("q{n}_valid")).is_empty() => {
+            problems.push((format!("q{n}_valid"), t.required.into()))
+        }
+        None => {}
+    }
+    if !problems.is_empty() {
+        return fix(&ctx, &s, id, form, problems).await;
+    }
+    let version = get(&form, &format!("q{n}_version")).parse().unwrap_or(-1);
+    let result = g.edit_quote(id, n, QuoteEdit { version, content }, now).await;
+    let field = move |domain: &str| {
+        if domain.contains("valid_until") {
+            format!("q{n}_valid")
+        } else if domain.contains("payment_terms") {
+            format!("q{n}_payment")
+        } else if domain.contains("after_sales") {
+            format!("q{n}_after")
+        } else {
+            format!("q{n}_form")
+        }
+    };
+    answer(&ctx, &s, id, form, result, field, "#deal-quotes").await
+}
+
+async fn discount(
+    ctx: Ctx,
+    State(s): State<AppState>,
+    Path((raw, number)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let Some(n) = quote_number(&number) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    let version = get(&form, &format!("q{n}_version")).parse().unwrap_or(-1);
+    let result = match get(&form, "action") {
+        "request" => {
+            let req = DiscountAction { version, approve: None, comment: get(&form, &format!("q{n}_comment")).into() };
+            g.request_discount(id, n, &req, s.selling.approval_threshold_bp, now).await
+        }
+        decision => {
+            let comment = get(&form, &format!("q{n}_decision")).to_string();
+            let req = DiscountAction { version, approve: Some(decision == "approve"), comment };
+            g.decide_discount(id, n, &req, now).await
+        }
+    };
+    answer(&ctx, &s, id, form, result, |_| format!("q{n}_form"), "#deal-quotes").await
+}
+
+/// Sends a draft and shows the customer's link on the page this once (no redirect: the link
+/// must not end up in a URL or the history).
+async fn send(
+    ctx: Ctx,
+    State(s): State<AppState>,
+    Path((raw, number)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let Some(n) = quote_number(&number) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    let token = new_secret("q_");
+    let version = get(&form, &format!("q{n}_version")).parse().unwrap_or(-1);
+    let sending = Sending { version, threshold_bp: s.selling.approval_threshold_bp, token_hash: token_hash(&token) };
+    match g.send_quote(id, n, &sending, now).await {
+        Ok(_) => {}
+        // The domain's reasons in the page's words.
+        Err(Error::Invalid(errs)) => {
+            let threshold = super::selling::bp_text(s.selling.approval_threshold_bp);
+            let problems = errs
+                .into_iter()
+                .map(|e| {
+                    let message = match e.field.as_str() {
+                        "discount" => fill(t.needs_approval, &[("percent", &threshold)]),
+                        "content.valid_until" => t.validity_passed.to_string(),
+                        _ => e.message,
+                    };
+                    (format!("q{n}_form"), message)
+                })
+                .collect();
+            return fix(&ctx, &s, id, form, problems).await;
+        }
+        Err(e) => return answer::<()>(&ctx, &s, id, form, Err(e), |_| format!("q{n}_form"), "#deal-quotes").await,
+    }
+    let moved = match g.advance_after_send(id, n, now).await {
+        Ok(m) => m,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let loaded = match load(&ctx, &s, id).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let note = match (&moved.deal_moved_to, moved.deal_not_moved.is_empty()) {
+        (Some(to), _) => {
+            let name = loaded.process.definition.node(to).map(|n| n.name.clone()).unwrap_or_else(|| to.clone());
+            fill(t.sent_moved, &[("to", &name)])
+        }
+        (None, false) => fill(t.sent_not_moved, &[("why", &moved.deal_not_moved.join("; "))]),
+        (None, true) => String::new(),
+    };
+    let message = fill(t.sent_link, &[("number", &n.to_string())]);
+    let notice = Notice { kind: "ok", text: message.clone() };
+    let mut p = DealPage::new(&ctx, &loaded, Some(notice));
+    p.selling.sent = Some((message, format!("/q/{token}"), note));
+    page(&p, StatusCode::OK)
+}
+
+// -------------------------------------------------------------------------------------------
+// Contracts
+
+async fn new_contract(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let mut problems = Vec::new();
+    for key in ["c_seller", "c_buyer"] {
+        if get(&form, key).is_empty() {
+            problems.push((key.to_string(), t.required.to_string()));
+        }
+    }
+    let start_date = date(&form, "c_start", t, &mut problems);
+    let end_date = date(&form, "c_end", t, &mut problems);
+    if !problems.is_empty() {
+        return fix(&ctx, &s, id, form, problems).await;
+    }
+    let new = NewContract {
+        quote_number: get(&form, "c_quote").parse().unwrap_or(0),
+        seller: get(&form, "c_seller").into(),
+        buyer: get(&form, "c_buyer").into(),
+        start_date,
+        end_date,
+        milestones: Vec::new(),
+    };
+    let result = ctx.guarded(&s).create_contract(id, &new, s.clock.now()).await;
+    let field = |domain: &str| {
+        match domain {
+            "seller" => "c_seller",
+            "buyer" => "c_buyer",
+            "end_date" => "c_end",
+            _ => "c_form",
+        }
+        .to_string()
+    };
+    answer(&ctx, &s, id, form, result, field, "#deal-contracts").await
+}
+
+/// One contract form, three buttons: step the status, add a milestone, tick one done or paid.
+async fn contract(
+    ctx: Ctx,
+    State(s): State<AppState>,
+    Path((raw, contract)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let Ok(c) = contract.parse::<i64>() else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let k = |f: &str| format!("k{c}_{f}");
+    let mut problems = Vec::new();
+    let mut patch = ContractPatch { version: get(&form, &k("version")).parse().unwrap_or(-1), ..Default::default() };
+    match get(&form, "action") {
+        "status" => {
+            patch.status = ContractStatus::parse(get(&form, &k("status")));
+            if patch.status == Some(ContractStatus::Signed) {
+                patch.signed_date = date(&form, &k("signed"), t, &mut problems);
+                let names = items(get(&form, &k("signatories")));
+                patch.signatories = (!names.is_empty()).then_some(names);
+            }
+        }
+        "milestone" => {
+            let due = date(&form, &k("ms_due"), t, &mut problems);
+            if get(&form, &k("ms_title")).is_empty() {
+                problems.push((k("ms_title"), t.required.into()));
+            }
+            if due.is_none() && get(&form, &k("ms_due")).is_empty() {
+                problems.push((k("ms_due"), t.required.into()));
+            }
+            let kind = if get(&form, &k("ms_kind")) == "payment" {
+                MilestoneKind::Payment
+            } else {
+                MilestoneKind::Deliverable
+            };
+            if let Some(due_date) = due {
+                let title = get(&form, &k("ms_title")).to_string();
+                patch.add_milestones.push(NewMilestone { kind, title, due_date, amount: None });
+            }
+        }
+        _ => patch.complete_milestones = get(&form, "done").parse().ok().into_iter().collect(),
+    }
+    if !problems.is_empty() {
+        return fix(&ctx, &s, id, form, problems).await;
+    }
+    let result = ctx.guarded(&s).update_contract(id, ContractId(c), &patch, s.clock.now()).await;
+    let field = move |domain: &str| {
+        let f = match domain.split(['.', '[']).next().unwrap_or("") {
+            "signed_date" => "signed",
+            "signatories" => "signatories",
+            "status" => "status",
+            "add_milestones" => "ms_title",
+            _ => "form",
+        };
+        format!("k{c}_{f}")
+    };
+    answer(&ctx, &s, id, form, result, field, "#deal-contracts").await
+}
+
+// -------------------------------------------------------------------------------------------
+// Objections and the playbook
+
+async fn new_objection(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let Some(kind) = super::selling::parse_kind(get(&form, "o_kind")) else {
+        return fix(&ctx, &s, id, form, vec![("o_kind".into(), t.required.into())]).await;
+    };
+    if get(&form, "o_text").is_empty() {
+        return fix(&ctx, &s, id, form, vec![("o_text".into(), t.required.into())]).await;
+    }
+    let new = NewObjection {
+        kind,
+        text: get(&form, "o_text").into(),
+        answer: get(&form, "o_answer").into(),
+        resolved: get(&form, "o_resolved") == "true",
+    };
+    let result = ctx.guarded(&s).raise_objection(id, new, s.clock.now()).await;
+    let field = |domain: &str| if domain == "answer" { "o_answer".into() } else { "o_text".to_string() };
+    answer(&ctx, &s, id, form, result, field, "#deal-objections").await
+}
+
+async fn objection(
+    ctx: Ctx,
+    State(s): State<AppState>,
+    Path((raw, objection)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let Ok(o) = objection.parse::<i64>() else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let answer_text = get(&form, &format!("o{o}_answer"));
+    let patch = ObjectionPatch {
+        version: get(&form, &format!("o{o}_version")).parse().unwrap_or(-1),
+        answer: (!answer_text.is_empty()).then(|| answer_text.to_string()),
+        resolved: Some(true),
+    };
+    let result = ctx.guarded(&s).update_objection(id, o, &patch, s.clock.now()).await;
+    answer(&ctx, &s, id, form, result, move |_| format!("o{o}_answer"), "#deal-objections").await
+}
+
+/// Managers add an entry to the current stage's playbook or remove one.
+async fn playbook(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
+    let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
+    let form = parse(&body);
+    let t = deal_forms::of(ctx.locale);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    if !matches!(g.scope().role, Role::Admin | Role::Manager) {
+        return refuse(&ctx, &s, id, form, Vec::new(), Notice::error(t.forbidden)).await;
+    }
+    let deal = match g.deal(id, now).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let current = match g.playbook(deal.process_id, &deal.current_node).await {
+        Ok(p) => p,
+        Err(e) => return error_page(&ctx, e),
+    };
+    let mut entries = current.as_ref().map(|p| p.entries.clone()).unwrap_or_default();
+    if let Ok(i) = get(&form, "pb_remove").parse::<usize>() {
+        if i < entries.len() {
+            entries.remove(i);
+        }
+    } else {
+        let mut problems = Vec::new();
+        for key in ["pb_objection", "pb_answer"] {
+            if get(&form, key).is_empty() {
+                problems.push((key.to_string(), t.required.to_string()));
+            }
+        }
+        let kind = super::selling::parse_kind(get(&form, "pb_kind"));
+        if kind.is_none() {
+            problems.push(("pb_kind".into(), t.required.into()));
+        }
+        if let (Some(kind), true) = (kind, problems.is_empty()) {
+            entries.push(PlaybookEntry {
+                kind,
+                objection: get(&form, "pb_objection").into(),
+                answer: get(&form, "pb_answer").into(),
+                evidence: get(&form, "pb_evidence").into(),
+            });
+        } else {
+            return fix(&ctx, &s, id, form, problems).await;
+        }
+    }
+    let input = PlaybookInput { version: current.as_ref().map(|p| p.version), entries };
+    let result = g.save_playbook(deal.process_id, &deal.current_node, &input, now).await;
+    answer(&ctx, &s, id, form, result, |_| "pb_objection".into(), "#deal-playbook").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{items, percent_bp};
+
+    #[test]
+    fn percentages_and_lists() {
+        assert_eq!(percent_bp("12"), Some(1_200));
+        assert_eq!(percent_bp("12.5 %"), Some(1_250));
+        assert_eq!(percent_bp(""), Some(0));
+        for bad in ["-1", "101", "1.234", "abc"] {
+            assert_eq!(percent_bp(bad), None, "{bad}");
+        }
+        assert_eq!(items("报表\r\n审批，移动端\n\n"), vec!["报表", "审批，移动端"]);
+    }
+}
