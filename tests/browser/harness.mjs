@@ -79,13 +79,10 @@ export function launchChromium() {
 }
 
 /**
- * Runs `body(page)` in a fresh zh-CN (Asia/Shanghai) browser context, then exits: 0 when every
- * step passed and the pages raised no CSP violation or script error, 1 otherwise, with the
- * failed step, the page it was on and a screenshot `failure-<nn>-<step>.png` in `artefacts`.
+ * A page in a fresh zh-CN (Asia/Shanghai) context whose CSP violations and uncaught script
+ * errors fail the run, and whose failed requests are logged.
  */
-export async function runPages({ name, artefacts, viewport = { width: 1600, height: 1000 }, body }) {
-  mkdirSync(artefacts, { recursive: true });
-  const browser = await launchChromium();
+export async function watchedPage(browser, viewport = { width: 1600, height: 1000 }) {
   const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
@@ -103,9 +100,22 @@ export async function runPages({ name, artefacts, viewport = { width: 1600, heig
   page.on('response', (r) => {
     if (r.status() >= 400) log(`  [http] ${r.request().method()} ${new URL(r.url()).pathname} → ${r.status()}`);
   });
+  return page;
+}
+
+/**
+ * Runs `body(page, browser)` on a `watchedPage`, then exits: 0 when every
+ * step passed and the pages raised no CSP violation or script error, 1 otherwise, with the
+ * failed step, the page it was on and a screenshot `failure-<nn>-<step>.png` in `artefacts`.
+ */
+export async function runPages({ name, artefacts, viewport = { width: 1600, height: 1000 }, body }) {
+  mkdirSync(artefacts, { recursive: true });
+  const browser = await launchChromium();
+  const page = await watchedPage(browser, viewport);
+  const context = page.context();
   let code = 0;
   try {
-    await body(page);
+    await body(page, browser);
     if (run.problems.length) {
       run.step = 'no script errors or CSP violations';
       fail(`the pages raised ${run.problems.length} problem(s):\n  - ${run.problems.join('\n  - ')}`);

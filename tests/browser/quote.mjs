@@ -13,31 +13,11 @@
 // deal-sent-zh.png, deal-contract-zh.png, deal-contract-en.png; and failure-<step>.png when a
 // step fails. Run by crates/salesflow/tests/cli.rs.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { args, fail, runPages, step, watchedPage } from './harness.mjs';
 
-const [base, token, password, artefacts] = process.argv.slice(2);
-if (!base || !token || !password || !artefacts) {
-  console.error('usage: node quote.mjs <base url> <admin API token> <password> <artefact dir>');
-  process.exit(2);
-}
-mkdirSync(artefacts, { recursive: true });
+const [base, token, password, artefacts] = args('quote.mjs', ['base url', 'token', 'password', 'artefact dir']);
 const ADMIN = 'admin@salesflow.example.com';
-const TIMEOUT = 15_000;
-const problems = [];
-let currentStep = 'start';
-
-function fail(message) {
-  throw new Error(`${currentStep}: ${message}`);
-}
-
-async function step(name, body) {
-  currentStep = name;
-  const started = Date.now();
-  await body();
-  console.log(`✔ ${name} (${Date.now() - started} ms)`);
-}
 
 async function api(method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -167,13 +147,7 @@ async function submit(page, button) {
 // makes the contract and ticks its milestones, logs an objection and resolves it; the manager
 // adds to the stage's playbook — in Chinese, then in English.
 async function dealPageForms(browser) {
-  const newPage = async () => {
-    const c = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-    c.setDefaultTimeout(TIMEOUT);
-    const p = await c.newPage();
-    p.on('pageerror', (e) => problems.push(`uncaught script error: ${e.message}`));
-    return p;
-  };
+  const newPage = () => watchedPage(browser, { width: 1400, height: 1000 });
   let deal;
   let manager;
   let rep;
@@ -315,44 +289,7 @@ async function dealPageForms(browser) {
   });
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let code = 0;
-const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-context.setDefaultTimeout(TIMEOUT);
-const page = await context.newPage();
-page.on('console', (msg) => {
-  if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) problems.push(`CSP violation: ${msg.text()}`);
-});
-page.on('pageerror', (e) => problems.push(`uncaught script error: ${e.message}`));
-try {
+await runPages({ name: 'quote pages', artefacts, viewport: { width: 1400, height: 1000 }, body: async (page, browser) => {
   await run(page);
   await dealPageForms(browser);
-  if (problems.length) {
-    currentStep = 'no script errors or CSP violations';
-    fail(problems.join('; '));
-  }
-  console.log(`✔ quote pages passed; screenshots in ${artefacts}`);
-} catch (e) {
-  code = 1;
-  const slug = currentStep.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60) || 'step';
-  const shot = join(artefacts, `failure-${slug}.png`);
-  await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
-  console.error(`✘ ${e.message}`);
-  console.error(`  at ${page.url()}`);
-  console.error(`  screenshot: ${shot}`);
-} finally {
-  await context.close().catch(() => {});
-  await browser.close().catch(() => {});
-}
-process.exit(code);
+} });

@@ -56,7 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "stage counters", include_str!("../../migrations/sqlite/0003_stage_counters.sql")),
     (4, "version retirement", include_str!("../../migrations/sqlite/0004_version_retirement.sql")),
     (5, "selling", include_str!("../../migrations/sqlite/0005_selling.sql")),
-    (7, "price books", include_str!("../../migrations/sqlite/0007_price_books.sql")),
+    (6, "price books", include_str!("../../migrations/sqlite/0006_price_books.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a
