@@ -394,11 +394,6 @@ impl<'a> Guarded<'a> {
         self.store.deal_events(id).await
     }
 
-    /// The event log of a process, limited to the deals the caller can read.
-    pub async fn stage_entries(&self, process: ProcessId) -> Result<Vec<StageEntry>> {
-        self.store.stage_entries(process, self.scope).await
-    }
-
     /// The next page of a process's deals that the caller can read (up to `limit` deals with
     /// ascending ids after `after`), those `keep` selects, with their stage entries. Also
     /// returns the last deal id read, to pass as `after` next (`None` at the end).

@@ -385,9 +385,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Deal, DealEvent)>;
     async fn toggle_step(&self, id: DealId, toggle: &StepToggle, actor: &Actor, now: DateTime<Utc>) -> Result<Deal>;
     async fn deal_events(&self, id: DealId) -> Result<Vec<DealEvent>>;
-    /// Every stage entry of a process's deals, by deal and in order: the event log that
-    /// process-mining tools read.
-    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>>;
     /// The facts of a process's deals within the scope, by ascending deal id: at most `limit`
     /// deals after `after`.
     async fn deal_facts(

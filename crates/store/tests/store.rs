@@ -2935,7 +2935,9 @@ async fn lists_and_totals_follow_the_scope() {
 
         // The process event log: the stage entries of the deals the scope reaches.
         let entries = |scope: Scope| async move {
-            let e = s.stage_entries(fx.process, &scope).await.expect("stage entries");
+            let facts = s.deal_facts(fx.process, &scope, None, 1000).await.expect("deal facts");
+            let ids: Vec<DealId> = facts.iter().map(|f| f.deal_id).collect();
+            let e = s.stage_entries_of(fx.process, &ids).await.expect("stage entries");
             e.iter().map(|e| e.deal_id.0).collect::<BTreeSet<_>>()
         };
         assert_eq!(entries(scope_a.clone()).await, deal_ids(&[a]), "[{b}] A's deals");
@@ -2944,7 +2946,9 @@ async fn lists_and_totals_follow_the_scope() {
         assert_eq!(entries(scope_c.clone()).await, BTreeSet::new(), "[{b}] C's: none");
         let d = &a_deals[0];
         s.move_deal(d.id, &lose(d.version, "预算取消"), &Actor { user: a, role: Role::Rep }, at(20)).await.expect(b);
-        let a_entries = s.stage_entries(fx.process, &scope_a).await.expect(b);
+        let a_ids: Vec<DealId> =
+            s.deal_facts(fx.process, &scope_a, None, 1000).await.expect(b).iter().map(|f| f.deal_id).collect();
+        let a_entries = s.stage_entries_of(fx.process, &a_ids).await.expect(b);
         assert_eq!(a_entries.len(), 5, "[{b}] four creations and one move");
     }
 }

@@ -1592,33 +1592,6 @@ impl Store for PgStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>> {
-        let mut conn = self.read.acquire().await.db()?;
-        Self::row_exists(&mut conn, "processes", process.0, "id", "process")
-            .await
-            .map_err(|_| Error::not_found("process", process))?;
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-            "SELECT e.deal_id, e.process_version, e.to_node, e.occurred_at, e.actor_id FROM deal_events e ",
-        );
-        if scope.read_reach() != &salesflow_domain::access::Reach::All {
-            q.push("JOIN deals d ON d.id = e.deal_id ");
-        }
-        q.push("WHERE e.process_id = ").push_bind(process.0).push(" AND e.kind IN ('created', 'moved')");
-        push_scope(&mut q, scope, RecordKind::Deal, "d.");
-        q.push(" ORDER BY e.deal_id, e.seq");
-        let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = q.build_query_as().fetch_all(&mut *conn).await.db()?;
-        Ok(rows
-            .into_iter()
-            .map(|(deal, process_version, node, occurred_at, actor)| StageEntry {
-                deal_id: DealId(deal),
-                process_version,
-                node,
-                occurred_at,
-                actor_id: UserId(actor),
-            })
-            .collect())
-    }
-
     async fn deal_facts(
         &self,
         process: ProcessId,

@@ -565,30 +565,6 @@ pub fn events(conn: &Connection, id: DealId) -> Result<Vec<DealEvent>> {
     all(conn, &SQL, [id.0], rows::event)
 }
 
-pub fn stage_entries(conn: &Connection, process: ProcessId, scope: &ScopeFilter) -> Result<Vec<StageEntry>> {
-    row_exists(conn, "processes", process.0, "id", "process").map_err(|_| Error::not_found("process", process))?;
-    let mut w = Where::new(
-        "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
-         WHERE process_id = ? AND kind IN ('created', 'moved')",
-    );
-    w.bind(Value::Integer(process.0));
-    if *scope != ScopeFilter::All {
-        w.push(" AND deal_id IN (SELECT d.id FROM deals d WHERE 1 = 1", []);
-        w.scope(scope, RecordKind::Deal, "d.owner_id", "d.id").push(")", []);
-    }
-    w.push(" ORDER BY deal_id, seq", []);
-    let (sql, values) = w.finish();
-    all(conn, &sql, params_from_iter(values), |r| {
-        Ok(StageEntry {
-            deal_id: DealId(r.get(0).db()?),
-            process_version: r.get(1).db()?,
-            node: r.get(2).db()?,
-            occurred_at: rows::time(r, 3)?,
-            actor_id: UserId(r.get(4).db()?),
-        })
-    })
-}
-
 pub fn facts(
     conn: &Connection,
     process: ProcessId,

@@ -839,11 +839,6 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::events(&*snapshot(conn)?, id)).await
     }
 
-    async fn stage_entries(&self, process: ProcessId, scope: &Scope) -> Result<Vec<StageEntry>> {
-        let scope = ScopeFilter::of(scope);
-        self.read(move |conn, _| deals::stage_entries(&*snapshot(conn)?, process, &scope)).await
-    }
-
     async fn deal_facts(
         &self,
         process: ProcessId,
