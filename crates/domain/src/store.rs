@@ -230,6 +230,9 @@ pub struct QuoteWrite {
     pub deal: DealId,
     pub changes: Vec<QuoteChange>,
     pub notes: Vec<DealNote>,
+    /// A step of the deal's current stage ticked in the same transaction, unless it already is
+    /// (sending ticks `send_quote`).
+    pub tick_step: Option<String>,
 }
 
 #[async_trait]

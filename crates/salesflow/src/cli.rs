@@ -60,6 +60,20 @@ pub struct Serve {
     /// the quote is sent (up to two decimals: `10`, `12.5`).
     #[arg(long, env = "SALESFLOW_DISCOUNT_APPROVAL_PERCENT", default_value = "10", value_parser = percent_bp)]
     pub discount_approval_percent: i64,
+    /// The address customers reach this server at (`https://crm.example.com`): customer quote
+    /// links start with it. Unset, they start with the address the rep's browser used.
+    #[arg(long, env = "SALESFLOW_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+}
+
+/// An `http://` or `https://` address without query or fragment, kept without a trailing slash.
+pub fn public_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => Ok(text.to_string()),
+        _ => Err(format!("`{text}` is not an http:// or https:// address without query or fragment")),
+    }
 }
 
 /// A percentage with up to two decimals, in basis points: `12.5` → 1250.
@@ -86,6 +100,7 @@ impl Default for Serve {
                 .ok()
                 .and_then(|v| percent_bp(&v).ok())
                 .unwrap_or(salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP),
+            public_url: std::env::var("SALESFLOW_PUBLIC_URL").ok().and_then(|v| public_url(&v).ok()),
         }
     }
 }

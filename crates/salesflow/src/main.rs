@@ -116,7 +116,10 @@ async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
             }
         }
     });
-    let selling = salesflow_web::SellingConfig { approval_threshold_bp: args.discount_approval_percent };
+    let selling = salesflow_web::SellingConfig {
+        approval_threshold_bp: args.discount_approval_percent,
+        public_url: args.public_url.clone(),
+    };
     let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth).with_selling(selling);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;

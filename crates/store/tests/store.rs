@@ -3611,7 +3611,7 @@ mod selling {
         changes: Vec<QuoteChange>,
         notes: Vec<salesflow_domain::selling::quote::DealNote>,
     ) -> QuoteWrite {
-        QuoteWrite { deal, changes, notes }
+        QuoteWrite { deal, changes, notes, tick_step: None }
     }
 
     #[tokio::test]
@@ -3721,6 +3721,42 @@ mod selling {
             let deal = s.deal(deal.id).await.expect(b);
             let (moved, _) = s.move_deal(deal.id, &mv("needs_analysis", deal.version), &fx.actor, now).await.expect(b);
             assert_eq!(moved.current_node, "needs_analysis", "[{b}] budget known: the gate opens");
+        }
+    }
+
+    #[tokio::test]
+    async fn sending_ticks_the_step_in_the_same_transaction() {
+        for fx in fixtures().await {
+            let (s, b) = (fx.s(), fx.b());
+            let now: DateTime<Utc> = "2026-03-02T09:00:00Z".parse().unwrap();
+            let (_, _, deal) = deal_with_contact(&fx, "发送即勾选", now).await;
+            let (draft, note) = Quote::draft(deal.id, 1, content(date(2026, 3, 31)), fx.actor.user, now).unwrap();
+            let new = QuoteChange { quote: draft, read_version: None, token_hash: None };
+            let v1 = s.save_quotes(&write(deal.id, vec![new], vec![note]), &fx.actor, now).await.expect(b).remove(0);
+            let mut sent = v1.clone();
+            let note = sent.send(v1.version, 1_000, fx.actor.user, now.date_naive(), now).unwrap();
+            let change = QuoteChange { quote: sent, read_version: Some(v1.version), token_hash: Some("t1".into()) };
+
+            // A step the stage does not have: the whole write is refused, the quote stays a draft.
+            let mut bad = write(deal.id, vec![change.clone()], vec![note.clone()]);
+            bad.tick_step = Some("no_such_step".into());
+            assert!(s.save_quotes(&bad, &fx.actor, now).await.is_err(), "[{b}]");
+            assert_eq!(s.quotes(deal.id).await.expect(b), vec![v1.clone()], "[{b}] nothing sent");
+            assert!(s.deal(deal.id).await.expect(b).completed_steps.is_empty(), "[{b}]");
+
+            let mut good = write(deal.id, vec![change], vec![note]);
+            good.tick_step = Some("define_target".into());
+            s.save_quotes(&good, &fx.actor, now).await.expect(b);
+            let after = s.deal(deal.id).await.expect(b);
+            assert_eq!(after.completed_steps, vec!["define_target"], "[{b}] ticked with the sending");
+            assert_eq!(after.version, deal.version + 1, "[{b}]");
+            let events = s.deal_events(deal.id).await.expect(b);
+            assert_eq!(
+                kinds(&events),
+                [EventKind::Created, EventKind::QuoteCreated, EventKind::QuoteSent, EventKind::StepCompleted],
+                "[{b}]"
+            );
+            assert_seq_contiguous(b, &events);
         }
     }
 

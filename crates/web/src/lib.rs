@@ -35,11 +35,31 @@ pub struct AppState {
 pub struct SellingConfig {
     /// A quote giving more than this discount (basis points of gross) needs a manager's approval.
     pub approval_threshold_bp: i64,
+    /// The address customers reach this server at (`https://crm.example.com`, no trailing
+    /// slash): the start of every customer quote link. Unset, links start with the address the
+    /// sending request came to (its `Host`).
+    pub public_url: Option<String>,
 }
 
 impl Default for SellingConfig {
     fn default() -> Self {
-        Self { approval_threshold_bp: salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP }
+        Self { approval_threshold_bp: salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP, public_url: None }
+    }
+}
+
+impl SellingConfig {
+    /// The customer's page for a quote token, as a full address: the configured public address,
+    /// else the request's own host over plain HTTP (a host with anything but letters, digits,
+    /// dots, dashes, colons and brackets is not trusted: the link stays relative).
+    pub fn customer_link(&self, headers: &axum::http::HeaderMap, token: &str) -> String {
+        let path = format!("/q/{token}");
+        if let Some(base) = &self.public_url {
+            return format!("{base}{path}");
+        }
+        let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+        let plain = !host.is_empty()
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if plain { format!("http://{host}{path}") } else { path }
     }
 }
 
@@ -110,4 +130,28 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SellingConfig;
+    use axum::http::{HeaderMap, HeaderValue, header::HOST};
+
+    fn host(h: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_str(h).unwrap());
+        headers
+    }
+
+    #[test]
+    fn customer_links_are_whole_addresses() {
+        let plain = SellingConfig::default();
+        assert_eq!(plain.customer_link(&host("127.0.0.1:8080"), "q_x"), "http://127.0.0.1:8080/q/q_x");
+        assert_eq!(plain.customer_link(&host("[::1]:80"), "q_x"), "http://[::1]:80/q/q_x");
+        // A host that could carry a path or markup is not echoed.
+        assert_eq!(plain.customer_link(&host("evil.example/x?"), "q_x"), "/q/q_x");
+        assert_eq!(plain.customer_link(&HeaderMap::new(), "q_x"), "/q/q_x");
+        let public = SellingConfig { public_url: Some("https://crm.example.com".into()), ..Default::default() };
+        assert_eq!(public.customer_link(&host("10.0.0.5"), "q_x"), "https://crm.example.com/q/q_x");
+    }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{Guarded, Origin, json};
 use crate::error::{Error, Result};
 use crate::ids::{ContractId, DealId, ProcessId};
-use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role, StepToggle};
+use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role};
 use crate::selling::catalog::{NewProduct, PriceBook, Product};
 use crate::selling::contract::{Contract, ContractPatch, NewContract};
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
@@ -144,6 +144,7 @@ impl Guarded<'_> {
             deal: quote.deal_id,
             changes: vec![QuoteChange { quote, read_version: read, token_hash: None }],
             notes,
+            tick_step: None,
         };
         let saved = self.store.save_quotes(&write, &self.actor(), now).await?.remove(0);
         let detail = format!("quote version {} {}", saved.number, saved.status.as_str());
@@ -208,7 +209,13 @@ impl Guarded<'_> {
 
     /// Sends a draft; a version sent before it is superseded in the same write.
     pub async fn send_quote(&self, deal: DealId, number: i32, sending: &Sending, now: DateTime<Utc>) -> Result<Quote> {
-        self.writable_deal(deal, now).await?;
+        let d = self.store.deal(deal).await?;
+        self.check_write(RecordKind::Deal, deal.0, d.owner_id, now).await?;
+        // The stage's `send_quote` step is ticked with the sending, in one transaction.
+        let process = self.store.process_version(d.process_id, d.process_version).await?;
+        let stage = process.definition.stage(&d.current_node);
+        let has_step = stage.is_some_and(|s| s.steps.iter().any(|st| st.id == SEND_QUOTE_STEP));
+        let tick_step = (d.status == DealStatus::Open && has_step).then(|| SEND_QUOTE_STEP.to_string());
         let quotes = self.store.quotes(deal).await?;
         let mut q = quote_of(&quotes, number)?;
         let read = q.version;
@@ -225,31 +232,27 @@ impl Guarded<'_> {
             0,
             QuoteChange { quote: q, read_version: Some(read), token_hash: Some(sending.token_hash.clone()) },
         );
-        let saved = self.store.save_quotes(&QuoteWrite { deal, changes, notes }, &self.actor(), now).await?.remove(0);
+        let write = QuoteWrite { deal, changes, notes, tick_step };
+        let saved = self.store.save_quotes(&write, &self.actor(), now).await?.remove(0);
         let detail = format!("quote version {} sent", saved.number);
         self.audit(AuditAction::Transition, ("quote", Some(saved.id.0)), detail, None, json(&saved), now).await?;
         Ok(saved)
     }
 
-    /// After a quote is sent: ticks the stage's `send_quote` step when it has one and moves the
-    /// deal along a `quote_sent` edge from its stage straight to another stage. When that edge
+    /// After a quote is sent (which ticked the stage's `send_quote` step): moves the deal along
+    /// a `quote_sent` edge from its stage straight to another stage. When that edge
     /// enters a decision node (the seed's 报价是否接受?), the deal waits in its stage and the
     /// customer's answer moves it along `accepted` or `rejected`. A hard exit criterion still missing
     /// leaves the deal where it is (the quote stays sent) and is reported; soft ones are passed
     /// with the sending as the reason.
     pub async fn advance_after_send(&self, deal: DealId, number: i32, now: DateTime<Utc>) -> Result<SendMove> {
         self.writable_deal(deal, now).await?;
-        let mut d = self.store.deal(deal).await?;
+        let d = self.store.deal(deal).await?;
         if d.status != DealStatus::Open {
             return Ok(SendMove::default());
         }
         let process = self.store.process_version(d.process_id, d.process_version).await?;
         let def = &process.definition;
-        let has_step = def.stage(&d.current_node).is_some_and(|s| s.steps.iter().any(|st| st.id == SEND_QUOTE_STEP));
-        if has_step && !d.completed_steps.iter().any(|s| s == SEND_QUOTE_STEP) {
-            let toggle = StepToggle { step: SEND_QUOTE_STEP.into(), done: true, version: d.version, occurred_at: None };
-            d = self.toggle_step(deal, &toggle, now).await?;
-        }
         let Some(route) = def
             .routes_from(&d.current_node)
             .into_iter()
@@ -476,6 +479,7 @@ impl<'a> CustomerDesk<'a> {
             deal: q.deal_id,
             changes: vec![QuoteChange { quote: q.clone(), read_version: Some(read), token_hash: None }],
             notes: vec![note],
+            tick_step: None,
         };
         self.store.save_quotes(&write, &sender, now).await?;
         self.audit(&q, format!("customer accepted quote version {} ({option})", q.number), now).await?;
@@ -500,6 +504,7 @@ impl<'a> CustomerDesk<'a> {
                 QuoteChange { quote: proposal, read_version: None, token_hash: None },
             ],
             notes: vec![rejected, drafted],
+            tick_step: None,
         };
         self.store.save_quotes(&write, &sender, now).await?;
         self.audit(&q, format!("customer rejected quote version {}", q.number), now).await?;

@@ -51,7 +51,13 @@ pub struct Recommendation {
 
 /// Active products ranked against `needs`, best first.
 pub fn rank(needs: &NeedsInput, products: &[Product]) -> Vec<Recommendation> {
-    let wanted: Vec<String> = needs.requirements.iter().map(|r| tag_key(r)).filter(|r| !r.is_empty()).collect();
+    // Matched by key (trimmed, any case); named in the customer's own words.
+    let wanted: Vec<(String, String)> = needs
+        .requirements
+        .iter()
+        .map(|r| (tag_key(r), r.trim().to_string()))
+        .filter(|(key, _)| !key.is_empty())
+        .collect();
     let mut out: Vec<Recommendation> = products.iter().filter(|p| p.active).map(|p| score(needs, &wanted, p)).collect();
     out.sort_by(|a, b| {
         b.score
@@ -62,12 +68,12 @@ pub fn rank(needs: &NeedsInput, products: &[Product]) -> Vec<Recommendation> {
     out
 }
 
-fn score(needs: &NeedsInput, wanted: &[String], p: &Product) -> Recommendation {
+fn score(needs: &NeedsInput, wanted: &[(String, String)], p: &Product) -> Recommendation {
     let tags: Vec<String> = p.spec.tags.iter().map(|t| tag_key(t)).collect();
-    let (covered, missed): (Vec<&String>, Vec<&String>) = wanted.iter().partition(|w| tags.contains(w));
+    let (covered, missed): (Vec<_>, Vec<_>) = wanted.iter().partition(|(key, _)| tags.contains(key));
     let mut score = if wanted.is_empty() { 0 } else { covered.len() as i64 * 1_000 / wanted.len() as i64 };
     let mut reasons = Vec::new();
-    let list = |v: Vec<&String>| v.into_iter().cloned().collect::<Vec<_>>();
+    let list = |v: Vec<&(String, String)>| v.into_iter().map(|(_, words)| words.clone()).collect::<Vec<_>>();
     if !covered.is_empty() {
         reasons.push(Reason { kind: ReasonKind::Covers, requirements: list(covered), amount: None });
     }
@@ -143,7 +149,7 @@ mod tests {
             product(3, Tier::Professional, 15_000_000, &["客户管理", "报表", "api", "单点登录"]),
         ];
         let needs = NeedsInput {
-            requirements: vec!["客户管理".into(), "报表".into(), "api".into()],
+            requirements: vec!["客户管理".into(), "报表".into(), " Api ".into()],
             budget: Some(Money { minor: 10_000_000, currency: Currency::CNY }),
             ..Default::default()
         };
@@ -151,7 +157,7 @@ mod tests {
         let order: Vec<_> = ranked.iter().map(|r| r.tier.unwrap()).collect();
         assert_eq!(order, [Tier::Standard, Tier::Basic, Tier::Professional]);
         assert_eq!(ranked[0].score, 1_500);
-        assert_eq!(ranked[0].reasons[0].requirements, ["客户管理", "报表", "api"]);
+        assert_eq!(ranked[0].reasons[0].requirements, ["客户管理", "报表", "Api"], "in the customer's words");
         assert_eq!(ranked[0].reasons[1].amount.unwrap().minor, 2_000_000, "headroom");
         assert_eq!(ranked[1].score, 333 + 500, "one requirement of three, within budget");
         assert_eq!(ranked[2].reasons[1].kind, ReasonKind::OverBudget);

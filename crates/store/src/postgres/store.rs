@@ -350,6 +350,52 @@ impl PgStore {
         row.try_into()
     }
 
+    /// Writes a planned step event: the deal's counters, the step row and the event.
+    async fn toggle_step_in(
+        conn: &mut PgConnection,
+        deal: &Deal,
+        seq: i64,
+        event: &NewEvent,
+        toggle: &StepToggle,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE deals SET version = version + 1, last_event_seq = $1, last_event_at = $2, updated_at = $3 \
+             WHERE id = $4 AND version = $5",
+        )
+        .bind(seq + 1)
+        .bind(event.occurred_at)
+        .bind(now)
+        .bind(deal.id.0)
+        .bind(deal.version)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+        if done.rows_affected() == 0 {
+            return Err(conflict("deal", deal.id.0));
+        }
+        if toggle.done {
+            sqlx::query("INSERT INTO deal_steps (deal_id, node_id, step_id, done_at) VALUES ($1, $2, $3, $4)")
+                .bind(deal.id.0)
+                .bind(&deal.current_node)
+                .bind(&toggle.step)
+                .bind(event.occurred_at)
+                .execute(&mut *conn)
+                .await
+                .db()?;
+        } else {
+            sqlx::query("DELETE FROM deal_steps WHERE deal_id = $1 AND node_id = $2 AND step_id = $3")
+                .bind(deal.id.0)
+                .bind(&deal.current_node)
+                .bind(&toggle.step)
+                .execute(&mut *conn)
+                .await
+                .db()?;
+        }
+        Self::insert_event(conn, deal, seq + 1, event, actor, now).await.map(|_| ())
+    }
+
     async fn cached_version(&self, id: ProcessId, version: i32) -> Result<Arc<ProcessVersion>> {
         if let Some(v) = self.cache.read().expect("cache lock").get(&(id.0, version)) {
             return Ok(v.clone());
@@ -1541,40 +1587,7 @@ impl Store for PgStore {
         let version = self.cached_version(deal.process_id, deal.process_version).await?;
         let event = plan_step(&version.definition, &deal, Some(last_at), toggle, now)?;
         let mut tx = self.write.begin().await.db()?;
-        let done = sqlx::query(
-            "UPDATE deals SET version = version + 1, last_event_seq = $1, last_event_at = $2, updated_at = $3 \
-             WHERE id = $4 AND version = $5",
-        )
-        .bind(seq + 1)
-        .bind(event.occurred_at)
-        .bind(now)
-        .bind(id.0)
-        .bind(deal.version)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        if done.rows_affected() == 0 {
-            return Err(conflict("deal", id.0));
-        }
-        if toggle.done {
-            sqlx::query("INSERT INTO deal_steps (deal_id, node_id, step_id, done_at) VALUES ($1, $2, $3, $4)")
-                .bind(id.0)
-                .bind(&deal.current_node)
-                .bind(&toggle.step)
-                .bind(event.occurred_at)
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        } else {
-            sqlx::query("DELETE FROM deal_steps WHERE deal_id = $1 AND node_id = $2 AND step_id = $3")
-                .bind(id.0)
-                .bind(&deal.current_node)
-                .bind(&toggle.step)
-                .execute(&mut *tx)
-                .await
-                .db()?;
-        }
-        Self::insert_event(&mut tx, &deal, seq + 1, &event, actor, now).await?;
+        Self::toggle_step_in(&mut tx, &deal, seq, &event, toggle, actor, now).await?;
         let (updated, _, _) = Self::load_deal(&mut tx, id).await?;
         tx.commit().await.db()?;
         Ok(updated)
@@ -1868,6 +1881,15 @@ impl Store for PgStore {
     async fn save_quotes(&self, write: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>> {
         let mut tx = self.write.begin().await.db()?;
         let saved = Self::save_quotes_in(&mut tx, write, actor, now).await?;
+        if let Some(step) = &write.tick_step {
+            let (deal, seq, last_at) = Self::load_deal(&mut tx, write.deal).await?;
+            if !deal.completed_steps.contains(step) {
+                let version = self.cached_version(deal.process_id, deal.process_version).await?;
+                let toggle = StepToggle { step: step.clone(), done: true, version: deal.version, occurred_at: None };
+                let event = plan_step(&version.definition, &deal, Some(last_at), &toggle, now)?;
+                Self::toggle_step_in(&mut tx, &deal, seq, &event, &toggle, actor, now).await?;
+            }
+        }
         tx.commit().await.db()?;
         Ok(saved)
     }

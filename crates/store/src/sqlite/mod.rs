@@ -916,7 +916,7 @@ impl Store for SqliteStore {
 
     async fn save_quotes(&self, write: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>> {
         let (write, actor) = (write.clone(), *actor);
-        self.write(move |tx, _| selling::save_quotes(tx, &write, &actor, now)).await
+        self.write(move |tx, cache| selling::save_quotes(tx, cache, &write, &actor, now)).await
     }
 
     async fn contracts(&self, deal: DealId) -> Result<Vec<Contract>> {

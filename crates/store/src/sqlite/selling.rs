@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use salesflow_domain::error::{Error, Result};
 use salesflow_domain::ids::*;
+use salesflow_domain::records::StepToggle;
 use salesflow_domain::records::{Actor, NewEvent};
 use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::Contract;
@@ -14,7 +15,7 @@ use salesflow_domain::selling::objection::{Objection, Playbook};
 use salesflow_domain::selling::quote::{DealNote, Quote};
 use salesflow_domain::store::QuoteWrite;
 
-use super::{all, conflict, deals, exec, one, rows, ts};
+use super::{Cache, all, conflict, deals, exec, one, rows, ts};
 use crate::documents::{self, from_json, quote_parts, to_json};
 
 /// Appends `notes` to the deal's log, at the deal's current node. The deal's own fields do not
@@ -136,7 +137,13 @@ pub fn quote_by_token(conn: &Connection, hash: &str) -> Result<Option<Quote>> {
     one(conn, &format!("SELECT {QUOTE_COLS} FROM quotes WHERE token_hash = ?1"), [hash], quote_row)
 }
 
-pub fn save_quotes(conn: &Connection, w: &QuoteWrite, actor: &Actor, now: DateTime<Utc>) -> Result<Vec<Quote>> {
+pub fn save_quotes(
+    conn: &Connection,
+    cache: &Cache,
+    w: &QuoteWrite,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Quote>> {
     let mut out = Vec::with_capacity(w.changes.len());
     for c in &w.changes {
         let mut q = c.quote.clone();
@@ -170,6 +177,13 @@ pub fn save_quotes(conn: &Connection, w: &QuoteWrite, actor: &Actor, now: DateTi
         out.push(q);
     }
     note_deal(conn, w.deal, &w.notes, actor, now)?;
+    if let Some(step) = &w.tick_step {
+        let (deal, _, _) = deals::load(conn, w.deal)?;
+        if !deal.completed_steps.contains(step) {
+            let toggle = StepToggle { step: step.clone(), done: true, version: deal.version, occurred_at: None };
+            deals::toggle_step(conn, cache, w.deal, &toggle, actor, now)?;
+        }
+    }
     Ok(out)
 }
 

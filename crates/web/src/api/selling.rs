@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
@@ -47,7 +47,8 @@ pub struct ContractList {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SentQuote {
     pub quote: Quote,
-    /// The customer's page: `/q/<token>`.
+    /// The customer's page, `<public address>/q/<token>` (the server's `--public-url`, else the
+    /// host this request came to).
     pub link: String,
     pub token: String,
     /// Where sending took the deal (along its stage's `quote_sent` edge), or why it stayed.
@@ -228,6 +229,7 @@ pub async fn send_quote(
     c: Caller,
     State(s): State<AppState>,
     ApiPath((id, number)): ApiPath<(i64, i32)>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<SendRequest>,
 ) -> ApiResult<(StatusCode, Json<SentQuote>)> {
     let token = new_secret("q_");
@@ -236,7 +238,7 @@ pub async fn send_quote(
     let g = c.guarded(&s);
     let quote = g.send_quote(DealId(id), number, &sending, s.clock.now()).await?;
     let moved = g.advance_after_send(DealId(id), number, s.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: format!("/q/{token}"), token, moved })))
+    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: s.selling.customer_link(&headers, &token), token, moved })))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/contracts", tag = "selling", params(("id" = i64, Path)),

@@ -278,6 +278,7 @@ async fn selling_records(app: &App, r: &Records, path: &str) {
             deal: r.deal.id,
             changes: vec![QuoteChange { quote, read_version: read, token_hash: None }],
             notes: vec![],
+            tick_step: None,
         };
         async move { s.save_quotes(&write, &owner, now).await.expect("quote").remove(0) }
     };

@@ -206,7 +206,7 @@ async fn story(app: &App) {
         .await;
     let link1 = sent["link"].as_str().expect("link").to_string();
     let token1 = sent["token"].as_str().expect("token").to_string();
-    assert_eq!(link1, format!("/q/{token1}"), "[{b}]");
+    assert_eq!(link1, format!("{}/q/{token1}", app.base), "[{b}] the whole address, from the request's host");
     s.check_sent_ticked(&sent).await;
 
     // The customer, no sign-in: views, then rejects with a reason.
@@ -618,6 +618,7 @@ async fn expired_quote(app: &App, s: &Story<'_>, b: &str) {
             token_hash: Some(salesflow_web::auth::token_hash(token)),
         }],
         notes: vec![],
+        tick_step: None,
     };
     let actor = Actor { user: rep, role: salesflow_domain::records::Role::Rep };
     app.store().save_quotes(&write, &actor, now).await.expect("expired quote");
@@ -655,7 +656,7 @@ async fn quote_page(app: &App) {
             StatusCode::CREATED,
         )
         .await;
-    let link = format!("{}{}", app.base, sent["link"].as_str().unwrap());
+    let link = sent["link"].as_str().unwrap().to_string();
     let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let html = |res: reqwest::Response| async move {
         let status = res.status();
@@ -900,7 +901,7 @@ async fn selling_forms(app: &App) {
     let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1/send"), &[("q1_version", &v)]).await;
     assert_eq!(status, StatusCode::OK, "[{b}] sent");
     let link = body.split("data-testid=\"customer-link\">").nth(1).and_then(|r| r.split('<').next()).expect("link");
-    let token = link.trim_start_matches("/q/");
+    let token = link.strip_prefix(&format!("{}/q/", app.base)).expect("a whole address");
     let public = format!("/api/v1/public/quotes/{token}");
     let yes = app.call_as("", Method::POST, &format!("{public}/accept"), Some(json!({ "option": "crm-pro" }))).await;
     app.expect("customer accepts", yes, StatusCode::OK);

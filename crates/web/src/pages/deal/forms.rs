@@ -9,7 +9,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{Days, NaiveDate};
 use salesflow_domain::Error;
@@ -382,6 +382,7 @@ async fn send(
     ctx: Ctx,
     State(s): State<AppState>,
     Path((raw, number)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
@@ -432,7 +433,7 @@ async fn send(
     let message = fill(t.sent_link, &[("number", &n.to_string())]);
     let notice = Notice { kind: "ok", text: message.clone() };
     let mut p = DealPage::new(&ctx, &loaded, Some(notice));
-    p.selling.sent = Some((message, format!("/q/{token}"), note));
+    p.selling.sent = Some((message, s.selling.customer_link(&headers, &token), note));
     page(&p, StatusCode::OK)
 }
 
