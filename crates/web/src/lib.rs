@@ -8,6 +8,7 @@ pub mod auth;
 pub mod extract;
 pub mod i18n;
 pub mod pages;
+pub mod print;
 pub mod problem;
 pub mod routes;
 

@@ -86,6 +86,8 @@ pub fn routes() -> Routes {
         .get("/api/v1/deals/{id}/contracts", selling::contracts)
         .post("/api/v1/deals/{id}/contracts", selling::create_contract)
         .patch("/api/v1/deals/{id}/contracts/{contract}", selling::update_contract)
+        .get("/api/v1/deals/{id}/contracts/{contract}/pdf", selling::contract_pdf)
+        .get("/api/v1/deals/{id}/quotes/{number}/pdf", selling::quote_pdf)
         .get("/api/v1/deals/{id}/objections", selling::objections)
         .post("/api/v1/deals/{id}/objections", selling::raise_objection)
         .patch("/api/v1/deals/{id}/objections/{objection}", selling::update_objection)
@@ -225,7 +227,7 @@ impl utoipa::Modify for SecurityAddon {
         selling::products, selling::create_product, selling::price_books, selling::save_price_book, selling::needs, selling::save_needs, selling::recommendations,
         selling::quotes, selling::create_quote, selling::compare, selling::edit_quote, selling::request_discount,
         selling::decide_discount, selling::send_quote, selling::contracts, selling::create_contract,
-        selling::update_contract, catalog::export, catalog::import,
+        selling::update_contract, selling::quote_pdf, selling::contract_pdf, catalog::export, catalog::import,
         selling::objections, selling::raise_objection, selling::update_objection, selling::playbook,
         selling::save_playbook,
         customer::view, customer::accept, customer::reject,

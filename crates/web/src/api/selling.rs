@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::{Caller, new_secret, token_hash};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::i18n::Locale;
 use crate::problem::{ApiResult, Problem};
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -341,4 +343,41 @@ pub async fn save_playbook(
     ApiJson(input): ApiJson<PlaybookInput>,
 ) -> ApiResult<Json<Playbook>> {
     Ok(Json(c.guarded(&s).save_playbook(ProcessId(id), &stage, &input, s.clock.now()).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    /// `zh-CN` or `en`; a quote defaults to its own language, a contract to the caller's.
+    lang: Option<String>,
+}
+
+/// A quote version as a PDF file, as the customer sees it (every option, totals, terms).
+#[utoipa::path(get, path = "/api/v1/deals/{id}/quotes/{number}/pdf", tag = "selling",
+    params(("id" = i64, Path), ("number" = i32, Path), DocumentQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem),
+        (status = 503, description = "no installed font covers the document's characters", body = Problem)))]
+pub async fn quote_pdf(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, number)): ApiPath<(i64, i32)>,
+    ApiQuery(q): ApiQuery<DocumentQuery>,
+) -> ApiResult<Response> {
+    Ok(crate::print::deal_quote(&c.guarded(&s), DealId(id), number, q.lang.as_deref(), s.clock.now()).await?)
+}
+
+/// A contract as a PDF file: parties, the accepted items and amounts, terms and milestones.
+#[utoipa::path(get, path = "/api/v1/deals/{id}/contracts/{contract}/pdf", tag = "selling",
+    params(("id" = i64, Path), ("contract" = i64, Path), DocumentQuery),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem),
+        (status = 503, description = "no installed font covers the document's characters", body = Problem)))]
+pub async fn contract_pdf(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath((id, contract)): ApiPath<(i64, i64)>,
+    ApiQuery(q): ApiQuery<DocumentQuery>,
+) -> ApiResult<Response> {
+    let locale = q.lang.as_deref().or(Some(c.user.locale.as_str())).and_then(Locale::parse).unwrap_or(Locale::ZhCn);
+    let g = c.guarded(&s);
+    Ok(crate::print::deal_contract(&g, DealId(id), ContractId(contract), locale, s.clock.now()).await?)
 }

@@ -12,6 +12,7 @@ pub mod board;
 pub mod contract;
 pub mod crm;
 pub mod deal;
+pub mod documents;
 pub mod format;
 pub mod home;
 pub mod quote;
@@ -45,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(deal::routes())
         .merge(quote::routes())
         .merge(contract::routes())
+        .merge(documents::routes())
 }
 
 /// What every page's layout needs.
