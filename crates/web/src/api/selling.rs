@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
+use salesflow_domain::guard::{DiscountAction, QuoteEdit, QuoteFromProducts, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::{Contract, ContractPatch, NewContract};
@@ -165,6 +165,22 @@ pub async fn create_quote(
     ApiJson(content): ApiJson<QuoteContent>,
 ) -> ApiResult<(StatusCode, Json<Quote>)> {
     Ok((StatusCode::CREATED, Json(c.guarded(&s).create_quote(DealId(id), content, s.clock.now()).await?)))
+}
+
+/// Drafts the next quote version from catalog products: one option per product (`each`,
+/// cheapest first) or one option with every product (`one`), priced from the named price book
+/// (never converted) or at list price. A product the book has no price for is refused under
+/// `price_book`, naming its SKU.
+#[utoipa::path(post, path = "/api/v1/deals/{id}/quotes/from-products", tag = "selling", params(("id" = i64, Path)),
+    request_body = QuoteFromProducts,
+    responses((status = 201, body = Quote), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn quote_from_products(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<QuoteFromProducts>,
+) -> ApiResult<(StatusCode, Json<Quote>)> {
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).draft_from_products(DealId(id), &req, s.clock.now()).await?)))
 }
 
 /// What changed between two versions.
