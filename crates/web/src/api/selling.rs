@@ -103,7 +103,8 @@ pub async fn price_books(c: Caller, State(s): State<AppState>) -> ApiResult<Json
 }
 
 /// Adds a price book (no `version`) or replaces one at the `version` read (managers and admins).
-/// A quote drafted on the deal page from the recommendations takes the chosen book's prices.
+/// A quote drafted from products (`…/quotes/from-products` or the deal page) takes the chosen
+/// book's prices.
 #[utoipa::path(post, path = "/api/v1/price-books", tag = "selling", request_body = PriceBook,
     responses((status = 200, body = PriceBook), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn save_price_book(

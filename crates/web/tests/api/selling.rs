@@ -1236,6 +1236,21 @@ async fn page_quote_editing(app: &App) {
         assert!(changes.contains(text), "[{b}] {text} in {changes}");
     }
     assert!(!page.contains("data-testid=\"quote-changes-1\""), "[{b}] nothing before version 1");
+
+    // The same in English.
+    let me = format!("/api/v1/users/{}", s.rep.id);
+    s.rep("English", Method::PATCH, &me, Some(json!({ "locale": "en" })), StatusCode::OK).await;
+    let (_, page) = rep.get(&page_path).await;
+    let changes =
+        page.split("data-testid=\"quote-changes-2\"").nth(1).expect("changes of v2").split("</div>").next().unwrap();
+    for text in [
+        "Changes from version 1",
+        "Option “标准版”: total CNY 84,750.57 → CNY 158,200.00",
+        "“标准版”: quantity 1 → 2, unit price CNY 75,000.50 → CNY 70,000.00",
+        "Terms changed: Payment terms",
+    ] {
+        assert!(changes.contains(text), "[{b}] {text} in {changes}");
+    }
 }
 
 /// `POST /deals/{id}/quotes/from-products`: the same drafting as the page's, for the API.

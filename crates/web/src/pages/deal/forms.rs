@@ -1,5 +1,6 @@
-//! The deal page's selling forms: needs analysis, drafting a quote from the recommendations,
-//! editing a draft, discount approval, sending, contracts with their milestones, objections and
+//! The deal page's selling forms: needs analysis, drafting a quote from recommended or catalog
+//! products, editing a draft (quantities, prices, taxes, discounts, lines, options, the
+//! recommended option, terms), discount approval, sending, contracts with their milestones, objections and
 //! the stage's playbook.
 //!
 //! Each form posts to its own route and, on success, redirects back to the deal page. A refused
@@ -247,6 +248,12 @@ async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, bod
             return fix(&ctx, &s, id, form, vec![("price_book".into(), missing.join(" "))]).await;
         }
     }
+    // A product gone from the catalog since the page was shown.
+    if let Err(Error::Invalid(errs)) = &result
+        && errs.iter().all(|e| e.field.starts_with("items"))
+    {
+        return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.product_unknown.into())]).await;
+    }
     let field = |domain: &str| if domain == "price_book" { "price_book".into() } else { "draft_form".into() };
     answer(&ctx, &s, id, form, result, field, "#deal-quotes").await
 }
@@ -372,7 +379,7 @@ async fn edit_draft(
     match get(&form, &format!("q{n}_rec")).parse::<usize>().ok().and_then(|i| content.options.get(i)) {
         Some(o) => content.recommended = Some(o.key.clone()),
         None if sent(&form, &format!("q{n}_rec")) && !get(&form, &format!("q{n}_rec")).is_empty() => {
-            problems.push((format!("q{n}_rec"), t.product_unknown.into()))
+            problems.push((format!("q{n}_rec"), t.recommended_invalid.into()))
         }
         None => {}
     }
