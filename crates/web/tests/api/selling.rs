@@ -1306,6 +1306,12 @@ async fn from_products(app: &App) {
     assert_eq!(problem_fields(&refused.1), ["items[0].quantity", "items[0].product_id"], "[{b}] {}", refused.1);
     assert_eq!(s.quotes().await.len(), 2, "[{b}] nothing written by the refusals");
 
+    // Documented beside its neighbours.
+    let doc = app.expect("openapi", app.get("/api/openapi.json").await, StatusCode::OK);
+    let op = &doc["paths"]["/api/v1/deals/{id}/quotes/from-products"]["post"];
+    assert_eq!(op["tags"][0], "selling", "[{b}] {op}");
+    assert!(doc["components"]["schemas"]["QuoteFromProducts"].is_object(), "[{b}] the request's schema");
+
     // Another team's rep does not reach the deal.
     let stranger = app.person(salesflow_domain::records::Role::Rep).await;
     let body = json!({ "items": [{ "product_id": tiers[0]["id"] }] });

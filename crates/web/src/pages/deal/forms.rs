@@ -361,7 +361,6 @@ async fn edit_draft(
             }
         }
         // Lines ticked for removal go; a line added from the catalog joins.
-        let before = o.lines.len();
         let mut li = 0;
         o.lines.retain(|_| {
             li += 1;
@@ -371,7 +370,7 @@ async fn edit_draft(
         if let Some(line) = pick(&format!("q{n}_addprod_{oi}"), &format!("q{n}_addqty_{oi}"), &mut problems) {
             o.lines.push(line);
         }
-        if o.lines.is_empty() && before > 0 && !dropped {
+        if o.lines.is_empty() && !dropped {
             problems.push((format!("q{n}_lines_{oi}"), t.keep_one_line.into()));
         }
     }
