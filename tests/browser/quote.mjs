@@ -10,8 +10,9 @@
 // the customer and the rep act in the browser. Screenshots: quote-zh.png, quote-en.png,
 // quote-rejected-zh.png, quote-accepted-zh.png, deal-selling-zh.png, deal-selling-en.png; the
 // deal page's forms: deal-needs-error-zh.png, deal-draft-zh.png, deal-approved-zh.png,
-// deal-sent-zh.png, deal-contract-zh.png, deal-contract-en.png; and failure-<step>.png when a
-// step fails. Run by crates/salesflow/tests/cli.rs.
+// deal-sent-zh.png, deal-contract-zh.png, deal-contract-en.png; the draft editor:
+// deal-draft-edit-zh.png, deal-draft-edited-zh.png, deal-quote-changes-zh.png; and
+// failure-<step>.png when a step fails. Run by crates/salesflow/tests/cli.rs.
 
 import { join } from 'node:path';
 import { args, fail, runPages, step, watchedPage } from './harness.mjs';
@@ -289,7 +290,93 @@ async function dealPageForms(browser) {
   });
 }
 
+// The draft editor on the deal page, in Chinese: the team's manager drafts from two
+// recommended products, adds a catalog product that is not recommended as a line, changes a
+// unit price, recommends the first option and saves; a second version from the catalog then
+// says what changed from the first.
+async function draftEditor(browser) {
+  let deal;
+  let extra;
+  await step('a deal and a service product that is not recommended (API)', async () => {
+    const users = (await api('GET', '/api/v1/users')).items;
+    const teams = (await api('GET', '/api/v1/teams')).items;
+    const manager = users.find((u) => u.email === 'wang.jianguo@salesflow.example.com');
+    const team = teams.find((t) => t.manager_id === manager.id);
+    const rep = users.find((u) => u.role === 'rep' && u.active !== false && team && team.members.includes(u.id));
+    const stamp = Date.now();
+    extra = await api('POST', '/api/v1/products', {
+      sku: `BR-SVC-${stamp}`, name_zh: '驻场实施服务', name_en: 'On-site implementation', unit: '人天', category: '实施服务',
+      list_price: { minor: 250_000, currency: 'CNY' }, tax_rate_bp: 600,
+    });
+    // Modules that cover the deal's requirement outrank the service (the page shows five).
+    for (const [i, zh] of ['报表模块', '审批模块', '移动端模块', '数据看板模块', '接口模块'].entries()) {
+      await api('POST', '/api/v1/products', {
+        sku: `BR-MOD-${i}-${stamp}`, name_zh: zh, name_en: `Module ${i}`, unit: '套', category: '功能模块',
+        tags: ['报表'], list_price: { minor: 1_000_000 * (i + 1), currency: 'CNY' }, tax_rate_bp: 600,
+      });
+    }
+    const processes = await api('GET', '/api/v1/processes');
+    const seed = processes.items.find((p) => p.key === 'seed-five-stage.zh-CN');
+    const account = await api('POST', '/api/v1/accounts', { name: `报价编辑客户 ${stamp}`, owner_id: rep.id });
+    deal = await api('POST', '/api/v1/deals', { title: '报价编辑 CRM', account_id: account.id, process_id: seed.id, owner_id: rep.id });
+    await api('PUT', `/api/v1/deals/${deal.id}/needs`, { requirements: ['报表'], purchase_intent: 3 });
+  });
+
+  const page = await watchedPage(browser, { width: 1400, height: 1000 });
+  const dealUrl = `${base}/deals/${deal.id}`;
+  await step('the manager drafts from two recommendations (zh-CN)', async () => {
+    await signIn(page, 'wang.jianguo@salesflow.example.com');
+    await page.goto(dealUrl);
+    if ((await page.locator('html').getAttribute('lang')) !== 'zh-CN') fail('the deal page in Chinese');
+    const recommended = await page.locator('[data-testid="deal-recommendations"] input[name="product"]').evaluateAll(
+      (boxes) => boxes.map((b) => b.value),
+    );
+    if (recommended.includes(String(extra.id))) fail('the service product is not among the recommendations');
+    if ((await page.locator(`[data-catalog-product="${extra.sku}"]`).count()) !== 1) fail('the catalog offers the service');
+    const boxes = page.locator('[data-testid="deal-recommendations"] input[name="product"]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await submit(page, page.locator('[data-testid="draft-form"] button[type="submit"]'));
+    await page.locator('li[data-quote="1"][data-status="draft"]').waitFor();
+  });
+
+  await step('the manager adds the service line, re-prices a line and recommends the first option', async () => {
+    await page.locator('[data-testid="draft-edit-1"] summary').click();
+    await page.locator('select[name="q1_addprod_0"]').selectOption(String(extra.id));
+    await page.locator('input[name="q1_addqty_0"]').fill('5');
+    await page.locator('input[name="q1_price_1_0"]').fill('66,000.00');
+    await page.locator('input[name="q1_rec"][value="0"]').check();
+    await page.locator('[data-testid="draft-edit-1"]').screenshot({ path: join(artefacts, 'deal-draft-edit-zh.png') });
+    await submit(page, page.locator('[data-testid="draft-edit-form"] button[type="submit"]'));
+    const q = (await api('GET', `/api/v1/deals/${deal.id}/quotes`)).items.find((x) => x.number === 1);
+    const [first, second] = q.content.options;
+    if (q.content.recommended !== first.key) fail(`recommended ${q.content.recommended}, expected ${first.key}`);
+    const added = first.lines.find((l) => l.product_id === extra.id);
+    if (!added || added.quantity !== 5 || added.unit_price.minor !== 250_000) fail(`the service line: ${JSON.stringify(first.lines)}`);
+    if (second.lines[0].unit_price.minor !== 6_600_000) fail(`the new unit price: ${JSON.stringify(second.lines[0])}`);
+    await page.locator('[data-testid="draft-edit-1"] summary').click();
+    if ((await page.locator('input[name="q1_price_1_0"]').inputValue()) !== '66000.00') fail('the saved price is shown');
+    if (!(await page.locator('input[name="q1_rec"][value="0"]').isChecked())) fail('the recommended option is ticked');
+    await page.locator('li[data-quote="1"]').screenshot({ path: join(artefacts, 'deal-draft-edited-zh.png') });
+  });
+
+  await step('a second version from the catalog shows what changed from the first', async () => {
+    await page.locator('[data-testid="draft-catalog"] summary').click();
+    await page.locator(`[data-catalog-product="${extra.sku}"]`).check();
+    await submit(page, page.locator('[data-testid="draft-form"] button[type="submit"]'));
+    const changes = page.locator('[data-testid="quote-changes-2"]');
+    await changes.waitFor();
+    const text = await changes.textContent();
+    for (const want of ['与第 1 版相比', '新增方案「驻场实施服务」', '删除方案']) {
+      if (!text.includes(want)) fail(`"${want}" in the changes: ${text}`);
+    }
+    await page.locator('li[data-quote="2"]').screenshot({ path: join(artefacts, 'deal-quote-changes-zh.png') });
+    await page.context().close();
+  });
+}
+
 await runPages({ name: 'quote pages', artefacts, viewport: { width: 1400, height: 1000 }, body: async (page, browser) => {
   await run(page);
   await dealPageForms(browser);
+  await draftEditor(browser);
 } });

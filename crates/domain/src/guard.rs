@@ -25,7 +25,10 @@ pub struct Origin {
     pub address: String,
 }
 
-pub use selling::{CustomerAnswer, CustomerDesk, CustomerQuote, DiscountAction, QuoteEdit, SendMove, Sending};
+pub use selling::{
+    CustomerAnswer, CustomerDesk, CustomerQuote, DiscountAction, ProductQuantity, QuoteEdit, QuoteFromProducts,
+    SendMove, Sending,
+};
 
 pub struct Guarded<'a> {
     store: &'a dyn Store,

@@ -300,6 +300,9 @@ fn browser_quote_pages_on_demo_data() {
         "deal-sent-zh.png",
         "deal-contract-zh.png",
         "deal-contract-en.png",
+        "deal-draft-edit-zh.png",
+        "deal-draft-edited-zh.png",
+        "deal-quote-changes-zh.png",
     ];
     BrowserRun { name: "quote", deals: 20, seed: 3, with_token: true, shots: &shots }.run();
 }

@@ -7,15 +7,19 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Guarded, Origin, json};
+use crate::error::FieldError;
 use crate::error::{Error, Result};
-use crate::ids::{ContractId, DealId, ProcessId};
+use crate::ids::{ContractId, DealId, ProcessId, ProductId};
 use crate::records::{Actor, AuditAction, DealStatus, MoveRequest, NewAuditEntry, RecordKind, Role};
 use crate::selling::catalog::{NewProduct, PriceBook, Product};
 use crate::selling::contract::{Contract, ContractPatch, NewContract};
 use crate::selling::needs::{NeedsAnalysis, NeedsInput};
 use crate::selling::objection::{NewObjection, Objection, ObjectionPatch, Playbook, PlaybookInput};
-use crate::selling::pricing::Totals;
-use crate::selling::quote::{DealNote, Quote, QuoteComparison, QuoteContent, QuoteDecision, QuoteStatus, compare};
+use crate::selling::pricing::{MAX_QUANTITY, Totals};
+use crate::selling::quote::{
+    DealNote, OptionLayout, ProductPick, Quote, QuoteComparison, QuoteContent, QuoteDecision, QuoteStatus, compare,
+    content_from_products,
+};
 use crate::selling::recommend::{Recommendation, rank};
 use crate::store::{QuoteChange, QuoteWrite, Store};
 
@@ -26,6 +30,37 @@ pub struct QuoteEdit {
     /// The quote version's `version` read.
     pub version: i64,
     pub content: QuoteContent,
+}
+
+/// A new draft from catalog products: the chosen price book's prices (never converted), else
+/// the list prices.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteFromProducts {
+    pub items: Vec<ProductQuantity>,
+    /// A price book's name; absent: list prices.
+    #[serde(default)]
+    pub price_book: Option<String>,
+    /// `each`: one option per product, cheapest first (the default); `one`: one option with
+    /// every product as a line.
+    #[serde(default)]
+    pub options: OptionLayout,
+    /// The quote's language, which the product names follow: `zh-CN` (the default) or `en`.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductQuantity {
+    pub product_id: ProductId,
+    /// Whole units; 1 when absent.
+    #[serde(default = "one")]
+    pub quantity: i64,
+}
+
+fn one() -> i64 {
+    1
 }
 
 /// Ask a manager to approve the draft's discount, or (as a manager) decide it.
@@ -158,6 +193,54 @@ impl Guarded<'_> {
         let number = self.store.quotes(deal).await?.iter().map(|q| q.number).max().unwrap_or(0) + 1;
         let (quote, note) = Quote::draft(deal, number, content, self.scope.user, now)?;
         self.save(quote, None, vec![note], now).await
+    }
+
+    /// A new draft version from catalog products (see [`QuoteFromProducts`]), valid for 30 days.
+    pub async fn draft_from_products(
+        &self,
+        deal: DealId,
+        req: &QuoteFromProducts,
+        now: DateTime<Utc>,
+    ) -> Result<Quote> {
+        self.writable_deal(deal, now).await?;
+        let products = self.store.list_products().await?;
+        let mut problems = Vec::new();
+        let mut picks = Vec::with_capacity(req.items.len());
+        for (i, item) in req.items.iter().enumerate() {
+            if req.items[..i].iter().any(|o| o.product_id == item.product_id) {
+                problems.push(FieldError::new(format!("items[{i}].product_id"), "is listed twice"));
+            }
+            if !(1..=MAX_QUANTITY).contains(&item.quantity) {
+                problems.push(FieldError::new(format!("items[{i}].quantity"), format!("must be 1 to {MAX_QUANTITY}")));
+            }
+            match products.iter().find(|p| p.id == item.product_id && p.active) {
+                Some(product) => picks.push(ProductPick { product, quantity: item.quantity }),
+                None => problems.push(FieldError::new(
+                    format!("items[{i}].product_id"),
+                    format!("no product {} in the catalog", item.product_id),
+                )),
+            }
+        }
+        let book = match req.price_book.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(name) => {
+                let found = self.store.price_books().await?.into_iter().find(|b| b.name == name);
+                if found.is_none() {
+                    problems.push(FieldError::new("price_book", format!("no price book named `{name}`")));
+                }
+                found
+            }
+        };
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let language = req.language.as_deref().unwrap_or("zh-CN");
+        if !crate::records::LOCALES.contains(&language) {
+            return Err(Error::invalid("language", "must be `zh-CN` or `en`"));
+        }
+        let valid_until = now.date_naive() + chrono::Days::new(30);
+        let content = content_from_products(&picks, book.as_ref(), req.options, language, valid_until)?;
+        self.create_quote(deal, content, now).await
     }
 
     async fn writable_quote(&self, deal: DealId, number: i32, now: DateTime<Utc>) -> Result<Quote> {

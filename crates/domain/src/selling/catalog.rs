@@ -197,7 +197,7 @@ impl PriceBook {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub fn product(sku: &str, tier: Tier, price: i64, tags: &[&str]) -> NewProduct {

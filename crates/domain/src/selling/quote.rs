@@ -7,9 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::catalog::Tier;
+use super::catalog::{NewProduct, PriceBook, Product, Tier};
 use super::pricing::{QuoteLine, Totals, price};
-use crate::currency::Currency;
+use crate::currency::{Currency, Money};
 use crate::error::{Error, FieldError};
 use crate::ids::{DealId, QuoteId, UserId};
 use crate::records::{EventKind, NAME_MAX, Problems, TEXT_MAX};
@@ -208,6 +208,118 @@ impl QuoteContent {
         }
         next
     }
+}
+
+/// How chosen products become a draft's options.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionLayout {
+    /// One option per product, cheapest first.
+    #[default]
+    Each,
+    /// One option holding every product as a line.
+    One,
+}
+
+/// A catalog product and how many of it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProductPick<'a> {
+    pub product: &'a Product,
+    pub quantity: i64,
+}
+
+/// The unit price of `product`: the book's (never converted), else the list price.
+/// `None` when the book has no price for it and the list price is in another currency.
+pub fn unit_price(book: Option<&PriceBook>, product: &NewProduct) -> Option<Money> {
+    match book {
+        None => Some(product.list_price),
+        Some(b) => b.price(product),
+    }
+}
+
+/// A quote line for `product` at `price`, named in the quote's language.
+pub fn product_line(product: &Product, quantity: i64, price: Money, zh: bool) -> QuoteLine {
+    QuoteLine {
+        product_id: Some(product.id),
+        sku: product.spec.sku.clone(),
+        name: product.name(zh).to_string(),
+        unit: product.spec.unit.clone(),
+        quantity,
+        unit_price: price,
+        discount_bp: 0,
+        tax_rate_bp: product.spec.tax_rate_bp,
+    }
+}
+
+/// An option of one product line, keyed by its SKU (lower-cased).
+pub fn product_option(product: &Product, quantity: i64, price: Money, zh: bool) -> QuoteOption {
+    QuoteOption {
+        key: product.spec.sku.to_lowercase(),
+        name: product.name(zh).to_string(),
+        tier: product.spec.tier,
+        lines: vec![product_line(product, quantity, price, zh)],
+        discount_bp: 0,
+    }
+}
+
+/// A draft's content from catalog products, priced from `book` when one is given (a product
+/// the book has no price for is refused, naming its SKU, under `price_book`), else at list
+/// price. `Each`: one option per product, cheapest first; `One`: one option with every line.
+/// Names follow `language` (`zh-CN` or `en`); valid until `valid_until`, terms left empty.
+pub fn content_from_products(
+    picks: &[ProductPick<'_>],
+    book: Option<&PriceBook>,
+    layout: OptionLayout,
+    language: &str,
+    valid_until: NaiveDate,
+) -> Result<QuoteContent, Error> {
+    if picks.is_empty() {
+        return Err(Error::invalid("items", "choose at least one product"));
+    }
+    let mut problems = Vec::new();
+    let mut priced = Vec::with_capacity(picks.len());
+    for pick in picks {
+        match unit_price(book, &pick.product.spec) {
+            Some(price) => priced.push((pick, price)),
+            None => problems.push(FieldError::new(
+                "price_book",
+                format!(
+                    "the price book `{}` has no price for {} and its list price is in another currency",
+                    book.map(|b| b.name.as_str()).unwrap_or(""),
+                    pick.product.spec.sku
+                ),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    let zh = language != "en";
+    let options = match layout {
+        OptionLayout::Each => {
+            priced.sort_by_key(|(pick, price)| {
+                (price.minor.saturating_mul(pick.quantity), pick.product.spec.sku.clone())
+            });
+            priced.iter().map(|(pick, price)| product_option(pick.product, pick.quantity, *price, zh)).collect()
+        }
+        OptionLayout::One => vec![QuoteOption {
+            key: "package".into(),
+            name: if zh { "组合方案" } else { "Package" }.into(),
+            tier: priced.iter().filter_map(|(pick, _)| pick.product.spec.tier).max(),
+            lines: priced.iter().map(|(pick, price)| product_line(pick.product, pick.quantity, *price, zh)).collect(),
+            discount_bp: 0,
+        }],
+    };
+    Ok(QuoteContent {
+        currency: priced[0].1.currency,
+        options,
+        recommended: None,
+        payment_terms: String::new(),
+        after_sales_terms: String::new(),
+        valid_until,
+        language: language.to_string(),
+        notes: String::new(),
+    })
 }
 
 /// Refusal of a change to a version that is no longer a draft.
@@ -492,6 +604,73 @@ pub struct OptionChange {
     pub total_to: Option<i64>,
     pub discount_bp_from: Option<i64>,
     pub discount_bp_to: Option<i64>,
+    /// In a `changed` option: the lines added, removed or changed (matched by SKU, else name).
+    pub lines: Vec<LineChange>,
+}
+
+/// One line of an option in two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct LineChange {
+    pub sku: String,
+    pub name: String,
+    /// `added`, `removed` or `changed`.
+    pub change: String,
+    pub quantity_from: Option<i64>,
+    pub quantity_to: Option<i64>,
+    /// Minor units of the quote's currency.
+    pub unit_price_from: Option<i64>,
+    pub unit_price_to: Option<i64>,
+    pub discount_bp_from: Option<i64>,
+    pub discount_bp_to: Option<i64>,
+    pub tax_rate_bp_from: Option<i64>,
+    pub tax_rate_bp_to: Option<i64>,
+}
+
+fn line_key(l: &QuoteLine) -> &str {
+    if l.sku.is_empty() { &l.name } else { &l.sku }
+}
+
+fn line_change(x: Option<&QuoteLine>, y: Option<&QuoteLine>) -> LineChange {
+    let l = y.or(x).expect("a line on one side");
+    LineChange {
+        sku: l.sku.clone(),
+        name: l.name.clone(),
+        change: match (x, y) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "changed",
+        }
+        .into(),
+        quantity_from: x.map(|l| l.quantity),
+        quantity_to: y.map(|l| l.quantity),
+        unit_price_from: x.map(|l| l.unit_price.minor),
+        unit_price_to: y.map(|l| l.unit_price.minor),
+        discount_bp_from: x.map(|l| l.discount_bp),
+        discount_bp_to: y.map(|l| l.discount_bp),
+        tax_rate_bp_from: x.map(|l| l.tax_rate_bp),
+        tax_rate_bp_to: y.map(|l| l.tax_rate_bp),
+    }
+}
+
+/// The lines of one option that differ between two versions: removed or changed in the
+/// order of `a`, then the ones added. A line matches the first unmatched line of the other
+/// version with the same SKU (or name, when it has none).
+fn compare_lines(a: &[QuoteLine], b: &[QuoteLine]) -> Vec<LineChange> {
+    let mut used = vec![false; b.len()];
+    let mut out = Vec::new();
+    for x in a {
+        match (0..b.len()).find(|&j| !used[j] && line_key(&b[j]) == line_key(x)) {
+            Some(j) => {
+                used[j] = true;
+                if x != &b[j] {
+                    out.push(line_change(Some(x), Some(&b[j])));
+                }
+            }
+            None => out.push(line_change(Some(x), None)),
+        }
+    }
+    out.extend(b.iter().zip(&used).filter(|(_, u)| !**u).map(|(y, _)| line_change(None, Some(y))));
+    out
 }
 
 pub fn compare(a: &Quote, b: &Quote) -> QuoteComparison {
@@ -518,6 +697,10 @@ pub fn compare(a: &Quote, b: &Quote) -> QuoteComparison {
                 total_to: y.map(|y| y.1.total),
                 discount_bp_from: x.map(|x| x.1.discount_bp()),
                 discount_bp_to: y.map(|y| y.1.discount_bp()),
+                lines: match (x, y) {
+                    (Some(x), Some(y)) => compare_lines(&x.0.lines, &y.0.lines),
+                    _ => Vec::new(),
+                },
             }
         })
         .collect();
@@ -644,5 +827,79 @@ pub(crate) mod tests {
         assert_eq!(changes, [("basic", "same"), ("standard", "changed"), ("professional", "removed")]);
         assert_eq!(diff.options[1].discount_bp_to, Some(1_200));
         assert_eq!(diff.terms_changed, ["recommended"]);
+    }
+
+    fn catalog_product(id: i64, sku: &str, tier: Tier, price: i64) -> Product {
+        Product {
+            id: crate::ids::ProductId(id),
+            spec: crate::selling::catalog::tests::product(sku, tier, price, &[]),
+            active: true,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    #[test]
+    fn drafts_from_products_each_or_as_one_option() {
+        let pro = catalog_product(1, "PRO", Tier::Professional, 15_000_000);
+        let bas = catalog_product(2, "BAS", Tier::Basic, 3_000_000);
+        let picks = [ProductPick { product: &pro, quantity: 1 }, ProductPick { product: &bas, quantity: 2 }];
+        let each = content_from_products(&picks, None, OptionLayout::Each, "zh-CN", day(31)).unwrap();
+        let keys: Vec<_> = each.options.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys, ["bas", "pro"], "cheapest first");
+        assert_eq!((each.options[0].lines[0].quantity, each.options[0].name.as_str()), (2, "基础版"));
+        let one = content_from_products(&picks, None, OptionLayout::One, "en", day(31)).unwrap();
+        assert_eq!(one.options.len(), 1);
+        assert_eq!(one.options[0].lines.len(), 2);
+        assert_eq!(
+            (one.options[0].tier, one.options[0].lines[0].name.as_str()),
+            (Some(Tier::Professional), "Professional")
+        );
+        one.validate().unwrap();
+        let book = PriceBook {
+            name: "USD".into(),
+            currency: Currency::USD,
+            customer_group: String::new(),
+            prices: vec![crate::selling::catalog::PriceBookEntry { sku: "PRO".into(), unit_price_minor: 2_000_000 }],
+            version: None,
+        };
+        let Err(Error::Invalid(errs)) = content_from_products(&picks, Some(&book), OptionLayout::Each, "en", day(31))
+        else {
+            panic!("BAS has no USD price")
+        };
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "price_book");
+        assert!(errs[0].message.contains("BAS"), "{}", errs[0].message);
+        let only_pro = content_from_products(&picks[..1], Some(&book), OptionLayout::Each, "en", day(31)).unwrap();
+        assert_eq!(only_pro.options[0].lines[0].unit_price, Money { minor: 2_000_000, currency: Currency::USD });
+        assert!(matches!(
+            content_from_products(&[], None, OptionLayout::Each, "en", day(31)),
+            Err(Error::Invalid(e)) if e[0].field == "items"
+        ));
+    }
+
+    #[test]
+    fn comparing_versions_names_the_lines_that_changed() {
+        let (a, _) = Quote::draft(DealId(1), 1, content(), UserId(7), now()).unwrap();
+        let mut c = content();
+        c.options[0].lines[0].quantity = 3;
+        c.options[0].lines[0].unit_price.minor = 2_500_000;
+        let mut extra = c.options[2].lines[0].clone();
+        extra.sku = "SSO".into();
+        extra.name = "单点登录".into();
+        c.options[1].lines.push(extra);
+        c.options[2].lines[0].tax_rate_bp = 1_300;
+        let (b, _) = Quote::draft(DealId(1), 2, c, UserId(7), now()).unwrap();
+        let diff = compare(&a, &b);
+        let lines: Vec<Vec<(&str, &str)>> = diff
+            .options
+            .iter()
+            .map(|o| o.lines.iter().map(|l| (l.sku.as_str(), l.change.as_str())).collect())
+            .collect();
+        assert_eq!(lines, [vec![("BASIC", "changed")], vec![("SSO", "added")], vec![("PROFESSIONAL", "changed")]]);
+        let basic = &diff.options[0].lines[0];
+        assert_eq!((basic.quantity_from, basic.quantity_to), (Some(1), Some(3)));
+        assert_eq!((basic.unit_price_from, basic.unit_price_to), (Some(3_000_000), Some(2_500_000)));
+        assert_eq!(diff.options[2].lines[0].tax_rate_bp_to, Some(1_300));
     }
 }

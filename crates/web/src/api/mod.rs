@@ -78,6 +78,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/deals/{id}/recommendations", selling::recommendations)
         .get("/api/v1/deals/{id}/quotes", selling::quotes)
         .post("/api/v1/deals/{id}/quotes", selling::create_quote)
+        .post("/api/v1/deals/{id}/quotes/from-products", selling::quote_from_products)
         .get("/api/v1/deals/{id}/quotes/compare", selling::compare)
         .put("/api/v1/deals/{id}/quotes/{number}", selling::edit_quote)
         .post("/api/v1/deals/{id}/quotes/{number}/discount-request", selling::request_discount)
@@ -225,7 +226,7 @@ impl utoipa::Modify for SecurityAddon {
         processes::diagram_svg, processes::flowchart_mermaid, processes::flowchart_drawio, processes::flowchart_bpmn,
         processes::import_bpmn, processes::diagram_png, processes::retire, processes::preview_migration, processes::migrate, processes::layout,
         selling::products, selling::create_product, selling::price_books, selling::save_price_book, selling::needs, selling::save_needs, selling::recommendations,
-        selling::quotes, selling::create_quote, selling::compare, selling::edit_quote, selling::request_discount,
+        selling::quotes, selling::create_quote, selling::quote_from_products, selling::compare, selling::edit_quote, selling::request_discount,
         selling::decide_discount, selling::send_quote, selling::contracts, selling::create_contract,
         selling::update_contract, selling::quote_pdf, selling::contract_pdf, catalog::export, catalog::import,
         selling::objections, selling::raise_objection, selling::update_objection, selling::playbook,

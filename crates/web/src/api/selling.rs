@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use salesflow_domain::guard::{DiscountAction, QuoteEdit, SendMove, Sending};
+use salesflow_domain::guard::{DiscountAction, QuoteEdit, QuoteFromProducts, SendMove, Sending};
 use salesflow_domain::ids::{ContractId, DealId, ProcessId};
 use salesflow_domain::selling::catalog::{NewProduct, PriceBook, Product};
 use salesflow_domain::selling::contract::{Contract, ContractPatch, NewContract};
@@ -106,7 +106,8 @@ pub async fn price_books(c: Caller, State(s): State<AppState>) -> ApiResult<Json
 }
 
 /// Adds a price book (no `version`) or replaces one at the `version` read (managers and admins).
-/// A quote drafted on the deal page from the recommendations takes the chosen book's prices.
+/// A quote drafted from products (`…/quotes/from-products` or the deal page) takes the chosen
+/// book's prices.
 #[utoipa::path(post, path = "/api/v1/price-books", tag = "selling", request_body = PriceBook,
     responses((status = 200, body = PriceBook), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn save_price_book(
@@ -168,6 +169,22 @@ pub async fn create_quote(
     ApiJson(content): ApiJson<QuoteContent>,
 ) -> ApiResult<(StatusCode, Json<Quote>)> {
     Ok((StatusCode::CREATED, Json(c.guarded(&s).create_quote(DealId(id), content, s.clock.now()).await?)))
+}
+
+/// Drafts the next quote version from catalog products: one option per product (`each`,
+/// cheapest first) or one option with every product (`one`), priced from the named price book
+/// (never converted) or at list price. A product the book has no price for is refused under
+/// `price_book`, naming its SKU.
+#[utoipa::path(post, path = "/api/v1/deals/{id}/quotes/from-products", tag = "selling", params(("id" = i64, Path)),
+    request_body = QuoteFromProducts,
+    responses((status = 201, body = Quote), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn quote_from_products(
+    c: Caller,
+    State(s): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<QuoteFromProducts>,
+) -> ApiResult<(StatusCode, Json<Quote>)> {
+    Ok((StatusCode::CREATED, Json(c.guarded(&s).draft_from_products(DealId(id), &req, s.clock.now()).await?)))
 }
 
 /// What changed between two versions.

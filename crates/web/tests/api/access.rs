@@ -98,6 +98,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
         (
             "POST",
             "/api/v1/deals/{id}/quotes"
+            | "/api/v1/deals/{id}/quotes/from-products"
             | "/api/v1/deals/{id}/quotes/{number}/discount-request"
             | "/api/v1/deals/{id}/quotes/{number}/send"
             | "/api/v1/deals/{id}/contracts",
@@ -153,6 +154,8 @@ struct Org {
     rep_c: Person,
     viewer: Person,
     process: i64,
+    /// A catalog product, for drafting from products.
+    product: i64,
 }
 
 async fn org(app: &App) -> Org {
@@ -172,7 +175,13 @@ async fn org(app: &App) -> Org {
     let admin = app.get("/api/v1/me").await.1["id"].as_i64().expect("admin id");
     let hash = salesflow_web::auth::password::hash(&format!("password-{admin}!")).await.expect("hash");
     app.store().set_password_hash(UserId(admin), &hash, chrono::Utc::now()).await.expect("admin password");
-    Org { manager, rep_a, rep_b, rep_c, viewer, process }
+    let new_product: salesflow_domain::selling::catalog::NewProduct = serde_json::from_value(json!({
+        "sku": format!("ACC-{}", rand_suffix()), "name_zh": "标准版", "name_en": "Standard",
+        "list_price": { "minor": 8_000_000, "currency": "CNY" }, "tier": "standard",
+    }))
+    .expect("product input");
+    let product = app.store().create_product(&new_product, chrono::Utc::now()).await.expect("product").id.0;
+    Org { manager, rep_a, rep_b, rep_c, viewer, process, product }
 }
 
 /// Fresh records owned by `owner`: account, contact, lead (qualified), deal.
@@ -413,6 +422,9 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
         ("PUT", "/api/v1/deals/{id}/needs") => Some(json!({ "requirements": ["报表"], "purchase_intent": 3 })),
         ("POST", "/api/v1/deals/{id}/quotes") => Some(serde_json::to_value(quote_content(0)).expect("content")),
         ("PUT", "/api/v1/deals/{id}/quotes/{number}") => Some(json!({ "version": 1, "content": quote_content(0) })),
+        ("POST", "/api/v1/deals/{id}/quotes/from-products") => {
+            Some(json!({ "items": [{ "product_id": org.product, "quantity": 2 }], "options": "one" }))
+        }
         ("POST", "/api/v1/deals/{id}/quotes/{number}/discount-request") => {
             Some(json!({ "version": 1, "comment": "竞品压价" }))
         }

@@ -77,7 +77,7 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 }
 
 /// Every value of `attr` in `html`, in order.
-fn values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+pub(crate) fn values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
     let key = format!("{attr}=\"");
     html.match_indices(&key).filter_map(|(i, _)| html[i + key.len()..].split('"').next()).collect()
 }

@@ -1048,3 +1048,274 @@ async fn send_version(s: &Story<'_>, number: i64, version: &Value) -> Value {
     let body = json!({ "version": version });
     s.rep("send", Method::POST, &s.quote_path(number, "/send"), Some(body), StatusCode::CREATED).await
 }
+
+/// Three services beside the tiers, to draft and add lines from (no tier, low in the ranking).
+async fn services(app: &App, manager: &Person) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (sku, zh, en, price) in [
+        ("SVC-DATA", "数据迁移", "Data migration", 3_000_000),
+        ("SVC-INST", "安装实施", "Installation", 2_000_000),
+        ("SVC-TRAIN", "上门培训", "On-site training", 500_000),
+    ] {
+        let body = json!({
+            "sku": sku, "name_zh": zh, "name_en": en, "unit": "次", "category": "服务",
+            "list_price": { "minor": price, "currency": "CNY" }, "tax_rate_bp": 600, "tier": null,
+        });
+        let made = app.call_as(&manager.token, Method::POST, "/api/v1/products", Some(body)).await;
+        out.push(app.expect(&format!("product {sku}"), made, StatusCode::CREATED));
+    }
+    out
+}
+
+/// The fields the draft editor of `q` sends unchanged: every option's and line's values.
+fn edit_fields(q: &Value) -> Vec<(String, String)> {
+    let n = q["number"].as_i64().expect("number");
+    let c = &q["content"];
+    let bp = |v: &Value| {
+        let bp = v.as_i64().unwrap_or(0);
+        if bp % 100 == 0 { (bp / 100).to_string() } else { format!("{}.{:02}", bp / 100, bp % 100) }
+    };
+    let mut out = vec![
+        (format!("q{n}_version"), q["version"].to_string()),
+        (format!("q{n}_payment"), c["payment_terms"].as_str().unwrap_or("").to_string()),
+        (format!("q{n}_after"), c["after_sales_terms"].as_str().unwrap_or("").to_string()),
+        (format!("q{n}_valid"), c["valid_until"].as_str().unwrap_or("").to_string()),
+    ];
+    for (oi, o) in c["options"].as_array().expect("options").iter().enumerate() {
+        out.push((format!("q{n}_disc_{oi}"), bp(&o["discount_bp"])));
+        for (li, l) in o["lines"].as_array().expect("lines").iter().enumerate() {
+            let minor = l["unit_price"]["minor"].as_i64().expect("price");
+            out.push((format!("q{n}_qty_{oi}_{li}"), l["quantity"].to_string()));
+            out.push((format!("q{n}_ldisc_{oi}_{li}"), bp(&l["discount_bp"])));
+            out.push((format!("q{n}_price_{oi}_{li}"), format!("{}.{:02}", minor / 100, minor % 100)));
+            out.push((format!("q{n}_tax_{oi}_{li}"), bp(&l["tax_rate_bp"])));
+        }
+    }
+    out
+}
+
+/// `fields` with `changes` set (replaced, or added when absent).
+fn with(fields: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out = fields.to_vec();
+    for (k, v) in changes {
+        match out.iter_mut().find(|(key, _)| key == k) {
+            Some(f) => f.1 = v.to_string(),
+            None => out.push((k.to_string(), v.to_string())),
+        }
+    }
+    out
+}
+
+fn refs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+/// The deal page drafts from any catalog product and edits a draft the way the API can: unit
+/// prices, tax rates, lines removed and added, a new option, the recommended one. Refused
+/// input comes back beside its field and changes nothing; a later version shows what changed.
+#[tokio::test]
+async fn the_deal_page_drafts_from_the_catalog_and_edits_every_part_of_a_draft() {
+    for app in apps().await {
+        page_quote_editing(&app).await;
+    }
+}
+
+async fn page_quote_editing(app: &App) {
+    use crate::deal_page::{Browser, values};
+    let b = app.backend.clone();
+    let manager = app.person(salesflow_domain::records::Role::Manager).await;
+    let tiers = catalog(app, &manager).await;
+    let extra = services(app, &manager).await;
+    let s = setup(app).await;
+    let id = s.id();
+    let page_path = format!("/deals/{id}");
+    let mut rep = Browser::signed_in(app, &s.rep).await;
+
+    // Six products, five recommended: the sixth is offered from the catalog only.
+    let (_, page) = rep.get(&page_path).await;
+    let recommended: Vec<String> = values(&page, "data-product").into_iter().map(String::from).collect();
+    let other = extra.iter().find(|p| !recommended.contains(&p["id"].to_string())).expect("a product not recommended");
+    assert!(page.contains(&format!("data-catalog-product=\"{}\"", other["sku"].as_str().unwrap())), "[{b}] {page}");
+    assert!(page.contains("从产品目录选择") && page.contains("目录价 ¥"), "[{b}] the catalog with list prices");
+    let (other_id, std_id) = (other["id"].to_string(), tiers[1]["id"].to_string());
+    let fields = [("product", other_id.as_str()), ("product", std_id.as_str()), ("draft_layout", "each")];
+    let (status, _, location) = rep.submit(&page, &format!("/deals/{id}/quotes"), &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] drafted");
+    assert!(location.unwrap_or_default().ends_with("#deal-quotes"), "[{b}]");
+    let q = s.quotes().await.remove(0);
+    let keys: Vec<_> = q["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
+    assert_eq!(keys, vec![json!(other["sku"].as_str().unwrap().to_lowercase()), json!("crm-std")], "[{b}]");
+    assert_eq!(q["content"]["options"][0]["lines"][0]["product_id"], other["id"], "[{b}] the catalog product");
+    assert_eq!(q["content"]["options"][0]["name"], other["name_zh"], "[{b}] named in the page's language");
+
+    // Refused: a negative price, a tax over 100 %, the only line of an option removed — each
+    // beside its field, what was typed kept, nothing stored.
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("name=\"q1_price_1_0\" value=\"80000.00\""), "[{b}] the unit price to edit");
+    assert!(page.contains("name=\"q1_tax_0_0\" value=\"6\""), "[{b}] the tax rate to edit");
+    let base = edit_fields(&q);
+    let bad = with(&base, &[("q1_price_1_0", "-5"), ("q1_tax_0_0", "120"), ("q1_rmline_0_0", "true")]);
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &refs(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}]");
+    for (field, text) in [
+        ("q1_price_1_0", "单价应为不小于 0 的金额"),
+        ("q1_tax_0_0", "税率请填 0 到 100"),
+        ("q1_lines_0", "每个方案至少保留一行"),
+    ] {
+        let shown = body.split(&format!("data-field=\"{field}\">")).nth(1).unwrap_or("");
+        assert!(shown.starts_with(text), "[{b}] {field} beside its field: {body}");
+    }
+    assert!(body.contains("name=\"q1_price_1_0\" value=\"-5\""), "[{b}] the price typed is kept");
+    assert_eq!(s.quotes().await.remove(0), q, "[{b}] nothing changed");
+
+    // Accepted: the standard line re-priced and taxed at 13 %, a training line added to it, a
+    // new option of the professional tier, the standard option recommended.
+    let train = extra.iter().find(|p| p["sku"] == "SVC-TRAIN").expect("training");
+    let (train_id, pro_id) = (train["id"].to_string(), tiers[2]["id"].to_string());
+    let good = with(
+        &base,
+        &[
+            ("q1_price_1_0", "75,000.50"),
+            ("q1_tax_1_0", "13"),
+            ("q1_addprod_1", &train_id),
+            ("q1_addqty_1", "2"),
+            ("q1_newopt", &pro_id),
+            ("q1_newoptqty", "3"),
+            ("q1_rec", "1"),
+        ],
+    );
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &refs(&good)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] saved");
+    let q = s.quotes().await.remove(0);
+    let c = &q["content"];
+    assert_eq!(c["recommended"], "crm-std", "[{b}]");
+    let keys: Vec<_> = c["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
+    assert_eq!(keys[1..], [json!("crm-std"), json!("crm-pro")], "[{b}] the new option last");
+    let std = &c["options"][1]["lines"];
+    assert_eq!(
+        (std[0]["unit_price"]["minor"].as_i64(), std[0]["tax_rate_bp"].as_i64()),
+        (Some(7_500_050), Some(1_300))
+    );
+    assert_eq!((std[1]["sku"].as_str(), std[1]["quantity"].as_i64()), (Some("SVC-TRAIN"), Some(2)), "[{b}]");
+    assert_eq!(std[1]["unit_price"]["minor"], 500_000, "[{b}] at list price");
+    // 7 500 050 + 13 % (975 006.5 → 975 007) + 2 × 500 000 + 6 % (60 000).
+    assert_eq!(q["totals"][1]["total"], 9_535_057, "[{b}] {}", q["totals"][1]);
+    assert_eq!(
+        (c["options"][2]["lines"][0]["quantity"].as_i64(), q["totals"][2]["total"].as_i64()),
+        (Some(3), Some(47_700_000))
+    );
+
+    // The training line removed again; the page shows the recommended radio checked.
+    let (_, page) = rep.get(&page_path).await;
+    assert!(page.contains("name=\"q1_rec\" value=\"1\" checked"), "[{b}] the recommended option is ticked");
+    let fewer = with(&edit_fields(&q), &[("q1_rmline_1_1", "true")]);
+    let (status, _, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &refs(&fewer)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] line removed");
+    let q = s.quotes().await.remove(0);
+    assert_eq!(q["content"]["options"][1]["lines"].as_array().map(Vec::len), Some(1), "[{b}]");
+    assert_eq!(q["totals"][1]["total"], 8_475_057, "[{b}] 7 500 050 + 975 007");
+
+    // Version 2 from version 1's content: an option dropped, the standard line changed. The
+    // page says what changed from version 1.
+    let mut next = q["content"].clone();
+    next["options"].as_array_mut().unwrap().remove(0);
+    next["options"][0]["lines"][0]["quantity"] = json!(2);
+    next["options"][0]["lines"][0]["unit_price"]["minor"] = json!(7_000_000);
+    next["payment_terms"] = json!("签约后一次付清");
+    let path = format!("/api/v1/deals/{id}/quotes");
+    s.rep("v2", Method::POST, &path, Some(next), StatusCode::CREATED).await;
+    let (_, page) = rep.get(&page_path).await;
+    let changes =
+        page.split("data-testid=\"quote-changes-2\"").nth(1).expect("changes of v2").split("</div>").next().unwrap();
+    for text in [
+        "与第 1 版相比",
+        &format!("删除方案「{}」", other["name_zh"].as_str().unwrap()),
+        "方案「标准版」：合计 ¥84,750.57 → ¥158,200.00",
+        "「标准版」：数量 1 → 2，单价 ¥75,000.50 → ¥70,000.00",
+        "条款变更：付款方式",
+    ] {
+        assert!(changes.contains(text), "[{b}] {text} in {changes}");
+    }
+    assert!(!page.contains("data-testid=\"quote-changes-1\""), "[{b}] nothing before version 1");
+
+    // The same in English.
+    let me = format!("/api/v1/users/{}", s.rep.id);
+    s.rep("English", Method::PATCH, &me, Some(json!({ "locale": "en" })), StatusCode::OK).await;
+    let (_, page) = rep.get(&page_path).await;
+    let changes =
+        page.split("data-testid=\"quote-changes-2\"").nth(1).expect("changes of v2").split("</div>").next().unwrap();
+    for text in [
+        "Changes from version 1",
+        "Option “标准版”: total CNY 84,750.57 → CNY 158,200.00",
+        "“标准版”: quantity 1 → 2, unit price CNY 75,000.50 → CNY 70,000.00",
+        "Terms changed: Payment terms",
+    ] {
+        assert!(changes.contains(text), "[{b}] {text} in {changes}");
+    }
+}
+
+/// `POST /deals/{id}/quotes/from-products`: the same drafting as the page's, for the API.
+#[tokio::test]
+async fn a_quote_drafted_from_products_through_the_api() {
+    for app in apps().await {
+        from_products(&app).await;
+    }
+}
+
+async fn from_products(app: &App) {
+    let b = app.backend.clone();
+    let manager = app.person(salesflow_domain::records::Role::Manager).await;
+    let tiers = catalog(app, &manager).await;
+    let s = setup(app).await;
+    let id = s.id();
+    for book in [
+        json!({ "name": "经销商价", "currency": "CNY", "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 14_000_000 }] }),
+        json!({ "name": "USD", "currency": "USD", "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 2_000_000 }] }),
+    ] {
+        let made = app.call_as(&manager.token, Method::POST, "/api/v1/price-books", Some(book)).await;
+        app.expect("price book", made, StatusCode::OK);
+    }
+    let path = format!("/api/v1/deals/{id}/quotes/from-products");
+    let body = json!({
+        "items": [{ "product_id": tiers[2]["id"], "quantity": 2 }, { "product_id": tiers[1]["id"] }],
+        "price_book": "经销商价", "options": "one", "language": "en",
+    });
+    let q = s.rep("from products", Method::POST, &path, Some(body), StatusCode::CREATED).await;
+    let lines = &q["content"]["options"][0]["lines"];
+    assert_eq!(q["content"]["options"].as_array().map(Vec::len), Some(1), "[{b}] one option: {q}");
+    assert_eq!(
+        (lines[0]["quantity"].as_i64(), lines[0]["unit_price"]["minor"].as_i64(), lines[0]["name"].as_str()),
+        (Some(2), Some(14_000_000), Some("Professional")),
+        "[{b}] the book's price"
+    );
+    assert_eq!(lines[1]["unit_price"]["minor"], 8_000_000, "[{b}] else the list price");
+    // 2 × 14 000 000 + 8 000 000, plus 6 % tax.
+    assert_eq!(q["totals"][0]["total"], 38_160_000, "[{b}]");
+    let each = json!({ "items": [{ "product_id": tiers[2]["id"] }, { "product_id": tiers[0]["id"] }] });
+    let q2 = s.rep("each", Method::POST, &path, Some(each), StatusCode::CREATED).await;
+    let keys: Vec<_> = q2["content"]["options"].as_array().unwrap().iter().map(|o| o["key"].clone()).collect();
+    assert_eq!((q2["number"].as_i64(), keys), (Some(2), vec![json!("crm-bas"), json!("crm-pro")]), "[{b}]");
+
+    // A product the book has no price for: refused under `price_book`, naming its SKU.
+    let usd = json!({ "items": [{ "product_id": tiers[1]["id"] }], "price_book": "USD" });
+    let refused = s.as_rep(Method::POST, &path, Some(usd)).await;
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {}", refused.1);
+    assert_eq!(problem_fields(&refused.1), ["price_book"], "[{b}] {}", refused.1);
+    assert!(refused.1["errors"][0]["message"].as_str().unwrap().contains("CRM-STD"), "[{b}] {}", refused.1);
+    let unknown = json!({ "items": [{ "product_id": 999_999, "quantity": 0 }] });
+    let refused = s.as_rep(Method::POST, &path, Some(unknown)).await;
+    assert_eq!(problem_fields(&refused.1), ["items[0].quantity", "items[0].product_id"], "[{b}] {}", refused.1);
+    assert_eq!(s.quotes().await.len(), 2, "[{b}] nothing written by the refusals");
+
+    // Documented beside its neighbours.
+    let doc = app.expect("openapi", app.get("/api/openapi.json").await, StatusCode::OK);
+    let op = &doc["paths"]["/api/v1/deals/{id}/quotes/from-products"]["post"];
+    assert_eq!(op["tags"][0], "selling", "[{b}] {op}");
+    assert!(doc["components"]["schemas"]["QuoteFromProducts"].is_object(), "[{b}] the request's schema");
+
+    // Another team's rep does not reach the deal.
+    let stranger = app.person(salesflow_domain::records::Role::Rep).await;
+    let body = json!({ "items": [{ "product_id": tiers[0]["id"] }] });
+    let (status, _) = app.call_as(&stranger.token, Method::POST, &path, Some(body)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "[{b}]");
+}

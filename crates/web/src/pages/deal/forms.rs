@@ -1,5 +1,6 @@
-//! The deal page's selling forms: needs analysis, drafting a quote from the recommendations,
-//! editing a draft, discount approval, sending, contracts with their milestones, objections and
+//! The deal page's selling forms: needs analysis, drafting a quote from recommended or catalog
+//! products, editing a draft (quantities, prices, taxes, discounts, lines, options, the
+//! recommended option, terms), discount approval, sending, contracts with their milestones, objections and
 //! the stage's playbook.
 //!
 //! Each form posts to its own route and, on success, redirects back to the deal page. A refused
@@ -11,17 +12,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use salesflow_domain::Error;
 use salesflow_domain::currency::{Currency, Money};
-use salesflow_domain::guard::{DiscountAction, QuoteEdit, Sending};
-use salesflow_domain::ids::{ContractId, DealId};
+use salesflow_domain::guard::{DiscountAction, ProductQuantity, QuoteEdit, QuoteFromProducts, Sending};
+use salesflow_domain::ids::{ContractId, DealId, ProductId};
 use salesflow_domain::records::Role;
 use salesflow_domain::selling::contract::{ContractPatch, ContractStatus, MilestoneKind, NewContract, NewMilestone};
 use salesflow_domain::selling::needs::{Authority, NeedsInput};
 use salesflow_domain::selling::objection::{NewObjection, ObjectionPatch, PlaybookEntry, PlaybookInput};
-use salesflow_domain::selling::pricing::QuoteLine;
-use salesflow_domain::selling::quote::{QuoteContent, QuoteOption};
+use salesflow_domain::selling::pricing::{MAX_QUANTITY, QuoteLine};
+use salesflow_domain::selling::quote::{OptionLayout, product_line, product_option, unit_price};
 
 use super::view::{DealPage, Notice};
 use super::{amount, back_to, deal_id, load, not_found, page};
@@ -55,6 +56,11 @@ fn parse(body: &Bytes) -> Form {
 
 fn get<'a>(f: &'a Form, key: &str) -> &'a str {
     f.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
+}
+
+/// Whether the form has the field at all (empty or not).
+fn sent(f: &Form, key: &str) -> bool {
+    f.iter().any(|(k, _)| k == key)
 }
 
 /// One item per line, blanks dropped (commas belong to the text: "报表靠手工，月底加班" is one).
@@ -194,74 +200,62 @@ async fn needs(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, bod
 // -------------------------------------------------------------------------------------------
 // Quotes
 
-/// A new draft: each recommended product ticked becomes one option, cheapest first.
+/// A new draft from the products ticked (recommended or from the catalog): one option per
+/// product, cheapest first, or one option with every product; priced from the chosen price
+/// book, else at list price (the domain's `content_from_products`, as the API's).
 async fn draft(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<String>, body: Bytes) -> Response {
     let Some(id) = deal_id(&raw) else { return not_found(&ctx, &raw) };
     let form = parse(&body);
     let t = deal_forms::of(ctx.locale);
     let g = ctx.guarded(&s);
     let now = s.clock.now();
-    let picked: Vec<i64> = form.iter().filter(|(k, _)| k == "product").filter_map(|(_, v)| v.parse().ok()).collect();
-    let products = match g.products().await {
-        Ok(p) => p,
-        Err(e) => return error_page(&ctx, e),
-    };
-    let chosen: Vec<_> = products.iter().filter(|p| picked.contains(&p.id.0)).collect();
-    if chosen.is_empty() {
-        return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.draft_choose.into())]).await;
-    }
-    // The chosen price book's prices (never converted), else the list prices.
-    let book = match get(&form, "price_book") {
-        "" => None,
-        name => match g.price_books().await {
-            Ok(books) => books.into_iter().find(|b| b.name == name),
-            Err(e) => return error_page(&ctx, e),
-        },
-    };
-    let mut priced = Vec::with_capacity(chosen.len());
-    for p in chosen {
-        match book.as_ref().map(|b| b.price(&p.spec)) {
-            None => priced.push((p, p.spec.list_price)),
-            Some(Some(price)) => priced.push((p, price)),
-            Some(None) => {
-                let why = fill(t.no_book_price, &[("sku", &p.spec.sku)]);
-                return fix(&ctx, &s, id, form, vec![("price_book".into(), why)]).await;
-            }
+    let mut picked: Vec<i64> = Vec::new();
+    for pid in form.iter().filter(|(k, _)| k == "product").filter_map(|(_, v)| v.parse().ok()) {
+        if !picked.contains(&pid) {
+            picked.push(pid);
         }
     }
-    priced.sort_by_key(|(p, price)| (price.minor, p.spec.sku.clone()));
-    let zh = ctx.locale == crate::i18n::Locale::ZhCn;
-    let options = priced
-        .iter()
-        .map(|(p, price)| QuoteOption {
-            key: p.spec.sku.to_lowercase(),
-            name: p.name(zh).to_string(),
-            tier: p.spec.tier,
-            lines: vec![QuoteLine {
-                product_id: Some(p.id),
-                sku: p.spec.sku.clone(),
-                name: p.name(zh).to_string(),
-                unit: p.spec.unit.clone(),
-                quantity: 1,
-                unit_price: *price,
-                discount_bp: 0,
-                tax_rate_bp: p.spec.tax_rate_bp,
-            }],
-            discount_bp: 0,
-        })
-        .collect();
-    let content = QuoteContent {
-        currency: priced[0].1.currency,
-        options,
-        recommended: None,
-        payment_terms: String::new(),
-        after_sales_terms: String::new(),
-        valid_until: now.date_naive() + Days::new(30),
-        language: ctx.locale.tag().to_string(),
-        notes: String::new(),
+    if picked.is_empty() {
+        return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.draft_choose.into())]).await;
+    }
+    let book = match get(&form, "price_book") {
+        "" => None,
+        name => Some(name.to_string()),
     };
-    let result = g.create_quote(id, content, now).await;
-    answer(&ctx, &s, id, form, result, |_| "draft_form".into(), "#deal-quotes").await
+    let req = QuoteFromProducts {
+        items: picked.iter().map(|p| ProductQuantity { product_id: ProductId(*p), quantity: 1 }).collect(),
+        price_book: book.clone(),
+        options: if get(&form, "draft_layout") == "one" { OptionLayout::One } else { OptionLayout::Each },
+        language: Some(ctx.locale.tag().to_string()),
+    };
+    let result = g.draft_from_products(id, &req, now).await;
+    // A product the book has no price for: said in the page's words, naming its SKU.
+    if let (Err(Error::Invalid(errs)), Some(name)) = (&result, &book)
+        && errs.iter().any(|e| e.field == "price_book")
+    {
+        let (products, books) = match (g.products().await, g.price_books().await) {
+            (Ok(p), Ok(b)) => (p, b),
+            (Err(e), _) | (_, Err(e)) => return error_page(&ctx, e),
+        };
+        let book = books.into_iter().find(|b| &b.name == name);
+        let missing: Vec<String> = products
+            .iter()
+            .filter(|p| picked.contains(&p.id.0))
+            .filter(|p| book.is_some() && unit_price(book.as_ref(), &p.spec).is_none())
+            .map(|p| fill(t.no_book_price, &[("sku", &p.spec.sku)]))
+            .collect();
+        if !missing.is_empty() {
+            return fix(&ctx, &s, id, form, vec![("price_book".into(), missing.join(" "))]).await;
+        }
+    }
+    // A product gone from the catalog since the page was shown.
+    if let Err(Error::Invalid(errs)) = &result
+        && errs.iter().all(|e| e.field.starts_with("items"))
+    {
+        return fix(&ctx, &s, id, form, vec![("draft_form".into(), t.product_unknown.into())]).await;
+    }
+    let field = |domain: &str| if domain == "price_book" { "price_book".into() } else { "draft_form".into() };
+    answer(&ctx, &s, id, form, result, field, "#deal-quotes").await
 }
 
 fn quote_number(raw: &str) -> Option<i32> {
@@ -288,7 +282,51 @@ async fn edit_draft(
         return error_page(&ctx, Error::not_found("quote", n));
     };
     let mut content = q.content.clone();
+    let currency = content.currency;
+    let zh = content.language != "en";
     let mut problems: Problems = Vec::new();
+    // The catalog, only when a line or an option is added from it.
+    let adding = form.iter().any(|(k, v)| {
+        !v.trim().is_empty() && (k == &format!("q{n}_newopt") || k.starts_with(&format!("q{n}_addprod_")))
+    });
+    let products = if adding {
+        match g.products().await {
+            Ok(p) => p,
+            Err(e) => return error_page(&ctx, e),
+        }
+    } else {
+        Vec::new()
+    };
+    // A catalog product and a quantity from two fields, priced at list price in the quote's
+    // currency; `None` when the product field is empty.
+    let pick = |product_key: &str, qty_key: &str, problems: &mut Problems| -> Option<QuoteLine> {
+        let text = get(&form, product_key);
+        if text.is_empty() {
+            return None;
+        }
+        let quantity = match get(&form, qty_key) {
+            "" => 1,
+            q => match q.parse::<i64>() {
+                Ok(q) if (1..=MAX_QUANTITY).contains(&q) => q,
+                _ => {
+                    problems.push((qty_key.to_string(), t.quantity_invalid.into()));
+                    return None;
+                }
+            },
+        };
+        let Some(p) = text.parse::<i64>().ok().and_then(|pid| products.iter().find(|p| p.id.0 == pid && p.active))
+        else {
+            problems.push((product_key.to_string(), t.product_unknown.into()));
+            return None;
+        };
+        match unit_price(None, &p.spec).filter(|m| m.currency == currency) {
+            Some(price) => Some(product_line(p, quantity, price, zh)),
+            None => {
+                problems.push((product_key.to_string(), fill(t.list_price_currency, &[("sku", &p.spec.sku)])));
+                None
+            }
+        }
+    };
     for (oi, o) in content.options.iter_mut().enumerate() {
         let key = format!("q{n}_disc_{oi}");
         match percent_bp(get(&form, &key)) {
@@ -306,7 +344,43 @@ async fn edit_draft(
                 Some(bp) => l.discount_bp = bp,
                 None => problems.push((key, t.percent_invalid.into())),
             }
+            // Unit price and tax rate: a form without the field leaves them as they are.
+            let key = format!("q{n}_price_{oi}_{li}");
+            if sent(&form, &key) {
+                match amount::parse(get(&form, &key), currency) {
+                    Ok(m) => l.unit_price = m,
+                    Err(_) => problems.push((key, t.price_invalid.into())),
+                }
+            }
+            let key = format!("q{n}_tax_{oi}_{li}");
+            if sent(&form, &key) {
+                match percent_bp(get(&form, &key)) {
+                    Some(bp) => l.tax_rate_bp = bp,
+                    None => problems.push((key, t.tax_invalid.into())),
+                }
+            }
         }
+        // Lines ticked for removal go; a line added from the catalog joins.
+        let mut li = 0;
+        o.lines.retain(|_| {
+            li += 1;
+            get(&form, &format!("q{n}_rmline_{oi}_{}", li - 1)) != "true"
+        });
+        let dropped = get(&form, &format!("q{n}_drop_{oi}")) == "true";
+        if let Some(line) = pick(&format!("q{n}_addprod_{oi}"), &format!("q{n}_addqty_{oi}"), &mut problems) {
+            o.lines.push(line);
+        }
+        if o.lines.is_empty() && !dropped {
+            problems.push((format!("q{n}_lines_{oi}"), t.keep_one_line.into()));
+        }
+    }
+    // The recommended option, by its index on the form.
+    match get(&form, &format!("q{n}_rec")).parse::<usize>().ok().and_then(|i| content.options.get(i)) {
+        Some(o) => content.recommended = Some(o.key.clone()),
+        None if sent(&form, &format!("q{n}_rec")) && !get(&form, &format!("q{n}_rec")).is_empty() => {
+            problems.push((format!("q{n}_rec"), t.recommended_invalid.into()))
+        }
+        None => {}
     }
     // Options ticked for removal go; at least one must stay.
     let keep: Vec<bool> =
@@ -321,6 +395,19 @@ async fn edit_draft(
     });
     if content.recommended.as_ref().is_some_and(|r| !content.options.iter().any(|o| &o.key == r)) {
         content.recommended = None;
+    }
+    // A new option of one catalog product, keyed by its SKU (numbered when the key is taken).
+    if let Some(line) = pick(&format!("q{n}_newopt"), &format!("q{n}_newoptqty"), &mut problems)
+        && let Some(p) = products.iter().find(|p| Some(p.id) == line.product_id)
+    {
+        let mut option = product_option(p, line.quantity, line.unit_price, zh);
+        let base = option.key.clone();
+        let mut i = 1;
+        while content.options.iter().any(|o| o.key == option.key) {
+            i += 1;
+            option.key = format!("{base}-{i}");
+        }
+        content.options.push(option);
     }
     content.payment_terms = get(&form, &format!("q{n}_payment")).to_string();
     content.after_sales_terms = get(&form, &format!("q{n}_after")).to_string();
@@ -337,7 +424,9 @@ async fn edit_draft(
     let version = get(&form, &format!("q{n}_version")).parse().unwrap_or(-1);
     let result = g.edit_quote(id, n, QuoteEdit { version, content }, now).await;
     let field = move |domain: &str| {
-        if domain.contains("valid_until") {
+        if domain == "recommended" {
+            format!("q{n}_rec")
+        } else if domain.contains("valid_until") {
             format!("q{n}_valid")
         } else if domain.contains("payment_terms") {
             format!("q{n}_payment")

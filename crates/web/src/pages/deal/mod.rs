@@ -89,8 +89,12 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
     let users = users.into_iter().map(|u| (u.id, u)).collect::<HashMap<_, _>>();
     let (needs, recommendations, quotes, contracts) =
         tokio::join!(g.needs(id, now), g.recommendations(id, now), g.quotes(id, now), g.contracts(id, now));
-    let (objections, playbook, price_books) =
-        tokio::join!(g.objections(id, now), g.playbook(deal.process_id, &deal.current_node), g.price_books());
+    let (objections, playbook, price_books, products) = tokio::join!(
+        g.objections(id, now),
+        g.playbook(deal.process_id, &deal.current_node),
+        g.price_books(),
+        g.products()
+    );
     let selling = selling::SellingData {
         needs: needs?,
         recommendations: recommendations?,
@@ -99,6 +103,7 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         objections: objections?,
         playbook: playbook?,
         price_books: price_books?.into_iter().map(|b| b.name).collect(),
+        products: products?,
     };
     Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })
 }

@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
-use salesflow_domain::currency::Money;
+use salesflow_domain::currency::{Currency, Money};
+use salesflow_domain::selling::catalog::Product;
 use salesflow_domain::selling::contract::{Contract, ContractStatus, MilestoneKind};
 use salesflow_domain::selling::needs::{Authority, NeedsAnalysis};
 use salesflow_domain::selling::objection::{Objection, ObjectionKind, Playbook};
-use salesflow_domain::selling::quote::{ApprovalStatus, Quote, QuoteStatus};
+use salesflow_domain::selling::quote::{ApprovalStatus, Quote, QuoteStatus, compare};
 use salesflow_domain::selling::recommend::{Reason, ReasonKind, Recommendation};
 
 use crate::i18n::Locale;
 use crate::i18n::deal::{DealTexts, fill};
+use crate::i18n::deal_forms::{self, SellingForms};
 use crate::pages::format;
 
 /// What the store holds for the deal's selling.
@@ -26,6 +28,8 @@ pub struct SellingData {
     pub playbook: Option<Playbook>,
     /// The names of the price books a draft can be priced from.
     pub price_books: Vec<String>,
+    /// The catalog a draft and its lines are taken from.
+    pub products: Vec<Product>,
 }
 
 pub struct QuoteRow {
@@ -45,6 +49,15 @@ pub struct QuoteRow {
     pub approval_pending: bool,
     /// No approval asked yet, or the last one was rejected.
     pub can_request: bool,
+    /// What changed from the version before (every version but the first).
+    pub changes: Option<QuoteChanges>,
+}
+
+/// "Changes from v(n-1)": a heading and the changes, each with its details (the lines of a
+/// changed option).
+pub struct QuoteChanges {
+    pub title: String,
+    pub items: Vec<(String, Vec<String>)>,
 }
 
 /// A line of a draft option: its index and name.
@@ -53,6 +66,17 @@ pub type DraftLine = (usize, String);
 pub struct DraftView {
     /// Per option: index, name, lines.
     pub options: Vec<(usize, String, Vec<DraftLine>)>,
+    /// The quote's currency code, beside the unit prices.
+    pub currency: String,
+}
+
+/// A catalog product as the forms offer it.
+pub struct CatalogItem {
+    pub id: i64,
+    pub name: String,
+    pub sku: String,
+    pub tier: &'static str,
+    pub price: String,
 }
 
 pub struct ContractRow {
@@ -83,6 +107,10 @@ pub struct SellingPanel {
     pub playbook: Vec<(&'static str, String, String, String)>,
     /// The price books a draft can be priced from.
     pub price_books: Vec<String>,
+    /// The active catalog by category (tier, then SKU within one).
+    pub catalog: Vec<(String, Vec<CatalogItem>)>,
+    /// The products ticked in a refused draft form.
+    pub picked: Vec<i64>,
     /// Accepted quote versions a contract can be made from.
     pub accepted: Vec<i32>,
     /// The objection kinds: value, label.
@@ -146,10 +174,18 @@ impl SellingPanel {
         self.err(&format!("{p}{id}_{field}"))
     }
 
+    /// Whether a refused draft form had `product` ticked.
+    pub fn picked(&self, product: impl std::fmt::Display) -> bool {
+        let product = product.to_string();
+        self.picked.iter().any(|p| p.to_string() == product)
+    }
+
     /// A refused form: its values over the stored ones, and its problems.
     pub fn keep(&mut self, values: Vec<(String, String)>, problems: Vec<(String, String)>) {
         for (k, v) in values {
-            if k != "_csrf" {
+            if k == "product" {
+                self.picked.extend(v.parse::<i64>().ok());
+            } else if k != "_csrf" {
                 self.values.insert(k, v);
             }
         }
@@ -187,6 +223,11 @@ impl SellingPanel {
                 for (li, l) in o.lines.iter().enumerate() {
                     v.insert(format!("q{n}_qty_{oi}_{li}"), l.quantity.to_string());
                     v.insert(format!("q{n}_ldisc_{oi}_{li}"), bp_text(l.discount_bp));
+                    v.insert(format!("q{n}_price_{oi}_{li}"), super::amount::plain(&l.unit_price));
+                    v.insert(format!("q{n}_tax_{oi}_{li}"), bp_text(l.tax_rate_bp));
+                }
+                if q.content.recommended.as_ref() == Some(&o.key) {
+                    v.insert(format!("q{n}_rec"), oi.to_string());
                 }
             }
             v.insert(format!("q{n}_payment"), q.content.payment_terms.clone());
@@ -256,7 +297,19 @@ impl SellingPanel {
                 (format!("{name} · {}", money(&r.list_price)), why(&r.reasons), r.product_id.0)
             })
             .collect();
-        let quotes = data.quotes.iter().rev().map(|q| quote_row(q, t, locale, today)).collect();
+        let f = deal_forms::of(locale);
+        let quotes = data
+            .quotes
+            .iter()
+            .rev()
+            .map(|q| {
+                let before = data.quotes.iter().find(|p| p.number == q.number - 1);
+                let mut row = quote_row(q, t, locale, today);
+                row.changes = before.map(|b| changes(b, q, f, locale));
+                row
+            })
+            .collect();
+        let catalog = catalog(&data.products, f, zh, locale);
         let contracts = data
             .contracts
             .iter()
@@ -323,6 +376,7 @@ impl SellingPanel {
             accepted,
             kinds,
             price_books: data.price_books.clone(),
+            catalog,
             ..Default::default()
         };
         panel.fill_values(data);
@@ -374,6 +428,7 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
                 (oi, o.name.clone(), o.lines.iter().enumerate().map(|(li, l)| (li, l.name.clone())).collect())
             })
             .collect(),
+        currency: currency.code().to_string(),
     });
     let status = q.status_on(today);
     QuoteRow {
@@ -395,7 +450,134 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
         draft,
         approval_pending: q.approval.as_ref().is_some_and(|a| a.status == ApprovalStatus::Requested),
         can_request: q.approval.as_ref().is_none_or(|a| a.status == ApprovalStatus::Rejected),
+        changes: None,
     }
+}
+
+/// The active catalog grouped by category, names in the page's language.
+fn catalog(products: &[Product], f: &SellingForms, zh: bool, locale: Locale) -> Vec<(String, Vec<CatalogItem>)> {
+    let mut active: Vec<&Product> = products.iter().filter(|p| p.active).collect();
+    active.sort_by(|a, b| {
+        (a.spec.category.is_empty(), &a.spec.category, a.spec.tier.map(|t| t.rank()), &a.spec.sku).cmp(&(
+            b.spec.category.is_empty(),
+            &b.spec.category,
+            b.spec.tier.map(|t| t.rank()),
+            &b.spec.sku,
+        ))
+    });
+    let mut groups: Vec<(String, Vec<CatalogItem>)> = Vec::new();
+    for p in active {
+        let group = if p.spec.category.is_empty() { f.catalog_other.to_string() } else { p.spec.category.clone() };
+        let item = CatalogItem {
+            id: p.id.0,
+            name: p.name(zh).to_string(),
+            sku: p.spec.sku.clone(),
+            tier: p.spec.tier.map(|t| t.name(zh)).unwrap_or(""),
+            price: format::money(&p.spec.list_price, locale),
+        };
+        match groups.last_mut() {
+            Some((g, items)) if *g == group => items.push(item),
+            _ => groups.push((group, vec![item])),
+        }
+    }
+    groups
+}
+
+/// What changed from `before` to `q`, in the page's words, through the domain's comparison.
+fn changes(before: &Quote, q: &Quote, f: &SellingForms, locale: Locale) -> QuoteChanges {
+    let diff = compare(before, q);
+    let zh = locale == Locale::ZhCn;
+    let (colon, comma) = if zh { ("：", "，") } else { (": ", ", ") };
+    let money = |c: Currency, minor: Option<i64>| {
+        minor.map(|m| format::money(&Money { minor: m, currency: c }, locale)).unwrap_or_default()
+    };
+    let (cur_a, cur_b) = (before.content.currency, q.content.currency);
+    let pct = |bp: Option<i64>| bp.map(|b| format!("{}%", bp_text(b))).unwrap_or_default();
+    let name_of = |key: &str| {
+        q.option(key).or_else(|| before.option(key)).map(|(o, _)| o.name.clone()).unwrap_or_else(|| key.to_string())
+    };
+    let mut items = Vec::new();
+    for o in &diff.options {
+        let name = name_of(&o.key);
+        match o.change.as_str() {
+            "added" => items.push((
+                fill(f.change_option_added, &[("name", &name), ("total", &money(cur_b, o.total_to))]),
+                Vec::new(),
+            )),
+            "removed" => items.push((
+                fill(f.change_option_removed, &[("name", &name), ("total", &money(cur_a, o.total_from))]),
+                Vec::new(),
+            )),
+            "changed" => {
+                let mut parts = Vec::new();
+                if o.total_from != o.total_to || cur_a != cur_b {
+                    let (from, to) = (money(cur_a, o.total_from), money(cur_b, o.total_to));
+                    parts.push(fill(f.change_total, &[("from", &from), ("to", &to)]));
+                }
+                if o.discount_bp_from != o.discount_bp_to {
+                    let (from, to) = (pct(o.discount_bp_from), pct(o.discount_bp_to));
+                    parts.push(fill(f.change_discount, &[("from", &from), ("to", &to)]));
+                }
+                let mut head = fill(f.change_option, &[("name", &name)]);
+                if !parts.is_empty() {
+                    head = format!("{head}{colon}{}", parts.join(comma));
+                }
+                let lines = o
+                    .lines
+                    .iter()
+                    .map(|l| match l.change.as_str() {
+                        "added" => fill(
+                            f.change_line_added,
+                            &[
+                                ("name", &l.name),
+                                ("quantity", &l.quantity_to.unwrap_or(0).to_string()),
+                                ("price", &money(cur_b, l.unit_price_to)),
+                            ],
+                        ),
+                        "removed" => fill(f.change_line_removed, &[("name", &l.name)]),
+                        _ => {
+                            let mut parts = Vec::new();
+                            let mut step = |template: &str, from: String, to: String| {
+                                if from != to {
+                                    parts.push(fill(template, &[("from", &from), ("to", &to)]));
+                                }
+                            };
+                            let n = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+                            step(f.change_quantity, n(l.quantity_from), n(l.quantity_to));
+                            step(f.change_price, money(cur_a, l.unit_price_from), money(cur_b, l.unit_price_to));
+                            step(f.change_discount, pct(l.discount_bp_from), pct(l.discount_bp_to));
+                            step(f.change_tax, pct(l.tax_rate_bp_from), pct(l.tax_rate_bp_to));
+                            format!("{}{colon}{}", fill(f.change_line, &[("name", &l.name)]), parts.join(comma))
+                        }
+                    })
+                    .collect();
+                items.push((head, lines));
+            }
+            _ => {}
+        }
+    }
+    if !diff.terms_changed.is_empty() {
+        let names: Vec<&str> = diff
+            .terms_changed
+            .iter()
+            .map(|term| match term.as_str() {
+                "currency" => f.term_currency,
+                "recommended" => f.term_recommended,
+                "payment_terms" => f.payment_terms,
+                "after_sales_terms" => f.after_sales_terms,
+                "valid_until" => f.valid_until,
+                "notes" => f.notes,
+                other => other,
+            })
+            .collect();
+        let list = names.join(if zh { "、" } else { ", " });
+        items.push((fill(f.change_terms, &[("terms", &list)]), Vec::new()));
+    }
+    if items.is_empty() {
+        items.push((f.change_none.to_string(), Vec::new()));
+    }
+    let title = fill(f.changes_from, &[("number", &before.number.to_string())]);
+    QuoteChanges { title, items }
 }
 
 fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
