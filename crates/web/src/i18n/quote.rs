@@ -41,6 +41,7 @@ pub struct QuoteTexts {
     pub milestone_done: &'static str,
     pub milestone_open: &'static str,
     pub print: &'static str,
+    pub download_pdf: &'static str,
     pub from_quote: &'static str,
 }
 
@@ -84,6 +85,7 @@ pub static ZH_CN: QuoteTexts = QuoteTexts {
     milestone_done: "已完成",
     milestone_open: "未完成",
     print: "打印 / 另存为 PDF",
+    download_pdf: "下载 PDF",
     from_quote: "依据报价第 {number} 版（{option}）",
 };
 
@@ -127,5 +129,6 @@ pub static EN: QuoteTexts = QuoteTexts {
     milestone_done: "Done",
     milestone_open: "Open",
     print: "Print / save as PDF",
+    download_pdf: "Download PDF",
     from_quote: "From quote version {number} ({option})",
 };

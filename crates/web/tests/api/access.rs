@@ -56,6 +56,7 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             | "/api/v1/public/quotes/{token}/accept"
             | "/api/v1/public/quotes/{token}/reject"
             | "/q/{token}"
+            | "/q/{token}/quote.pdf"
             | "/q/{token}/accept"
             | "/q/{token}/reject",
         ) => Token,
@@ -92,7 +93,9 @@ fn policy(method: &Method, path: &str) -> Option<Policy> {
             | "/api/v1/deals/{id}/recommendations"
             | "/api/v1/deals/{id}/quotes"
             | "/api/v1/deals/{id}/quotes/compare"
-            | "/api/v1/deals/{id}/contracts",
+            | "/api/v1/deals/{id}/quotes/{number}/pdf"
+            | "/api/v1/deals/{id}/contracts"
+            | "/api/v1/deals/{id}/contracts/{contract}/pdf",
         ) => Read(Deal),
         ("PUT", "/api/v1/deals/{id}/needs" | "/api/v1/deals/{id}/quotes/{number}") => Write(Deal),
         (

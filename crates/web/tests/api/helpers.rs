@@ -149,3 +149,33 @@ pub fn problem_fields(problem: &Value) -> Vec<String> {
         .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
         .unwrap_or_default()
 }
+
+/// A PDF's text as poppler's `pdftotext -layout` reads it; `None` (skipped) outside CI when
+/// poppler-utils is not installed.
+pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF file: {:?}", String::from_utf8_lossy(&bytes[..bytes.len().min(200)]));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("doc.pdf");
+    std::fs::write(&file, bytes).expect("write pdf");
+    match std::process::Command::new("pdftotext").arg("-layout").arg(&file).arg("-").output() {
+        Ok(out) => {
+            assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+            Some(String::from_utf8(out.stdout).expect("utf-8"))
+        }
+        Err(_) if std::env::var("CI").is_err() => {
+            eprintln!("skipped reading a PDF back: pdftotext (poppler-utils) is not installed");
+            None
+        }
+        Err(e) => panic!("pdftotext is needed in CI: {e}"),
+    }
+}
+
+impl App {
+    /// GET `path` with a bearer token, the body as bytes with its content type.
+    pub async fn bytes_as(&self, token: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let res = self.http.get(format!("{}{path}", self.base)).bearer_auth(token).send().await.expect("request");
+        let status = res.status();
+        let kind = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        (status, kind, res.bytes().await.expect("body").to_vec())
+    }
+}

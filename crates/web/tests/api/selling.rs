@@ -480,6 +480,35 @@ async fn story(app: &App) {
     ] {
         assert!(doc.contains(want), "[{b}] the printable contract shows `{want}`");
     }
+    // The same documents as PDF files, read back by poppler: the accepted amounts exactly.
+    assert!(zh.contains(&format!("href=\"/deals/{id}/contracts/{}/contract.pdf\"", c["id"])), "[{b}] PDF link");
+    let (status, kind, pdf) =
+        app.bytes_as(&s.rep.token, &format!("/api/v1/deals/{id}/contracts/{}/pdf", c["id"])).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"), "[{b}]");
+    if let Some(text) = crate::helpers::pdf_text(&pdf) {
+        for want in
+            [&format!("HT-{id}-2") as &str, "星云软件有限公司", "华东制造集团", "¥74,624.00", "首付款", "已完成"]
+        {
+            assert!(text.contains(want), "[{b}] the contract PDF shows `{want}`:\n{text}");
+        }
+    }
+    let (status, _, pdf) = app.bytes_as(&s.rep.token, &format!("/api/v1/deals/{id}/quotes/2/pdf?lang=en")).await;
+    assert_eq!(status, StatusCode::OK, "[{b}]");
+    if let Some(text) = crate::helpers::pdf_text(&pdf) {
+        for want in ["Quotation", "version 2", "CNY 74,624.00", "Payment terms"] {
+            assert!(text.contains(want), "[{b}] the English quote PDF shows `{want}`:\n{text}");
+        }
+    }
+    let res = reqwest::get(format!("{}/q/{token2}/quote.pdf", app.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "[{b}] the customer's copy, by the link alone");
+    if let Some(text) = crate::helpers::pdf_text(&res.bytes().await.unwrap()) {
+        assert!(text.contains("报价单") && text.contains("¥74,624.00"), "[{b}] in the quote's language:\n{text}");
+    }
+    let res = reqwest::get(format!("{}/q/q_not_a_link/quote.pdf", app.base)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "[{b}]");
+    let outsider = app.bytes_as(&s.manager.token, "/api/v1/deals/999999/quotes/1/pdf").await;
+    assert_eq!(outsider.0, StatusCode::NOT_FOUND, "[{b}]");
+
     let (_, _, _) = browser.submit(&zh, "/me/locale", &[("locale", "en")]).await;
     let (_, en) = browser.get(&format!("/deals/{id}")).await;
     for want in [
