@@ -111,6 +111,7 @@ async fn demo_on_postgres_leaves_sequences_ready() {
         industry: String::new(),
         region: String::new(),
         website: String::new(),
+        customer_group: String::new(),
         owner_id: None,
     };
     let created = store.create_account(&account, owner.id, SystemClock.now()).await.unwrap();

@@ -91,6 +91,9 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         tokio::join!(g.needs(id, now), g.recommendations(id, now), g.quotes(id, now), g.contracts(id, now));
     let (objections, playbook, price_books) =
         tokio::join!(g.objections(id, now), g.playbook(deal.process_id, &deal.current_node), g.price_books());
+    let price_books = price_books?;
+    let group = account.as_ref().map(|a| a.customer_group.as_str()).unwrap_or("");
+    let default_price_book = selling::default_price_book(&price_books, group, deal.amount.map(|m| m.currency));
     let selling = selling::SellingData {
         needs: needs?,
         recommendations: recommendations?,
@@ -98,7 +101,8 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         contracts: contracts?,
         objections: objections?,
         playbook: playbook?,
-        price_books: price_books?.into_iter().map(|b| b.name).collect(),
+        price_books: price_books.into_iter().map(|b| b.name).collect(),
+        default_price_book,
     };
     Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use salesflow_domain::currency::Money;
+use salesflow_domain::currency::{Currency, Money};
+use salesflow_domain::selling::catalog::PriceBook;
 use salesflow_domain::selling::contract::{Contract, ContractStatus, MilestoneKind};
 use salesflow_domain::selling::needs::{Authority, NeedsAnalysis};
 use salesflow_domain::selling::objection::{Objection, ObjectionKind, Playbook};
@@ -26,6 +27,27 @@ pub struct SellingData {
     pub playbook: Option<Playbook>,
     /// The names of the price books a draft can be priced from.
     pub price_books: Vec<String>,
+    /// The book the draft form preselects ([`default_price_book`]).
+    pub default_price_book: Option<String>,
+}
+
+/// The price book a new draft for a deal starts from: the book of the account's customer group
+/// (one in the deal's currency first, then by name); without a group or such a book, the book
+/// for everyone (no group) in the deal's currency; else none — the list prices. The rep can
+/// still pick another book or the list prices.
+pub fn default_price_book(books: &[PriceBook], group: &str, currency: Option<Currency>) -> Option<String> {
+    let group = group.trim();
+    let in_currency = |b: &&PriceBook| Some(b.currency) == currency;
+    let mut of_group: Vec<&PriceBook> =
+        books.iter().filter(|b| !group.is_empty() && b.customer_group.trim() == group).collect();
+    of_group.sort_by_key(|b| (!in_currency(b), b.name.clone()));
+    let general = || {
+        let mut books: Vec<&PriceBook> =
+            books.iter().filter(|b| b.customer_group.trim().is_empty()).filter(in_currency).collect();
+        books.sort_by_key(|b| b.name.clone());
+        books.first().map(|b| b.name.clone())
+    };
+    of_group.first().map(|b| b.name.clone()).or_else(general)
 }
 
 pub struct QuoteRow {
@@ -158,6 +180,9 @@ impl SellingPanel {
 
     fn fill_values(&mut self, data: &SellingData) {
         let v = &mut self.values;
+        if let Some(book) = &data.default_price_book {
+            v.insert("price_book".into(), book.clone());
+        }
         if let Some(n) = &data.needs {
             let i = &n.input;
             v.insert("needs_version".into(), n.version.to_string());
@@ -406,5 +431,42 @@ fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
         ContractStatus::Executing => t.contract_executing,
         ContractStatus::Completed => t.contract_completed,
         ContractStatus::Terminated => t.contract_terminated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use salesflow_domain::currency::Currency;
+    use salesflow_domain::selling::catalog::PriceBook;
+
+    use super::default_price_book;
+
+    fn book(name: &str, currency: &str, group: &str) -> PriceBook {
+        PriceBook {
+            name: name.into(),
+            currency: Currency::parse(currency).unwrap(),
+            customer_group: group.into(),
+            prices: vec![],
+            version: Some(1),
+        }
+    }
+
+    #[test]
+    fn the_account_group_picks_the_book_else_the_currency_book_for_everyone() {
+        let books = [
+            book("美元价目表", "USD", ""),
+            book("经销商价 USD", "USD", "经销商"),
+            book("经销商价", "CNY", "经销商"),
+            book("教育价", "CNY", "education"),
+        ];
+        let cny = Some(Currency::CNY);
+        let usd = Some(Currency::parse("USD").unwrap());
+        assert_eq!(default_price_book(&books, "经销商", cny).as_deref(), Some("经销商价"), "group and currency");
+        assert_eq!(default_price_book(&books, " 经销商 ", usd).as_deref(), Some("经销商价 USD"));
+        assert_eq!(default_price_book(&books, "education", usd).as_deref(), Some("教育价"), "group before currency");
+        assert_eq!(default_price_book(&books, "", usd).as_deref(), Some("美元价目表"), "no group: currency book");
+        assert_eq!(default_price_book(&books, "医院", usd).as_deref(), Some("美元价目表"), "unknown group");
+        assert_eq!(default_price_book(&books, "", cny), None, "list prices");
+        assert_eq!(default_price_book(&books, "", None), None);
     }
 }
