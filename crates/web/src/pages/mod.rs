@@ -14,6 +14,7 @@ pub mod crm;
 pub mod deal;
 pub mod format;
 pub mod home;
+pub mod price_books;
 pub mod quote;
 
 use askama::Template;
@@ -45,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(deal::routes())
         .merge(quote::routes())
         .merge(contract::routes())
+        .merge(price_books::routes())
 }
 
 /// What every page's layout needs.

@@ -28,7 +28,7 @@ use salesflow_domain::records::{
 };
 use serde::Deserialize;
 
-pub use amount::{AmountError, parse as parse_amount};
+pub use amount::{AmountError, parse as parse_amount, plain as plain_amount};
 use view::{DealPage, EditInput, GateView, Loaded, MoveInput, Notice};
 
 use super::{Ctx, error_page, render};

@@ -85,8 +85,8 @@ pub struct ContractRow {
     pub total: String,
     pub milestones: String,
     pub version: i64,
-    /// Id, title, due date, delivery or payment, done.
-    pub items: Vec<(u32, String, String, bool, bool)>,
+    /// Id, title, due date, delivery or payment, done, amount (empty without one).
+    pub items: Vec<(u32, String, String, bool, bool, String)>,
     /// The statuses it can step to: value, label.
     pub next: Vec<(&'static str, &'static str)>,
 }
@@ -115,6 +115,8 @@ pub struct SellingPanel {
     pub problems: Vec<(String, String)>,
     /// Just sent: what was sent, the customer's link (shown this once), what happened to the deal.
     pub sent: Option<(String, String, String)>,
+    /// The row numbers of the new-contract form's milestones.
+    pub initial_milestones: Vec<usize>,
 }
 
 const KINDS: [ObjectionKind; 6] = [
@@ -141,6 +143,9 @@ pub fn parse_kind(s: &str) -> Option<ObjectionKind> {
     KINDS.into_iter().find(|k| kind_key(*k) == s)
 }
 
+/// Blank milestone rows of the new-contract form.
+pub const INITIAL_MILESTONES: usize = 3;
+
 /// A discount in basis points as the form shows it: `12.5`.
 pub fn bp_text(bp: i64) -> String {
     if bp % 100 == 0 {
@@ -153,6 +158,11 @@ pub fn bp_text(bp: i64) -> String {
 impl SellingPanel {
     pub fn v(&self, key: &str) -> &str {
         self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    /// The new-contract form was refused: it opens again with its problems.
+    pub fn contract_form_refused(&self) -> bool {
+        self.problems.iter().any(|(k, _)| k.starts_with("c_"))
     }
 
     pub fn err(&self, key: &str) -> Option<&str> {
@@ -302,6 +312,7 @@ impl SellingPanel {
                             format::date(m.spec.due_date, locale),
                             payment,
                             m.done_at.is_some(),
+                            m.spec.amount.as_ref().map(money).unwrap_or_default(),
                         )
                     })
                     .collect(),
@@ -348,6 +359,7 @@ impl SellingPanel {
             accepted,
             kinds,
             price_books: data.price_books.clone(),
+            initial_milestones: (0..INITIAL_MILESTONES).collect(),
             ..Default::default()
         };
         panel.fill_values(data);
@@ -423,7 +435,7 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
     }
 }
 
-fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
+pub(super) fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
     match s {
         ContractStatus::Draft => t.contract_draft,
         ContractStatus::Sent => t.contract_sent,
