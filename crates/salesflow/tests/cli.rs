@@ -299,6 +299,8 @@ fn browser_quote_pages_on_demo_data() {
         "deal-draft-zh.png",
         "deal-approved-zh.png",
         "deal-sent-zh.png",
+        "price-book-error-zh.png",
+        "price-books-zh.png",
         "deal-contract-zh.png",
         "deal-contract-en.png",
     ];

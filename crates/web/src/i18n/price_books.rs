@@ -105,3 +105,17 @@ pub fn of(locale: Locale) -> &'static PriceBookTexts {
         Locale::En => &EN,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn both_languages_are_filled_in_and_differ() {
+        let texts = |t: &super::PriceBookTexts| {
+            format!("{t:?}").split('"').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>()
+        };
+        let (zh, en) = (texts(&super::ZH_CN), texts(&super::EN));
+        assert_eq!(zh.len(), en.len());
+        assert!(zh.iter().chain(&en).all(|s| !s.trim().is_empty()));
+        assert!(zh.iter().zip(&en).filter(|(a, b)| a == b).count() == 0, "every text is translated");
+    }
+}
