@@ -10,9 +10,10 @@
 // the customer and the rep act in the browser. Screenshots: quote-zh.png, quote-en.png,
 // quote-rejected-zh.png, quote-accepted-zh.png, deal-selling-zh.png, deal-selling-en.png; the
 // deal page's forms: deal-needs-error-zh.png, deal-draft-zh.png, deal-approved-zh.png,
-// deal-sent-zh.png, deal-contract-zh.png, deal-contract-en.png; the draft editor:
-// deal-draft-edit-zh.png, deal-draft-edited-zh.png, deal-quote-changes-zh.png; and
-// failure-<step>.png when a step fails. Run by crates/salesflow/tests/cli.rs.
+// deal-sent-zh.png, price-book-error-zh.png, price-books-zh.png, deal-contract-zh.png,
+// deal-contract-en.png; the draft editor: deal-draft-edit-zh.png, deal-draft-edited-zh.png,
+// deal-quote-changes-zh.png; and failure-<step>.png when a step fails. Run by
+// crates/salesflow/tests/cli.rs.
 
 import { join } from 'node:path';
 import { args, fail, runPages, step, watchedPage } from './harness.mjs';
@@ -225,6 +226,20 @@ async function dealPageForms(browser) {
     await mgr.locator('#pb-evidence').fill('2025 年 12 家客户选择分期');
     await submit(mgr, mgr.locator('[data-testid="playbook-form"] button[type="submit"]'));
     await mgr.locator('[data-testid="deal-playbook"]').waitFor();
+    // The price books page, from the navigation: a dealer book with a price for the product.
+    await Promise.all([mgr.waitForURL(/\/price-books$/), mgr.locator('nav.main a[data-nav="price-books"]').click()]);
+    await submit(mgr, mgr.locator('[data-testid="new-price-book"]'));
+    await mgr.locator('#name').fill(`经销商价 ${Date.now()}`);
+    await mgr.locator('#customer_group').fill('经销商');
+    await mgr.locator('input[name="sku_0"]').fill('NO-SUCH-SKU');
+    await mgr.locator('input[name="price_0"]').fill('80000');
+    await submit(mgr, mgr.locator('[data-testid="price-book-form"] button[type="submit"]'));
+    if (!(await mgr.locator('.field-error[data-field="sku_0"]').isVisible())) fail('an unknown SKU is refused beside its row');
+    await mgr.locator('[data-testid="price-book-form"]').screenshot({ path: join(artefacts, 'price-book-error-zh.png') });
+    await mgr.locator('input[name="sku_0"]').fill(pro.sku);
+    await submit(mgr, mgr.locator('[data-testid="price-book-form"] button[type="submit"]'));
+    await mgr.locator('[data-testid="price-book-saved"]').waitFor();
+    await mgr.screenshot({ path: join(artefacts, 'price-books-zh.png'), fullPage: true });
     await mgr.context().close();
   });
 
@@ -254,7 +269,7 @@ async function dealPageForms(browser) {
     await repPage.locator('#c-seller').fill('星云软件有限公司');
     await submit(repPage, repPage.locator('[data-testid="contract-form"] button[type="submit"]'));
     const ms = repPage.locator('[data-testid="milestone-form"]');
-    await ms.locator('input[type="text"]').fill('系统上线验收');
+    await ms.locator('input[name$="_ms_title"]').fill('系统上线验收');
     await ms.locator('input[type="date"]').fill('2099-06-30');
     await submit(repPage, ms.locator('button'));
     await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
@@ -279,10 +294,15 @@ async function dealPageForms(browser) {
     await repPage.goto(dealUrl());
     if ((await repPage.locator('html').getAttribute('lang')) !== 'en') fail('the deal page in English');
     const ms = repPage.locator('[data-testid="milestone-form"]');
-    await ms.locator('input[type="text"]').fill('Second installment');
+    await ms.locator('input[name$="_ms_title"]').fill('Second installment');
     await ms.locator('input[type="date"]').fill('2099-09-30');
     await ms.locator('select').selectOption('payment');
     await submit(repPage, ms.locator('button'));
+    if (!(await repPage.locator('.field-error[data-field$="_ms_amount"]').isVisible())) fail('a payment needs its amount');
+    await repPage.locator('[data-testid="milestone-form"] input[name$="_ms_amount"]').fill('45,000.00');
+    await submit(repPage, repPage.locator('[data-testid="milestone-form"] button'));
+    const amount = await repPage.locator('li[data-milestone="2"] [data-testid="milestone-amount"]').textContent();
+    if (!amount.includes('45,000.00')) fail(`the installment's amount shown: ${amount}`);
     await submit(repPage, repPage.locator('[data-testid="milestone-done"]').first());
     await repPage.locator('li[data-milestone="2"][data-done="true"]').waitFor();
     await repPage.locator('#deal-selling').screenshot({ path: join(artefacts, 'deal-contract-en.png') });

@@ -514,6 +514,18 @@ enum Action {
     Close,
 }
 
+/// The customer group of a demo account, from its industry alone (no draw from the generator,
+/// so the rest of the history stays as it was): online retailers buy to resell — 经销商, or
+/// `dealer` for the English-speaking accounts.
+fn customer_group(industry: &str) -> String {
+    match industry {
+        "电子商务" => "经销商",
+        "Retail" => "dealer",
+        _ => "",
+    }
+    .to_string()
+}
+
 fn dt(t: Secs) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).expect("timestamps stay in range")
 }
@@ -869,6 +881,7 @@ impl Generator {
                 industry: if enriched { company.industry.clone() } else { String::new() },
                 region: if enriched { company.region.clone() } else { String::new() },
                 website: if enriched { format!("https://www.{}", company.domain) } else { String::new() },
+                customer_group: if enriched { customer_group(&company.industry) } else { String::new() },
                 owner_id,
                 version: if enriched { 2 } else { 1 },
                 created_at: dt(created),
@@ -906,6 +919,7 @@ impl Generator {
                 industry: company.industry.clone(),
                 region: company.region.clone(),
                 website: if self.rng.gen_bool(0.8) { format!("https://www.{}", company.domain) } else { String::new() },
+                customer_group: customer_group(&company.industry),
                 owner_id,
                 version: 1,
                 created_at: dt(account_at),

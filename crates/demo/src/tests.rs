@@ -111,6 +111,20 @@ fn same_seed_same_batches() {
 }
 
 #[test]
+fn a_few_accounts_are_dealers_by_their_industry() {
+    let all = merged(&generate(600, 7, 128));
+    let dealers: Vec<_> = all.accounts.iter().filter(|a| !a.customer_group.is_empty()).collect();
+    assert!(!dealers.is_empty() && dealers.len() * 5 < all.accounts.len(), "a few: {}", dealers.len());
+    for a in dealers {
+        match a.customer_group.as_str() {
+            "经销商" => assert_eq!(a.industry, "电子商务"),
+            "dealer" => assert_eq!(a.industry, "Retail"),
+            other => panic!("unexpected group {other}"),
+        }
+    }
+}
+
+#[test]
 fn batches_respect_their_size_and_the_total() {
     let batches = generate(1001, 3, 250);
     assert_eq!(batches.iter().map(|b| b.deals.len()).collect::<Vec<_>>(), vec![250, 250, 250, 250, 1]);

@@ -127,6 +127,7 @@ pub fn plan(
                 industry: String::new(),
                 region: info.region.clone().unwrap_or_default(),
                 website: String::new(),
+                customer_group: String::new(),
                 owner_id: deal_owner,
                 version: 1,
                 created_at: first.at,

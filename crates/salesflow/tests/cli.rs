@@ -111,6 +111,7 @@ async fn demo_on_postgres_leaves_sequences_ready() {
         industry: String::new(),
         region: String::new(),
         website: String::new(),
+        customer_group: String::new(),
         owner_id: None,
     };
     let created = store.create_account(&account, owner.id, SystemClock.now()).await.unwrap();
@@ -298,6 +299,8 @@ fn browser_quote_pages_on_demo_data() {
         "deal-draft-zh.png",
         "deal-approved-zh.png",
         "deal-sent-zh.png",
+        "price-book-error-zh.png",
+        "price-books-zh.png",
         "deal-contract-zh.png",
         "deal-contract-en.png",
         "deal-draft-edit-zh.png",

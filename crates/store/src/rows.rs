@@ -82,7 +82,8 @@ impl TryFrom<VersionRow> for ProcessVersion {
     }
 }
 
-pub const ACCOUNT_COLS: &str = "id, name, industry, region, website, owner_id, version, created_at, updated_at";
+pub const ACCOUNT_COLS: &str =
+    "id, name, industry, region, website, owner_id, version, created_at, updated_at, customer_group";
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -95,6 +96,7 @@ pub struct AccountRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    customer_group: String,
 }
 
 impl From<AccountRow> for Account {
@@ -105,6 +107,7 @@ impl From<AccountRow> for Account {
             industry: r.industry,
             region: r.region,
             website: r.website,
+            customer_group: r.customer_group,
             owner_id: UserId(r.owner_id),
             version: r.version,
             created_at: r.created_at,

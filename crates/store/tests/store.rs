@@ -103,6 +103,7 @@ fn new_account(name: &str) -> NewAccount {
         industry: "制造业".into(),
         region: "华东".into(),
         website: String::new(),
+        customer_group: String::new(),
         owner_id: None,
     }
 }
@@ -555,6 +556,31 @@ async fn accounts_create_update_list_and_search() {
             b,
             s.update_account(AccountId(9_999), &AccountPatch { version: 1, ..Default::default() }, at(22)).await,
         );
+    }
+}
+
+#[tokio::test]
+async fn accounts_keep_their_customer_group() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let new = NewAccount { customer_group: " 经销商 ".into(), ..new_account("杭州西湖经销有限公司") };
+        let a = s.create_account(&new, fx.actor.user, at(1)).await.expect(b);
+        assert_eq!(a.customer_group, "经销商", "[{b}] trimmed");
+        assert_eq!(s.account(a.id).await.expect(b).customer_group, "经销商", "[{b}] read back");
+        let listed = s.list_accounts(&AccountFilter::default(), &Scope::admin(fx.actor.user), all()).await.expect(b);
+        assert_eq!(listed.items.iter().find(|x| x.id == a.id).unwrap().customer_group, "经销商", "[{b}] listed");
+
+        // A patch without the group keeps it; an empty one removes it.
+        let renamed = AccountPatch { version: 1, region: Some("华东".into()), ..Default::default() };
+        let a = s.update_account(a.id, &renamed, at(2)).await.expect(b);
+        assert_eq!(a.customer_group, "经销商", "[{b}] kept");
+        let moved = AccountPatch { version: 2, customer_group: Some("education".into()), ..Default::default() };
+        assert_eq!(s.update_account(a.id, &moved, at(3)).await.expect(b).customer_group, "education", "[{b}]");
+        let cleared = AccountPatch { version: 3, customer_group: Some(String::new()), ..Default::default() };
+        s.update_account(a.id, &cleared, at(4)).await.expect(b);
+        assert_eq!(s.account(a.id).await.expect(b).customer_group, "", "[{b}] removed");
+        let long = NewAccount { customer_group: "组".repeat(300), ..new_account("太长的分组") };
+        invalid(b, s.create_account(&long, fx.actor.user, at(5)).await, "customer_group");
     }
 }
 
@@ -2218,6 +2244,7 @@ async fn imported_history_reads_back_and_ids_continue_after_it() {
             industry: "零售".into(),
             region: "华南".into(),
             website: "https://example.com".into(),
+            customer_group: if i == 1 { "经销商".into() } else { String::new() },
             owner_id: a.user,
             version: 1,
             created_at: day(0),

@@ -12,6 +12,8 @@ pub struct Account {
     pub industry: String,
     pub region: String,
     pub website: String,
+    /// The customer group whose price book applies ("经销商", "education"); empty for none.
+    pub customer_group: String,
     pub owner_id: UserId,
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -28,6 +30,9 @@ pub struct NewAccount {
     pub region: String,
     #[serde(default)]
     pub website: String,
+    /// The customer group whose price book applies; empty for none.
+    #[serde(default)]
+    pub customer_group: String,
     pub owner_id: Option<UserId>,
 }
 
@@ -41,6 +46,7 @@ impl NewAccount {
         p.text("industry", &self.industry, false, NAME_MAX);
         p.text("region", &self.region, false, NAME_MAX);
         p.text("website", &self.website, false, 500);
+        p.text("customer_group", &self.customer_group, false, NAME_MAX);
         p.finish()
     }
 }
@@ -53,6 +59,8 @@ pub struct AccountPatch {
     pub industry: Option<String>,
     pub region: Option<String>,
     pub website: Option<String>,
+    /// Empty to remove the account from its group.
+    pub customer_group: Option<String>,
     pub owner_id: Option<UserId>,
 }
 
@@ -68,6 +76,7 @@ impl AccountPatch {
         p.opt_text("industry", self.industry.as_deref(), NAME_MAX);
         p.opt_text("region", self.region.as_deref(), NAME_MAX);
         p.opt_text("website", self.website.as_deref(), 500);
+        p.opt_text("customer_group", self.customer_group.as_deref(), NAME_MAX);
         p.finish()
     }
 }

@@ -230,6 +230,7 @@ impl Lead {
             industry: String::new(),
             region: String::new(),
             website: String::new(),
+            customer_group: String::new(),
             owner_id: Some(self.owner_id),
         }
     }

@@ -292,8 +292,8 @@ impl PgStore {
         new.validate()?;
         Self::user_exists(conn, owner, "owner_id").await?;
         let row: AccountRow = sqlx::query_as(&format!(
-            "INSERT INTO accounts (name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at) \
-             VALUES ($1, $2, $8, $3, $4, $5, $6, 1, $7, $7) RETURNING {ACCOUNT_COLS}"
+            "INSERT INTO accounts (name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at, \
+             customer_group) VALUES ($1, $2, $8, $3, $4, $5, $6, 1, $7, $7, $9) RETURNING {ACCOUNT_COLS}"
         ))
         .bind(new.name.trim())
         .bind(normalize::company(&new.name))
@@ -303,6 +303,7 @@ impl PgStore {
         .bind(owner.0)
         .bind(now)
         .bind(normalize::search_text(&[Some(&new.name)]))
+        .bind(new.customer_group.trim())
         .fetch_one(&mut *conn)
         .await
         .db()?;
@@ -1002,7 +1003,7 @@ impl Store for PgStore {
         let name = patch.name.as_deref().map(str::trim).unwrap_or(&cur.name).to_string();
         let row: Option<AccountRow> = sqlx::query_as(&format!(
             "UPDATE accounts SET name = $1, name_key = $2, search_text = $10, industry = $3, region = $4, website = $5, owner_id = $6, \
-             version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9 RETURNING {ACCOUNT_COLS}"
+             customer_group = $11, version = version + 1, updated_at = $7 WHERE id = $8 AND version = $9 RETURNING {ACCOUNT_COLS}"
         ))
         .bind(&name)
         .bind(normalize::company(&name))
@@ -1014,6 +1015,7 @@ impl Store for PgStore {
         .bind(id.0)
         .bind(patch.version)
         .bind(normalize::search_text(&[Some(&name)]))
+        .bind(patch.customer_group.as_deref().unwrap_or(&cur.customer_group).trim())
         .fetch_optional(&mut *tx)
         .await
         .db()?;
@@ -1684,7 +1686,8 @@ impl Store for PgStore {
         let mut tx = self.write.begin().await.db()?;
         for chunk in batch.accounts.chunks(BULK_ROWS) {
             let mut q: QueryBuilder<Postgres> = QueryBuilder::new(
-                "INSERT INTO accounts (id, name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at) ",
+                "INSERT INTO accounts (id, name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at, \
+                 customer_group) ",
             );
             q.push_values(chunk, |mut b, a| {
                 b.push_bind(a.id.0)
@@ -1697,7 +1700,8 @@ impl Store for PgStore {
                     .push_bind(a.owner_id.0)
                     .push_bind(a.version)
                     .push_bind(a.created_at)
-                    .push_bind(a.updated_at);
+                    .push_bind(a.updated_at)
+                    .push_bind(&a.customer_group);
             });
             q.build().execute(&mut *tx).await.db()?;
         }

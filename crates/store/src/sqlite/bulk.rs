@@ -30,7 +30,7 @@ pub fn import(conn: &Connection, batch: &HistoryBatch) -> Result<()> {
     let mut stmt = conn
         .prepare_cached(
             "INSERT INTO accounts (id, name, name_key, search_text, industry, region, website, owner_id, version, created_at, \
-             updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             updated_at, customer_group) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )
         .db()?;
     for a in &batch.accounts {
@@ -46,6 +46,7 @@ pub fn import(conn: &Connection, batch: &HistoryBatch) -> Result<()> {
             a.version,
             ts(a.created_at),
             ts(a.updated_at),
+            a.customer_group,
         ])
         .db()?;
     }

@@ -42,8 +42,8 @@ pub fn insert_account(conn: &Connection, new: &NewAccount, owner: UserId, now: D
     returned(one(
         conn,
         &format!(
-            "INSERT INTO accounts (name, name_key, search_text, industry, region, website, owner_id, version, created_at, updated_at) \
-             VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, 1, ?7, ?7) RETURNING {ACCOUNT_COLS}"
+            "INSERT INTO accounts (name, name_key, search_text, industry, region, website, owner_id, version, created_at, \
+             updated_at, customer_group) VALUES (?1, ?2, ?8, ?3, ?4, ?5, ?6, 1, ?7, ?7, ?9) RETURNING {ACCOUNT_COLS}"
         ),
         params![
             new.name.trim(),
@@ -54,6 +54,7 @@ pub fn insert_account(conn: &Connection, new: &NewAccount, owner: UserId, now: D
             owner.0,
             ts(now),
             normalize::search_text(&[Some(&new.name)]),
+            new.customer_group.trim(),
         ],
         rows::account,
     )?)
@@ -108,7 +109,7 @@ pub fn update_account(conn: &Connection, id: AccountId, patch: &AccountPatch, no
         conn,
         &format!(
             "UPDATE accounts SET name = ?1, name_key = ?2, search_text = ?10, industry = ?3, region = ?4, website = ?5, \
-             owner_id = ?6, version = version + 1, updated_at = ?7 WHERE id = ?8 AND version = ?9 RETURNING {ACCOUNT_COLS}"
+             customer_group = ?11, owner_id = ?6, version = version + 1, updated_at = ?7 WHERE id = ?8 AND version = ?9 RETURNING {ACCOUNT_COLS}"
         ),
         params![
             name,
@@ -121,6 +122,7 @@ pub fn update_account(conn: &Connection, id: AccountId, patch: &AccountPatch, no
             id.0,
             patch.version,
             normalize::search_text(&[Some(&name)]),
+            patch.customer_group.as_deref().unwrap_or(&cur.customer_group).trim(),
         ],
         rows::account,
     )?;

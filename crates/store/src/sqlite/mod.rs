@@ -57,6 +57,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "version retirement", include_str!("../../migrations/sqlite/0004_version_retirement.sql")),
     (5, "selling", include_str!("../../migrations/sqlite/0005_selling.sql")),
     (6, "price books", include_str!("../../migrations/sqlite/0006_price_books.sql")),
+    (7, "customer groups", include_str!("../../migrations/sqlite/0007_customer_groups.sql")),
 ];
 
 /// A token's `last_used_at` is written again only when it is at least this old, so that a

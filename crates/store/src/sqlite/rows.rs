@@ -116,6 +116,7 @@ pub fn account(r: &Row<'_>) -> Result<Account> {
         industry: get(r, 2)?,
         region: get(r, 3)?,
         website: get(r, 4)?,
+        customer_group: get(r, 9)?,
         owner_id: UserId(get(r, 5)?),
         version: get(r, 6)?,
         created_at: time(r, 7)?,

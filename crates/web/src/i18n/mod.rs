@@ -7,6 +7,7 @@ pub mod common;
 pub mod crm;
 pub mod deal;
 pub mod deal_forms;
+pub mod price_books;
 pub mod quote;
 
 use axum::http::HeaderMap;

@@ -15,6 +15,7 @@ pub mod deal;
 pub mod documents;
 pub mod format;
 pub mod home;
+pub mod price_books;
 pub mod quote;
 
 use askama::Template;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(quote::routes())
         .merge(contract::routes())
         .merge(documents::routes())
+        .merge(price_books::routes())
 }
 
 /// What every page's layout needs.

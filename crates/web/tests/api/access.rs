@@ -208,6 +208,7 @@ async fn records(app: &App, owner: i64, process: i64, qualified: bool) -> Record
         industry: "制造".into(),
         region: "华东".into(),
         website: String::new(),
+        customer_group: String::new(),
         owner_id: None,
     };
     let account = s.create_account(&new_account, owner, now).await.expect("account");

@@ -9,6 +9,7 @@ mod deal_page;
 mod flowchart;
 mod helpers;
 mod selling;
+mod selling_pages;
 mod sessions;
 mod story;
 mod versions;

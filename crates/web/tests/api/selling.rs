@@ -9,15 +9,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{App, Person, apps, problem_fields};
 
-struct Story<'a> {
-    app: &'a App,
-    rep: Person,
-    manager: Person,
-    deal: Value,
+pub(crate) struct Story<'a> {
+    pub(crate) app: &'a App,
+    pub(crate) rep: Person,
+    pub(crate) manager: Person,
+    pub(crate) deal: Value,
 }
 
 impl Story<'_> {
-    fn id(&self) -> i64 {
+    pub(crate) fn id(&self) -> i64 {
         self.deal["id"].as_i64().expect("deal id")
     }
 
@@ -25,7 +25,14 @@ impl Story<'_> {
         self.app.call_as(&self.rep.token, method, path, body).await
     }
 
-    async fn rep(&self, what: &str, method: Method, path: &str, body: Option<Value>, want: StatusCode) -> Value {
+    pub(crate) async fn rep(
+        &self,
+        what: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        want: StatusCode,
+    ) -> Value {
         self.app.expect(what, self.as_rep(method, path, body).await, want)
     }
 
@@ -50,7 +57,7 @@ impl Story<'_> {
         assert!(steps.iter().any(|s| s == "send_quote"), "sending ticked send_quote: {}", self.deal);
     }
 
-    async fn patch(&mut self, mut body: Value) {
+    pub(crate) async fn patch(&mut self, mut body: Value) {
         self.reload().await;
         body["version"] = self.deal["version"].clone();
         let path = format!("/api/v1/deals/{}", self.id());
@@ -71,13 +78,13 @@ impl Story<'_> {
         list["items"].as_array().expect("items").clone()
     }
 
-    fn quote_path(&self, number: i64, tail: &str) -> String {
+    pub(crate) fn quote_path(&self, number: i64, tail: &str) -> String {
         format!("/api/v1/deals/{}/quotes/{number}{tail}", self.id())
     }
 }
 
 /// The catalog: three tiers of one product, each with a fact the team keeps.
-async fn catalog(app: &App, manager: &Person) -> Vec<Value> {
+pub(crate) async fn catalog(app: &App, manager: &Person) -> Vec<Value> {
     let tiers = [
         ("CRM-BAS", "basic", "基础版", "Basic", 3_000_000, json!(["客户管理"])),
         ("CRM-STD", "standard", "标准版", "Standard", 8_000_000, json!(["客户管理", "报表", "API"])),
@@ -103,7 +110,7 @@ async fn catalog(app: &App, manager: &Person) -> Vec<Value> {
     out
 }
 
-fn option(product: &Value, key: &str, discount_bp: i64) -> Value {
+pub(crate) fn option(product: &Value, key: &str, discount_bp: i64) -> Value {
     json!({
         "key": key, "name": product["name_zh"], "tier": product["tier"], "discount_bp": discount_bp,
         "lines": [{
@@ -113,7 +120,7 @@ fn option(product: &Value, key: &str, discount_bp: i64) -> Value {
     })
 }
 
-fn offer(options: Vec<Value>, recommended: &str) -> Value {
+pub(crate) fn offer(options: Vec<Value>, recommended: &str) -> Value {
     json!({
         "currency": "CNY", "options": options, "recommended": recommended,
         "payment_terms": "签约后 30 日内支付 50%，验收后支付 50%", "after_sales_terms": "一年免费维护，7×24 小时响应",
@@ -121,7 +128,7 @@ fn offer(options: Vec<Value>, recommended: &str) -> Value {
     })
 }
 
-async fn setup(app: &App) -> Story<'_> {
+pub(crate) async fn setup(app: &App) -> Story<'_> {
     let manager = app.person(salesflow_domain::records::Role::Manager).await;
     let rep = app.person(salesflow_domain::records::Role::Rep).await;
     let team = json!({ "name": "华东销售组", "manager_id": manager.id, "members": [manager.id, rep.id] });
@@ -987,7 +994,7 @@ async fn selling_forms(app: &App) {
     assert!(page.contains("data-testid=\"deal-playbook\"") && page.contains("按年付"), "[{b}]");
 }
 
-async fn first_contract(s: &Story<'_>) -> Value {
+pub(crate) async fn first_contract(s: &Story<'_>) -> Value {
     let path = format!("/api/v1/deals/{}/contracts", s.id());
     s.rep("contracts", Method::GET, &path, None, StatusCode::OK).await["items"][0].clone()
 }

@@ -30,8 +30,14 @@ pub fn routes() -> Routes {
         .post("/accounts/{id}", update)
 }
 
-const FIELDS: &[(&str, &str)] =
-    &[("name", "name"), ("industry", "industry"), ("region", "region"), ("website", "website"), ("version", "")];
+const FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("industry", "industry"),
+    ("region", "region"),
+    ("website", "website"),
+    ("customer_group", "customer_group"),
+    ("version", ""),
+];
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -45,6 +51,7 @@ struct AccountRow {
     name: String,
     industry: String,
     region: String,
+    customer_group: String,
     owner: String,
     updated: String,
 }
@@ -80,6 +87,7 @@ async fn list(ctx: Ctx, State(s): State<AppState>, Query(q): Query<ListQuery>) -
             name: a.name.clone(),
             industry: a.industry.clone(),
             region: a.region.clone(),
+            customer_group: a.customer_group.clone(),
             owner: name_of(&names, a.owner_id),
             updated: date(a.updated_at.with_timezone(&ctx.tz).date_naive(), ctx.locale),
         })
@@ -104,6 +112,7 @@ struct AccountInput {
     industry: String,
     region: String,
     website: String,
+    customer_group: String,
 }
 
 impl AccountInput {
@@ -114,6 +123,7 @@ impl AccountInput {
             industry: a.industry.clone(),
             region: a.region.clone(),
             website: a.website.clone(),
+            customer_group: a.customer_group.clone(),
         }
     }
 }
@@ -145,6 +155,7 @@ async fn create(ctx: Ctx, State(s): State<AppState>, Form(input): Form<AccountIn
         industry: input.industry.trim().to_string(),
         region: input.region.trim().to_string(),
         website: input.website.trim().to_string(),
+        customer_group: input.customer_group.trim().to_string(),
         owner_id: None,
     };
     // The store checks too; checking first shows every problem even to a caller it refuses.
@@ -168,6 +179,7 @@ struct AccountView {
     industry: String,
     region: String,
     website: String,
+    customer_group: String,
     website_href: Option<String>,
     owner: String,
     created: String,
@@ -252,6 +264,7 @@ async fn account_page(
         industry: account.industry.clone(),
         region: account.region.clone(),
         website: account.website.clone(),
+        customer_group: account.customer_group.clone(),
         website_href,
         owner: name_of(&names, account.owner_id),
         created: datetime(account.created_at, ctx.tz, ctx.locale),
@@ -301,6 +314,7 @@ async fn update(
         industry: Some(input.industry.trim().to_string()),
         region: Some(input.region.trim().to_string()),
         website: Some(input.website.trim().to_string()),
+        customer_group: Some(input.customer_group.trim().to_string()),
         owner_id: None,
     };
     let result = match patch.validate() {

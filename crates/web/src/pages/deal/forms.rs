@@ -24,6 +24,7 @@ use salesflow_domain::selling::objection::{NewObjection, ObjectionPatch, Playboo
 use salesflow_domain::selling::pricing::{MAX_QUANTITY, QuoteLine};
 use salesflow_domain::selling::quote::{OptionLayout, product_line, product_option, unit_price};
 
+use super::amount::AmountError;
 use super::view::{DealPage, Notice};
 use super::{amount, back_to, deal_id, load, not_found, page};
 use crate::AppState;
@@ -116,12 +117,174 @@ async fn answer<T>(
     match result {
         Ok(_) => back_to(id, "saved", anchor),
         Err(Error::Invalid(errs)) => {
-            let problems = errs.into_iter().map(|e| (field(&e.field), e.message)).collect();
+            let problems = errs.into_iter().map(|e| (field(&e.field), say(ctx, &e.message))).collect();
             refuse(ctx, s, id, form, problems, Notice::error(ctx.t.common.fix_errors)).await
         }
-        Err(Error::Conflict(_)) => refuse(ctx, s, id, form, Vec::new(), Notice::error(t.stale)).await,
+        Err(Error::Conflict(why)) => {
+            let notice = conflict(ctx, &why).unwrap_or_else(|| t.stale.to_string());
+            refuse(ctx, s, id, form, Vec::new(), Notice { kind: "error", text: notice }).await
+        }
         Err(Error::Forbidden(_)) => refuse(ctx, s, id, form, Vec::new(), Notice::error(t.forbidden)).await,
         Err(e) => error_page(ctx, e),
+    }
+}
+
+/// The words between `prefix` and `suffix` in `message`.
+fn between<'a>(message: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> {
+    message.strip_prefix(prefix)?.split_once(suffix).map(|(x, _)| x)
+}
+
+fn contract_label(ctx: &Ctx, status: &str) -> String {
+    ContractStatus::parse(status)
+        .map(|s| super::selling::contract_status(s, ctx.t.deal).to_string())
+        .unwrap_or_else(|| status.to_string())
+}
+
+fn quote_label(ctx: &Ctx, status: &str) -> String {
+    let d = ctx.t.deal;
+    match status {
+        "draft" => d.quote_draft,
+        "sent" => d.quote_sent,
+        "accepted" => d.quote_accepted,
+        "rejected" => d.quote_rejected,
+        "superseded" => d.quote_superseded,
+        "expired" => d.quote_expired,
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// A domain message of the selling tools in the page's language: the selling ones here, the
+/// generic ones ("is required", "is longer than …") through the crm pages' `translate`; an
+/// unknown one keeps its own words.
+pub fn say(ctx: &Ctx, message: &str) -> String {
+    let t = deal_forms::of(ctx.locale);
+    if let Some(rest) = message.strip_prefix("a ")
+        && let Some((from, to)) = rest.split_once(" contract cannot become ")
+    {
+        return fill(t.contract_step, &[("from", &contract_label(ctx, from)), ("to", &contract_label(ctx, to))]);
+    }
+    if let Some(titles) = message.strip_prefix("milestones still open: ") {
+        let sep = if ctx.locale == crate::i18n::Locale::ZhCn { "、" } else { ", " };
+        return fill(t.contract_open_milestones, &[("titles", &titles.split(", ").collect::<Vec<_>>().join(sep))]);
+    }
+    if let Some(currency) = message.strip_prefix("the contract is in ") {
+        return fill(t.contract_currency, &[("currency", currency)]);
+    }
+    if let Some(rest) = message.strip_prefix("a contract is made from an accepted quote; version ")
+        && let Some((number, status)) = rest.split_once(" is ")
+    {
+        return fill(t.contract_needs_accepted, &[("number", number), ("status", &quote_label(ctx, status))]);
+    }
+    if let Some(number) = message.strip_prefix("the deal has no quote version ") {
+        return fill(t.no_quote_version, &[("number", number)]);
+    }
+    if let Some(percent) = between(message, "no option gives more than ", " % off") {
+        return fill(t.nothing_to_approve, &[("percent", percent)]);
+    }
+    if let Some(percent) = between(message, "a discount above ", " % needs") {
+        return fill(t.needs_approval, &[("percent", percent)]);
+    }
+    let known = match message {
+        "is required to sign" => t.sign_date_required,
+        "name who signed" => t.signatories_required,
+        "cannot be before the start date" => t.end_before_start,
+        "say why the discount is rejected" => t.reject_needs_reason,
+        "the validity date has already passed" => t.validity_passed,
+        "a quote needs at least one option" => t.one_option,
+        "an option needs at least one line" => t.one_line,
+        "must be at least 1" => t.at_least_one,
+        "a price cannot be negative" => t.price_negative,
+        "must be between 1 and 5" => t.intent_range,
+        "too long" => ctx.t.crm.too_long,
+        m if m.starts_with("a discount cannot") => t.discount_range,
+        _ => return crate::pages::crm::translate(ctx.t, message),
+    };
+    known.to_string()
+}
+
+/// A conflict the domain reports about a record's state (not a stale read) in the page's
+/// language; `None` for a stale read or an unknown one.
+fn conflict(ctx: &Ctx, message: &str) -> Option<String> {
+    let t = deal_forms::of(ctx.locale);
+    if let Some(rest) = message.strip_prefix("quote version ") {
+        if let Some((number, status)) =
+            between(rest, "", " and can no longer change").and_then(|r| r.split_once(" is "))
+        {
+            return Some(fill(t.quote_locked, &[("number", number), ("status", &quote_label(ctx, status))]));
+        }
+        if let Some(number) = rest.strip_suffix(" has no discount request to decide") {
+            return Some(fill(t.no_discount_request, &[("number", number)]));
+        }
+    }
+    if let Some(rest) = message.strip_prefix("contract ")
+        && !rest.contains("changed since")
+        && let Some((_, status)) = rest.rsplit_once(" is ")
+    {
+        return Some(fill(t.contract_closed, &[("status", &contract_label(ctx, status))]));
+    }
+    None
+}
+
+/// An amount typed for a milestone, in the contract's currency: required for a payment (and
+/// more than zero), optional for a deliverable; anything else beside `key`.
+fn milestone_amount(
+    f: &Form,
+    key: &str,
+    payment: bool,
+    currency: Currency,
+    t: &SellingForms,
+    problems: &mut Problems,
+) -> Option<Money> {
+    let text = get(f, key);
+    if text.is_empty() {
+        if payment {
+            problems.push((key.into(), t.amount_required.into()));
+        }
+        return None;
+    }
+    let why = match amount::parse(text, currency) {
+        Ok(m) if m.minor == 0 && payment => t.amount_zero.to_string(),
+        Ok(m) => return Some(m),
+        Err(AmountError::NotANumber) => t.amount_invalid.to_string(),
+        Err(AmountError::Negative) => t.amount_negative.to_string(),
+        Err(AmountError::TooLarge) => t.amount_too_large.to_string(),
+        Err(AmountError::TooManyDecimals(n)) => {
+            fill(t.amount_decimals, &[("currency", currency.code()), ("n", &n.to_string())])
+        }
+    };
+    problems.push((key.into(), why));
+    None
+}
+
+/// One milestone typed into the fields `<prefix>kind`, `title`, `due`, `amount`; `None` when the
+/// row is blank or refused (its problems beside its fields).
+fn milestone(
+    f: &Form,
+    prefix: &str,
+    currency: Currency,
+    t: &SellingForms,
+    problems: &mut Problems,
+) -> Option<NewMilestone> {
+    let key = |field: &str| format!("{prefix}{field}");
+    let payment = get(f, &key("kind")) == "payment";
+    if ["title", "due", "amount"].iter().all(|k| get(f, &key(k)).is_empty()) {
+        return None;
+    }
+    let before = problems.len();
+    let title = get(f, &key("title")).to_string();
+    if title.is_empty() {
+        problems.push((key("title"), t.required.into()));
+    }
+    let due = date(f, &key("due"), t, problems);
+    if get(f, &key("due")).is_empty() {
+        problems.push((key("due"), t.required.into()));
+    }
+    let amount = milestone_amount(f, &key("amount"), payment, currency, t, problems);
+    let kind = if payment { MilestoneKind::Payment } else { MilestoneKind::Deliverable };
+    match due {
+        Some(due_date) if problems.len() == before => Some(NewMilestone { kind, title, due_date, amount }),
+        _ => None,
     }
 }
 
@@ -494,7 +657,7 @@ async fn send(
                     let message = match e.field.as_str() {
                         "discount" => fill(t.needs_approval, &[("percent", &threshold)]),
                         "content.valid_until" => t.validity_passed.to_string(),
-                        _ => e.message,
+                        _ => say(&ctx, &e.message),
                     };
                     (format!("q{n}_form"), message)
                 })
@@ -541,19 +704,43 @@ async fn new_contract(ctx: Ctx, State(s): State<AppState>, Path(raw): Path<Strin
     }
     let start_date = date(&form, "c_start", t, &mut problems);
     let end_date = date(&form, "c_end", t, &mut problems);
+    let quote_number: i32 = get(&form, "c_quote").parse().unwrap_or(0);
+    let g = ctx.guarded(&s);
+    let now = s.clock.now();
+    // Amounts are in the accepted quote's currency.
+    let currency = match g.quotes(id, now).await {
+        Ok(q) => q.iter().find(|q| q.number == quote_number).map_or(Currency::CNY, |q| q.content.currency),
+        Err(e) => return error_page(&ctx, e),
+    };
+    // The initial milestones: blank rows are skipped; `rows[i]` is the form row of milestone `i`.
+    let mut milestones = Vec::new();
+    let mut rows = Vec::new();
+    for row in 0..super::selling::INITIAL_MILESTONES {
+        if let Some(m) = milestone(&form, &format!("c_ms{row}_"), currency, t, &mut problems) {
+            milestones.push(m);
+            rows.push(row);
+        }
+    }
     if !problems.is_empty() {
         return fix(&ctx, &s, id, form, problems).await;
     }
     let new = NewContract {
-        quote_number: get(&form, "c_quote").parse().unwrap_or(0),
+        quote_number,
         seller: get(&form, "c_seller").into(),
         buyer: get(&form, "c_buyer").into(),
         start_date,
         end_date,
-        milestones: Vec::new(),
+        milestones,
     };
-    let result = ctx.guarded(&s).create_contract(id, &new, s.clock.now()).await;
-    let field = |domain: &str| {
+    let result = g.create_contract(id, &new, now).await;
+    let field = move |domain: &str| {
+        if let Some(rest) = domain.strip_prefix("milestones[")
+            && let Some((i, tail)) = rest.split_once(']')
+        {
+            let row = i.parse::<usize>().ok().and_then(|i| rows.get(i).copied()).unwrap_or(0);
+            let f = if tail.starts_with(".amount") { "amount" } else { "title" };
+            return format!("c_ms{row}_{f}");
+        }
         match domain {
             "seller" => "c_seller",
             "buyer" => "c_buyer",
@@ -589,21 +776,21 @@ async fn contract(
             }
         }
         "milestone" => {
-            let due = date(&form, &k("ms_due"), t, &mut problems);
-            if get(&form, &k("ms_title")).is_empty() {
-                problems.push((k("ms_title"), t.required.into()));
-            }
-            if due.is_none() && get(&form, &k("ms_due")).is_empty() {
-                problems.push((k("ms_due"), t.required.into()));
-            }
-            let kind = if get(&form, &k("ms_kind")) == "payment" {
-                MilestoneKind::Payment
-            } else {
-                MilestoneKind::Deliverable
+            // The amount is in the contract's currency.
+            let currency = match ctx.guarded(&s).contracts(id, s.clock.now()).await {
+                Ok(all) => match all.into_iter().find(|x| x.id == ContractId(c)) {
+                    Some(x) => x.totals.currency,
+                    None => return error_page(&ctx, Error::not_found("contract", c)),
+                },
+                Err(e) => return error_page(&ctx, e),
             };
-            if let Some(due_date) = due {
-                let title = get(&form, &k("ms_title")).to_string();
-                patch.add_milestones.push(NewMilestone { kind, title, due_date, amount: None });
+            let prefix = k("ms_");
+            let blank = ["title", "due", "amount"].iter().all(|f| get(&form, &format!("{prefix}{f}")).is_empty());
+            if blank {
+                problems.push((k("ms_title"), t.required.into()));
+                problems.push((k("ms_due"), t.required.into()));
+            } else if let Some(m) = milestone(&form, &prefix, currency, t, &mut problems) {
+                patch.add_milestones.push(m);
             }
         }
         _ => patch.complete_milestones = get(&form, "done").parse().ok().into_iter().collect(),
@@ -617,6 +804,7 @@ async fn contract(
             "signed_date" => "signed",
             "signatories" => "signatories",
             "status" => "status",
+            "add_milestones" if domain.contains(".amount") => "ms_amount",
             "add_milestones" => "ms_title",
             _ => "form",
         };

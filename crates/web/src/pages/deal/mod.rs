@@ -28,7 +28,7 @@ use salesflow_domain::records::{
 };
 use serde::Deserialize;
 
-pub use amount::{AmountError, parse as parse_amount};
+pub use amount::{AmountError, parse as parse_amount, plain as plain_amount};
 use view::{DealPage, EditInput, GateView, Loaded, MoveInput, Notice};
 
 use super::{Ctx, error_page, render};
@@ -95,6 +95,9 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         g.price_books(),
         g.products()
     );
+    let price_books = price_books?;
+    let group = account.as_ref().map(|a| a.customer_group.as_str()).unwrap_or("");
+    let default_price_book = selling::default_price_book(&price_books, group, deal.amount.map(|m| m.currency));
     let selling = selling::SellingData {
         needs: needs?,
         recommendations: recommendations?,
@@ -102,7 +105,8 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         contracts: contracts?,
         objections: objections?,
         playbook: playbook?,
-        price_books: price_books?.into_iter().map(|b| b.name).collect(),
+        price_books: price_books.into_iter().map(|b| b.name).collect(),
+        default_price_book,
         products: products?,
     };
     Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })

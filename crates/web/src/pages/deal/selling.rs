@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use salesflow_domain::currency::{Currency, Money};
-use salesflow_domain::selling::catalog::Product;
+use salesflow_domain::selling::catalog::{PriceBook, Product};
 use salesflow_domain::selling::contract::{Contract, ContractStatus, MilestoneKind};
 use salesflow_domain::selling::needs::{Authority, NeedsAnalysis};
 use salesflow_domain::selling::objection::{Objection, ObjectionKind, Playbook};
@@ -30,6 +30,27 @@ pub struct SellingData {
     pub price_books: Vec<String>,
     /// The catalog a draft and its lines are taken from.
     pub products: Vec<Product>,
+    /// The book the draft form preselects ([`default_price_book`]).
+    pub default_price_book: Option<String>,
+}
+
+/// The price book a new draft for a deal starts from: the book of the account's customer group
+/// (one in the deal's currency first, then by name); without a group or such a book, the book
+/// for everyone (no group) in the deal's currency; else none — the list prices. The rep can
+/// still pick another book or the list prices.
+pub fn default_price_book(books: &[PriceBook], group: &str, currency: Option<Currency>) -> Option<String> {
+    let group = group.trim();
+    let in_currency = |b: &&PriceBook| Some(b.currency) == currency;
+    let mut of_group: Vec<&PriceBook> =
+        books.iter().filter(|b| !group.is_empty() && b.customer_group.trim() == group).collect();
+    of_group.sort_by_key(|b| (!in_currency(b), b.name.clone()));
+    let general = || {
+        let mut books: Vec<&PriceBook> =
+            books.iter().filter(|b| b.customer_group.trim().is_empty()).filter(in_currency).collect();
+        books.sort_by_key(|b| b.name.clone());
+        books.first().map(|b| b.name.clone())
+    };
+    of_group.first().map(|b| b.name.clone()).or_else(general)
 }
 
 pub struct QuoteRow {
@@ -87,8 +108,8 @@ pub struct ContractRow {
     pub total: String,
     pub milestones: String,
     pub version: i64,
-    /// Id, title, due date, delivery or payment, done.
-    pub items: Vec<(u32, String, String, bool, bool)>,
+    /// Id, title, due date, delivery or payment, done, amount (empty without one).
+    pub items: Vec<(u32, String, String, bool, bool, String)>,
     /// The statuses it can step to: value, label.
     pub next: Vec<(&'static str, &'static str)>,
 }
@@ -121,6 +142,8 @@ pub struct SellingPanel {
     pub problems: Vec<(String, String)>,
     /// Just sent: what was sent, the customer's link (shown this once), what happened to the deal.
     pub sent: Option<(String, String, String)>,
+    /// The row numbers of the new-contract form's milestones.
+    pub initial_milestones: Vec<usize>,
 }
 
 const KINDS: [ObjectionKind; 6] = [
@@ -147,6 +170,9 @@ pub fn parse_kind(s: &str) -> Option<ObjectionKind> {
     KINDS.into_iter().find(|k| kind_key(*k) == s)
 }
 
+/// Blank milestone rows of the new-contract form.
+pub const INITIAL_MILESTONES: usize = 3;
+
 /// A discount in basis points as the form shows it: `12.5`.
 pub fn bp_text(bp: i64) -> String {
     if bp % 100 == 0 {
@@ -159,6 +185,11 @@ pub fn bp_text(bp: i64) -> String {
 impl SellingPanel {
     pub fn v(&self, key: &str) -> &str {
         self.values.get(key).map(String::as_str).unwrap_or("")
+    }
+
+    /// The new-contract form was refused: it opens again with its problems.
+    pub fn contract_form_refused(&self) -> bool {
+        self.problems.iter().any(|(k, _)| k.starts_with("c_"))
     }
 
     pub fn err(&self, key: &str) -> Option<&str> {
@@ -194,6 +225,9 @@ impl SellingPanel {
 
     fn fill_values(&mut self, data: &SellingData) {
         let v = &mut self.values;
+        if let Some(book) = &data.default_price_book {
+            v.insert("price_book".into(), book.clone());
+        }
         if let Some(n) = &data.needs {
             let i = &n.input;
             v.insert("needs_version".into(), n.version.to_string());
@@ -330,6 +364,7 @@ impl SellingPanel {
                             format::date(m.spec.due_date, locale),
                             payment,
                             m.done_at.is_some(),
+                            m.spec.amount.as_ref().map(money).unwrap_or_default(),
                         )
                     })
                     .collect(),
@@ -377,6 +412,7 @@ impl SellingPanel {
             kinds,
             price_books: data.price_books.clone(),
             catalog,
+            initial_milestones: (0..INITIAL_MILESTONES).collect(),
             ..Default::default()
         };
         panel.fill_values(data);
@@ -580,7 +616,7 @@ fn changes(before: &Quote, q: &Quote, f: &SellingForms, locale: Locale) -> Quote
     QuoteChanges { title, items }
 }
 
-fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
+pub(super) fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
     match s {
         ContractStatus::Draft => t.contract_draft,
         ContractStatus::Sent => t.contract_sent,
@@ -588,5 +624,42 @@ fn contract_status(s: ContractStatus, t: &'static DealTexts) -> &'static str {
         ContractStatus::Executing => t.contract_executing,
         ContractStatus::Completed => t.contract_completed,
         ContractStatus::Terminated => t.contract_terminated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use salesflow_domain::currency::Currency;
+    use salesflow_domain::selling::catalog::PriceBook;
+
+    use super::default_price_book;
+
+    fn book(name: &str, currency: &str, group: &str) -> PriceBook {
+        PriceBook {
+            name: name.into(),
+            currency: Currency::parse(currency).unwrap(),
+            customer_group: group.into(),
+            prices: vec![],
+            version: Some(1),
+        }
+    }
+
+    #[test]
+    fn the_account_group_picks_the_book_else_the_currency_book_for_everyone() {
+        let books = [
+            book("美元价目表", "USD", ""),
+            book("经销商价 USD", "USD", "经销商"),
+            book("经销商价", "CNY", "经销商"),
+            book("教育价", "CNY", "education"),
+        ];
+        let cny = Some(Currency::CNY);
+        let usd = Some(Currency::parse("USD").unwrap());
+        assert_eq!(default_price_book(&books, "经销商", cny).as_deref(), Some("经销商价"), "group and currency");
+        assert_eq!(default_price_book(&books, " 经销商 ", usd).as_deref(), Some("经销商价 USD"));
+        assert_eq!(default_price_book(&books, "education", usd).as_deref(), Some("教育价"), "group before currency");
+        assert_eq!(default_price_book(&books, "", usd).as_deref(), Some("美元价目表"), "no group: currency book");
+        assert_eq!(default_price_book(&books, "医院", usd).as_deref(), Some("美元价目表"), "unknown group");
+        assert_eq!(default_price_book(&books, "", cny), None, "list prices");
+        assert_eq!(default_price_book(&books, "", None), None);
     }
 }
