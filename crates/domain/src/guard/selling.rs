@@ -145,6 +145,19 @@ impl Guarded<'_> {
     pub async fn save_price_book(&self, book: &PriceBook, now: DateTime<Utc>) -> Result<PriceBook> {
         self.editor("price_book", now).await?;
         book.validate()?;
+        // Every SKU priced must be in the catalog.
+        let skus: std::collections::HashSet<String> =
+            self.store.list_products().await?.into_iter().map(|p| p.spec.sku).collect();
+        let unknown: Vec<FieldError> = book
+            .prices
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !skus.contains(&e.sku))
+            .map(|(i, e)| FieldError::new(format!("prices[{i}].sku"), format!("`{}` is not in the catalog", e.sku)))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::Invalid(unknown));
+        }
         let old = self.store.price_books().await?.into_iter().find(|b| b.name == book.name);
         let saved = self.store.save_price_book(book).await?;
         let action = if old.is_some() { AuditAction::Update } else { AuditAction::Create };

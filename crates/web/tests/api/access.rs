@@ -159,6 +159,8 @@ struct Org {
     process: i64,
     /// A catalog product, for drafting from products.
     product: i64,
+    /// That product's SKU.
+    sku: String,
 }
 
 async fn org(app: &App) -> Org {
@@ -184,7 +186,8 @@ async fn org(app: &App) -> Org {
     }))
     .expect("product input");
     let product = app.store().create_product(&new_product, chrono::Utc::now()).await.expect("product").id.0;
-    Org { manager, rep_a, rep_b, rep_c, viewer, process, product }
+    let sku = new_product.sku.clone();
+    Org { manager, rep_a, rep_b, rep_c, viewer, process, product, sku }
 }
 
 /// Fresh records owned by `owner`: account, contact, lead (qualified), deal.
@@ -449,7 +452,7 @@ fn request(method: &Method, path: &str, r: &Records, org: &Org, caller: i64, me_
             { "kind": "price", "objection": "太贵了", "answer": "算三年总拥有成本", "evidence": "客户案例" } ] })),
         ("POST", "/api/v1/price-books") => Some(json!({
             "name": format!("经销商价 {}", rand_suffix()), "currency": "CNY", "customer_group": "经销商",
-            "prices": [{ "sku": "CRM-STD", "unit_price_minor": 7_000_000 }],
+            "prices": [{ "sku": org.sku, "unit_price_minor": 7_000_000 }],
         })),
         ("POST", "/api/v1/products") => Some(json!({
             "sku": format!("SKU-{}", rand_suffix()), "name_zh": "标准版", "name_en": "Standard",

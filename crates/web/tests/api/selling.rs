@@ -453,6 +453,9 @@ async fn story(app: &App) {
         "产品推荐",
         "标准版 · ¥80,000.00",
         "在预算内",
+        "平均上线周期：14 天",
+        "未覆盖 报表、api",
+        "— 2025 年交付报告",
         "第 2 版",
         "已接受",
         "折扣 12.00% 已批准",
@@ -861,6 +864,11 @@ async fn selling_forms(app: &App) {
         "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 14_000_000 }] });
     let denied = app.call_as(&s.rep.token, Method::POST, "/api/v1/price-books", Some(book.clone())).await;
     assert_eq!(denied.0, StatusCode::FORBIDDEN, "[{b}]");
+    let stray = json!({ "name": "错价", "currency": "CNY", "customer_group": "",
+        "prices": [{ "sku": "CRM-PRO", "unit_price_minor": 1 }, { "sku": "NO-SUCH", "unit_price_minor": 1 }] });
+    let refused = app.call_as(&s.manager.token, Method::POST, "/api/v1/price-books", Some(stray)).await;
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] a SKU outside the catalog");
+    assert_eq!(problem_fields(&refused.1), ["prices[1].sku"], "[{b}]");
     let made = app.call_as(&s.manager.token, Method::POST, "/api/v1/price-books", Some(book)).await;
     app.expect("price book", made, StatusCode::OK);
     let (_, page) = rep.get(&page_path).await;

@@ -53,6 +53,16 @@ pub fn default_price_book(books: &[PriceBook], group: &str, currency: Option<Cur
     of_group.first().map(|b| b.name.clone()).or_else(general)
 }
 
+/// A recommended product: name and price, the reasons (requirements covered and missed,
+/// budget), and the facts the team keeps for it with their sources.
+pub struct RecommendationRow {
+    pub name: String,
+    pub why: String,
+    /// The fact ("上线周期：14 天") and where it comes from.
+    pub facts: Vec<(String, String)>,
+    pub product: i64,
+}
+
 pub struct QuoteRow {
     pub number: i32,
     pub title: String,
@@ -118,8 +128,8 @@ pub struct ContractRow {
 pub struct SellingPanel {
     /// (label, value) rows of the needs analysis; empty before it is captured.
     pub needs: Vec<(&'static str, String)>,
-    /// The top recommendations: name, why, product id.
-    pub recommendations: Vec<(String, String, i64)>,
+    /// The top recommendations, best first.
+    pub recommendations: Vec<RecommendationRow>,
     pub quotes: Vec<QuoteRow>,
     pub contracts: Vec<ContractRow>,
     /// Kind, what was said, the answer, resolved, id, version.
@@ -313,6 +323,7 @@ impl SellingPanel {
                 .iter()
                 .filter_map(|r| match r.kind {
                     ReasonKind::Covers => Some(fill(t.recs_fit, &[("covered", &list(&r.requirements, locale))])),
+                    ReasonKind::Misses => Some(fill(t.recs_misses, &[("missed", &list(&r.requirements, locale))])),
                     ReasonKind::WithinBudget => Some(t.recs_within.to_string()),
                     ReasonKind::OverBudget => {
                         Some(fill(t.recs_over, &[("amount", &r.amount.as_ref().map(money).unwrap_or_default())]))
@@ -328,7 +339,20 @@ impl SellingPanel {
             .take(5)
             .map(|r| {
                 let name = if zh { &r.name_zh } else { &r.name_en };
-                (format!("{name} · {}", money(&r.list_price)), why(&r.reasons), r.product_id.0)
+                let facts = r
+                    .facts
+                    .iter()
+                    .map(|f| {
+                        let colon = if zh { "：" } else { ": " };
+                        (format!("{}{colon}{}", f.label, f.value), f.source.clone())
+                    })
+                    .collect();
+                RecommendationRow {
+                    name: format!("{name} · {}", money(&r.list_price)),
+                    why: why(&r.reasons),
+                    facts,
+                    product: r.product_id.0,
+                }
             })
             .collect();
         let f = deal_forms::of(locale);
