@@ -79,6 +79,14 @@ async function run(page) {
     await page.waitForURL(/lang=en/);
     if ((await page.locator('html').getAttribute('lang')) !== 'en') fail('the English page');
     await page.screenshot({ path: join(artefacts, 'quote-en.png'), fullPage: true });
+    // The customer's PDF copy, in the language the page is in.
+    const pdfHref = await page.locator('[data-testid="quote-pdf"]').getAttribute('href');
+    if (!pdfHref || !pdfHref.endsWith('/quote.pdf?lang=en')) fail(`the PDF link: ${pdfHref}`);
+    const pdf = await page.request.get(new URL(pdfHref, page.url()).href);
+    const head = (await pdf.body()).subarray(0, 5).toString();
+    if (pdf.status() !== 200 || pdf.headers()['content-type'] !== 'application/pdf' || head !== '%PDF-') {
+      fail(`the PDF download: ${pdf.status()} ${pdf.headers()['content-type']} ${head}`);
+    }
     await page.goto(link1);
   });
 
