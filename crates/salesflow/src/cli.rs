@@ -64,6 +64,10 @@ pub struct Serve {
     /// links start with it. Unset, they start with the address the rep's browser used.
     #[arg(long, env = "SALESFLOW_PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<String>,
+    /// Memory kept for analytics between requests (estimated, all processes together); the
+    /// least recently used process views are dropped beyond it and read again when asked for.
+    #[arg(long, env = "SALESFLOW_ANALYTICS_CACHE_MB", default_value_t = salesflow_web::analytics::DEFAULT_BUDGET_MB)]
+    pub analytics_cache_mb: usize,
 }
 
 /// An `http://` or `https://` address without query or fragment, kept without a trailing slash.
@@ -101,6 +105,10 @@ impl Default for Serve {
                 .and_then(|v| percent_bp(&v).ok())
                 .unwrap_or(salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP),
             public_url: std::env::var("SALESFLOW_PUBLIC_URL").ok().and_then(|v| public_url(&v).ok()),
+            analytics_cache_mb: std::env::var("SALESFLOW_ANALYTICS_CACHE_MB")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(salesflow_web::analytics::DEFAULT_BUDGET_MB),
         }
     }
 }

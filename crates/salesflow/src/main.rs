@@ -120,7 +120,9 @@ async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
         approval_threshold_bp: args.discount_approval_percent,
         public_url: args.public_url.clone(),
     };
-    let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth).with_selling(selling);
+    let state = salesflow_web::AppState::with_auth(store, Arc::new(SystemClock), auth)
+        .with_selling(selling)
+        .with_analytics_budget_mb(args.analytics_cache_mb);
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

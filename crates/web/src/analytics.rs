@@ -194,28 +194,97 @@ pub const PAGE: u32 = 5_000;
 /// instead of reading the whole process. A slot is read afresh when it is older than
 /// [`FRESH_FOR`] (changes without an event — shares, account regions — show up by then) or when
 /// more than [`REFRESH_LIMIT`] deals changed at once.
-#[derive(Default)]
+///
+/// Memory is bounded: at most [`CACHE_SLOTS`] snapshots, together estimated at no more than the
+/// budget (`salesflow serve --analytics-cache-mb`); beyond either, the least recently used
+/// snapshots are dropped (a request still holding one finishes with it).
 pub struct Cache {
-    slots: std::sync::Mutex<HashMap<(i64, String), Slot>>,
+    slots: std::sync::Mutex<Slots>,
+    budget_bytes: usize,
+}
+
+#[derive(Default)]
+struct Slots {
+    by_key: HashMap<(i64, String), Kept>,
+    /// Bumped on every use: the order of last use.
+    clock: u64,
+}
+
+struct Kept {
+    slot: Slot,
+    last_used: u64,
+    bytes: usize,
 }
 
 /// One (process, scope)'s snapshot; a request holds it while it refreshes and copies it.
 type Slot = Arc<tokio::sync::Mutex<Snapshot>>;
 
-/// At most this many (process, scope) snapshots are kept; beyond, an arbitrary one is dropped.
-const CACHE_SLOTS: usize = 8;
+/// At most this many (process, scope) snapshots are kept.
+pub const CACHE_SLOTS: usize = 8;
+/// The default memory budget of all snapshots together.
+pub const DEFAULT_BUDGET_MB: usize = 1024;
 const REFRESH_LIMIT: usize = 1_000;
 pub const FRESH_FOR: Duration = Duration::minutes(10);
 
+impl Default for Cache {
+    fn default() -> Self {
+        Self::with_budget_mb(DEFAULT_BUDGET_MB)
+    }
+}
+
 impl Cache {
-    fn slot(&self, process: ProcessId, scope: &salesflow_domain::access::Scope) -> Slot {
+    pub fn with_budget_mb(mb: usize) -> Self {
+        Cache { slots: Default::default(), budget_bytes: mb.saturating_mul(1 << 20) }
+    }
+
+    fn slot(&self, process: ProcessId, scope: &salesflow_domain::access::Scope) -> ((i64, String), Slot) {
+        self.slot_keyed((process.0, format!("{scope:?}")))
+    }
+
+    fn slot_keyed(&self, key: (i64, String)) -> ((i64, String), Slot) {
         let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (process.0, format!("{scope:?}"));
-        if !slots.contains_key(&key) && slots.len() >= CACHE_SLOTS {
-            let victim = slots.keys().next().cloned();
-            victim.map(|v| slots.remove(&v));
+        slots.clock += 1;
+        let now = slots.clock;
+        let kept =
+            slots.by_key.entry(key.clone()).or_insert_with(|| Kept { slot: Slot::default(), last_used: 0, bytes: 0 });
+        kept.last_used = now;
+        let slot = kept.slot.clone();
+        Self::evict(&mut slots, self.budget_bytes, &key);
+        (key, slot)
+    }
+
+    /// Records a snapshot's size after a refresh and drops others beyond the limits.
+    fn sized(&self, key: &(i64, String), bytes: usize) {
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(kept) = slots.by_key.get_mut(key) {
+            kept.bytes = bytes;
         }
-        slots.entry(key).or_default().clone()
+        Self::evict(&mut slots, self.budget_bytes, key);
+    }
+
+    /// Least recently used first, never `keep` (the snapshot in use).
+    fn evict(slots: &mut Slots, budget: usize, keep: &(i64, String)) {
+        loop {
+            let total: usize = slots.by_key.values().map(|k| k.bytes).sum();
+            if slots.by_key.len() <= CACHE_SLOTS && total <= budget {
+                return;
+            }
+            let victim = slots.by_key.iter().filter(|(k, _)| *k != keep).min_by_key(|(_, v)| v.last_used);
+            match victim.map(|(k, _)| k.clone()) {
+                Some(k) => {
+                    slots.by_key.remove(&k);
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// The snapshots kept and their estimated bytes, least recently used first.
+    pub fn kept(&self) -> Vec<((i64, String), usize)> {
+        let slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut kept: Vec<_> = slots.by_key.iter().map(|(k, v)| (k.clone(), v.bytes, v.last_used)).collect();
+        kept.sort_by_key(|(_, _, used)| *used);
+        kept.into_iter().map(|(k, b, _)| (k, b)).collect()
     }
 }
 
@@ -229,6 +298,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// An estimate of the memory held: the records and their text.
+    fn bytes(&self) -> usize {
+        let fact = |f: &DealFacts| {
+            std::mem::size_of::<DealFacts>()
+                + f.title.len()
+                + f.current_node.len()
+                + f.account_region.len()
+                + f.account_industry.len()
+                + f.lost_reason.as_ref().map_or(0, String::len)
+        };
+        let entry = |e: &StageEntry| std::mem::size_of::<StageEntry>() + e.node.len();
+        self.facts.values().map(|f| fact(f) + 16).sum::<usize>()
+            + self.entries.values().map(|es| 32 + es.iter().map(entry).sum::<usize>()).sum::<usize>()
+    }
+
     async fn refresh(&mut self, s: &AppState, g: &Guarded<'_>, id: ProcessId, now: DateTime<Utc>) -> ApiResult<()> {
         if let Some(at) = self.loaded_at
             && now - at < FRESH_FOR
@@ -302,9 +386,10 @@ pub async fn load(
     {
         return Err(bad("compare_version", format!("process has no version {v}")));
     }
-    let slot = s.analytics.slot(id, &caller.scope);
+    let (key, slot) = s.analytics.slot(id, &caller.scope);
     let mut snapshot = slot.lock().await;
     snapshot.refresh(s, &caller.guarded(s), id, s.clock.now()).await?;
+    s.analytics.sized(&key, snapshot.bytes());
     let (mut facts, mut entries) = (Vec::new(), Vec::new());
     for f in snapshot.facts.values().filter(|f| selection.keeps(f)) {
         entries.extend(snapshot.entries.get(&f.deal_id.0).into_iter().flatten().cloned());
@@ -550,7 +635,33 @@ fn heat_colour(t: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::heat_colour;
+    use super::{CACHE_SLOTS, Cache, heat_colour};
+
+    #[test]
+    fn the_cache_drops_the_least_recently_used_beyond_its_budget_or_slots() {
+        let cache = Cache::with_budget_mb(1);
+        let key = |p: i64| (p, "scope".to_string());
+        let (a, _) = cache.slot_keyed(key(1));
+        cache.sized(&a, 400_000);
+        let (b, _) = cache.slot_keyed(key(2));
+        cache.sized(&b, 400_000);
+        cache.slot_keyed(key(1));
+        // A third snapshot passes the megabyte: the least recently used (2) goes, not 1.
+        let (c, _) = cache.slot_keyed(key(3));
+        cache.sized(&c, 400_000);
+        let kept: Vec<i64> = cache.kept().into_iter().map(|((p, _), _)| p).collect();
+        assert_eq!(kept, [1, 3]);
+        // One snapshot larger than the whole budget is still kept while in use.
+        cache.sized(&c, 5 << 20);
+        assert_eq!(cache.kept().into_iter().map(|((p, _), _)| p).collect::<Vec<_>>(), [3]);
+
+        let many = Cache::with_budget_mb(1024);
+        for p in 0..(CACHE_SLOTS as i64 + 3) {
+            many.slot_keyed(key(p));
+        }
+        let kept: Vec<i64> = many.kept().into_iter().map(|((p, _), _)| p).collect();
+        assert_eq!(kept, (3..CACHE_SLOTS as i64 + 3).collect::<Vec<_>>(), "the first ones dropped");
+    }
 
     #[test]
     fn heat_runs_from_pale_to_red() {

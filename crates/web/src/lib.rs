@@ -84,6 +84,12 @@ impl AppState {
         self.selling = Arc::new(selling);
         self
     }
+
+    /// Keeps analytics snapshots within `mb` megabytes (estimated).
+    pub fn with_analytics_budget_mb(mut self, mb: usize) -> Self {
+        self.analytics = Arc::new(analytics::Cache::with_budget_mb(mb));
+        self
+    }
 }
 
 /// The Content-Security-Policy of every response: nothing inline, nothing from elsewhere.
