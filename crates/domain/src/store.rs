@@ -291,6 +291,8 @@ pub trait Store: Send + Sync + 'static {
     async fn login_failures(&self, email_key: &str, address: &str, since: DateTime<Utc>) -> Result<(u32, u32)>;
     /// Forgets the failures of an email after a successful sign-in.
     async fn clear_login_failures(&self, email_key: &str) -> Result<()>;
+    /// Forgets failures older than `before` (past every throttling window); returns how many.
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> Result<u64>;
 
     // The audit log: append-only.
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()>;

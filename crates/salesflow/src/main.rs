@@ -104,8 +104,9 @@ async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
     let auth = salesflow_web::auth::AuthConfig { secure_cookies: args.secure_cookies, ..Default::default() };
-    // Sessions abandoned without signing out are removed every ten minutes.
-    let (sessions, idle) = (store.clone(), auth.session_idle);
+    // Sessions abandoned without signing out, and failed sign-ins past the throttling window,
+    // are removed every ten minutes.
+    let (sessions, idle, window) = (store.clone(), auth.session_idle, auth.throttle_window);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
@@ -113,6 +114,9 @@ async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
             let now = SystemClock.now();
             if let Err(e) = sessions.delete_expired_sessions(now, now - idle).await {
                 tracing::warn!(error = %e, "removing expired sessions failed");
+            }
+            if let Err(e) = sessions.prune_login_failures(now - window).await {
+                tracing::warn!(error = %e, "removing old sign-in failures failed");
             }
         }
     });

@@ -3245,6 +3245,13 @@ async fn failed_sign_ins_are_counted_by_email_and_address() {
         s.clear_login_failures(ann).await.expect(b);
         assert_eq!(s.login_failures(ann, home, at(0)).await.expect(b), (0, 1), "[{b}] ann's forgotten, bob's kept");
         assert_eq!(s.login_failures(bob, home, at(0)).await.expect(b), (1, 1), "[{b}]");
+
+        // Old failures are pruned; those inside the window stay.
+        s.record_login_failure(ann, cafe, at(40)).await.expect(b);
+        assert_eq!(s.prune_login_failures(at(21)).await.expect(b), 1, "[{b}] bob's at 20 goes");
+        assert_eq!(s.login_failures(bob, home, at(0)).await.expect(b), (0, 0), "[{b}]");
+        assert_eq!(s.login_failures(ann, cafe, at(0)).await.expect(b), (1, 1), "[{b}] the recent one stays");
+        assert_eq!(s.prune_login_failures(at(21)).await.expect(b), 0, "[{b}] nothing more");
     }
 }
 

@@ -675,6 +675,10 @@ impl Store for PgStore {
         trust::clear_login_failures(&self.write, email_key).await
     }
 
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        trust::prune_login_failures(&self.write, before).await
+    }
+
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
         trust::append_audit(&self.write, entry).await
     }

@@ -668,6 +668,11 @@ pub(super) async fn clear_login_failures(pool: &PgPool, email_key: &str) -> Resu
     Ok(())
 }
 
+pub(super) async fn prune_login_failures(pool: &PgPool, before: DateTime<Utc>) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(before).execute(pool).await.db()?;
+    Ok(done.rows_affected())
+}
+
 // The audit log. `old_value` / `new_value` are JSONB, passed as text (sqlx runs without its
 // `json` feature here).
 

@@ -614,6 +614,10 @@ impl Store for SqliteStore {
         self.run_writer(move |conn, _| sessions::clear_failures(conn, &email_key)).await
     }
 
+    async fn prune_login_failures(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.run_writer(move |conn, _| sessions::prune_failures(conn, before)).await
+    }
+
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<()> {
         let entry = entry.clone();
         self.run_writer(move |conn, _| audit::append(conn, &entry)).await

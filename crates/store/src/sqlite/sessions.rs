@@ -85,3 +85,7 @@ pub fn clear_failures(conn: &Connection, email_key: &str) -> Result<()> {
     exec(conn, "DELETE FROM login_failures WHERE email_key = ?1", [email_key])?;
     Ok(())
 }
+
+pub fn prune_failures(conn: &Connection, before: DateTime<Utc>) -> Result<u64> {
+    Ok(exec(conn, "DELETE FROM login_failures WHERE at < ?1", [ts(before)])? as u64)
+}
