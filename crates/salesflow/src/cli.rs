@@ -68,6 +68,14 @@ pub struct Serve {
     /// least recently used process views are dropped beyond it and read again when asked for.
     #[arg(long, env = "SALESFLOW_ANALYTICS_CACHE_MB", default_value_t = salesflow_web::analytics::DEFAULT_BUDGET_MB)]
     pub analytics_cache_mb: usize,
+    /// A reverse proxy (address or network, repeatable) whose `X-Forwarded-For` names the
+    /// client: sign-in throttling and the audit log then see users' own addresses.
+    #[arg(long = "trusted-proxy", env = "SALESFLOW_TRUSTED_PROXIES", value_delimiter = ',', value_parser = trusted_proxy)]
+    pub trusted_proxies: Vec<salesflow_web::auth::client::Network>,
+}
+
+fn trusted_proxy(text: &str) -> Result<salesflow_web::auth::client::Network, String> {
+    salesflow_web::auth::client::Network::parse(text)
 }
 
 /// An `http://` or `https://` address without query or fragment, kept without a trailing slash.
@@ -109,6 +117,9 @@ impl Default for Serve {
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(salesflow_web::analytics::DEFAULT_BUDGET_MB),
+            trusted_proxies: std::env::var("SALESFLOW_TRUSTED_PROXIES")
+                .map(|v| v.split(',').filter_map(|n| trusted_proxy(n).ok()).collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -103,7 +103,11 @@ async fn serve(store: Arc<dyn Store>, args: &cli::Serve) -> Result<()> {
     );
     let mut out = std::io::stdout();
     let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
-    let auth = salesflow_web::auth::AuthConfig { secure_cookies: args.secure_cookies, ..Default::default() };
+    let auth = salesflow_web::auth::AuthConfig {
+        secure_cookies: args.secure_cookies,
+        trusted_proxies: args.trusted_proxies.clone(),
+        ..Default::default()
+    };
     // Sessions abandoned without signing out, and failed sign-ins past the throttling window,
     // are removed every ten minutes.
     let (sessions, idle, window) = (store.clone(), auth.session_idle, auth.throttle_window);

@@ -115,12 +115,14 @@ pub fn router(state: AppState) -> Router {
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
+    let proxies = auth::client::TrustedProxies(Arc::new(state.auth.trusted_proxies.clone()));
     route_table()
         .into_router()
         .merge(api::docs())
         .fallback(problem::not_found_fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::session::layer))
         .with_state(state)
+        .layer(axum::Extension(proxies))
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
         .layer(header("content-security-policy", CONTENT_SECURITY_POLICY))
         .layer(header("x-content-type-options", "nosniff"))

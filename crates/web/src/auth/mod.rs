@@ -4,6 +4,7 @@
 //! [`Scope`] their records are reached through, and the request's origin for the audit log.
 //! Handlers reach records only through [`Caller::guarded`].
 
+pub mod client;
 pub mod password;
 pub mod session;
 
@@ -61,6 +62,8 @@ pub struct AuthConfig {
     /// Failed sign-ins from one address within `throttle_window` before it is refused.
     pub max_failures_per_address: u32,
     pub throttle_window: chrono::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<client::Network>,
 }
 
 impl Default for AuthConfig {
@@ -72,6 +75,7 @@ impl Default for AuthConfig {
             max_failures_per_account: 5,
             max_failures_per_address: 20,
             throttle_window: chrono::Duration::minutes(15),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -152,11 +156,13 @@ impl Caller {
 
 /// The client's address: the TCP peer.
 pub fn origin_of(parts: &Parts) -> Origin {
-    let address = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let trusted = parts.extensions.get::<client::TrustedProxies>();
+    let address = match (peer, trusted) {
+        (Some(peer), Some(trusted)) => trusted.client(peer, &parts.headers).to_string(),
+        (Some(peer), None) => peer.to_string(),
+        (None, _) => "unknown".into(),
+    };
     Origin { address }
 }
 

@@ -17,12 +17,14 @@ struct Browser {
     http: reqwest::Client,
     base: String,
     cookies: std::collections::BTreeMap<String, String>,
+    /// Sent as `X-Forwarded-For`, as a reverse proxy in front would.
+    forwarded_for: Option<String>,
 }
 
 impl Browser {
     fn new(app: &App) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Browser { http, base: app.base.clone(), cookies: Default::default() }
+        Browser { http, base: app.base.clone(), cookies: Default::default(), forwarded_for: None }
     }
 
     fn cookie_header(&self) -> String {
@@ -43,7 +45,11 @@ impl Browser {
     }
 
     async fn send(&mut self, req: reqwest::RequestBuilder) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let res = req.header(COOKIE, self.cookie_header()).send().await.expect("request");
+        let mut req = req.header(COOKIE, self.cookie_header());
+        if let Some(client) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", client);
+        }
+        let res = req.send().await.expect("request");
         self.keep(&res);
         let (status, headers) = (res.status(), res.headers().clone());
         (status, headers, res.text().await.expect("body"))
@@ -231,6 +237,32 @@ async fn repeated_failed_sign_ins_are_throttled_per_account_and_per_address() {
             .await
             .unwrap();
         assert!(zh.contains("登录 salesflow") && zh.contains("lang=\"zh-CN\""), "[{b}] {zh}");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_by_its_own_address() {
+    for ts in salesflow_testkit::stores().await {
+        let loopback = salesflow_web::auth::client::Network::parse("127.0.0.0/8").unwrap();
+        let config =
+            AuthConfig { max_failures_per_address: 2, trusted_proxies: vec![loopback], ..AuthConfig::default() };
+        let app = spawn_with(ts, config).await;
+        let b = app.backend.clone();
+        let mut one = Browser::new(&app);
+        one.forwarded_for = Some("198.51.100.7".into());
+        let mut two = Browser::new(&app);
+        two.forwarded_for = Some("203.0.113.9".into());
+        for i in 0..2 {
+            let (status, _, _) = one.sign_in(&format!("nobody{i}@example.com"), "whatever").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "[{b}]");
+        }
+        let (status, _, _) = one.sign_in("nobody9@example.com", "whatever").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "[{b}] the first client's address is throttled");
+        let (status, _, _) = two.sign_in("nobody9@example.com", "whatever").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "[{b}] the second, behind the same proxy, is not");
+        let failed = audit_actions(&app, "login_failed").await;
+        let addresses: Vec<&str> = failed.iter().filter_map(|e| e["address"].as_str()).collect();
+        assert!(addresses.contains(&"198.51.100.7") && addresses.contains(&"203.0.113.9"), "[{b}] {addresses:?}");
     }
 }
 
