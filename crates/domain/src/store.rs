@@ -399,8 +399,9 @@ pub trait Store: Send + Sync + 'static {
         after: Option<DealId>,
         limit: u32,
     ) -> Result<Vec<DealFacts>>;
-    /// The stage entries of these deals of a process, by deal and in order. The caller has
-    /// already limited `deals` to those it may read.
+    /// The stage entries of these deals of a process, by deal and in order: creations, moves,
+    /// and migrations onto a stage with another id. The caller has already limited `deals` to
+    /// those it may read.
     async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>>;
     /// The deals of a process with an event whose id is above `after`, by id, and the highest
     /// such event id (`after` when there is none).

@@ -3546,6 +3546,10 @@ async fn migrating_open_deals_previews_then_moves_each_with_one_event() {
             );
             assert_eq!(last.details["from_version"], json!(1), "[{b}]");
             assert_seq_contiguous(b, &events);
+            // In the event log and analytics the deal entered the new stage when it was migrated.
+            let entries = s.stage_entries_of(id, &[d]).await.expect(b);
+            let entered = entries.last().map(|e| (e.process_version, e.node.as_str()));
+            assert_eq!(entered, Some((2, "prospecting")), "[{b}] {entries:?}");
         }
         assert_eq!(s.deal_events(ready.id).await.expect(b).len(), events_before + 1, "[{b}] one event per deal");
         let lost_now = s.deal(lost.id).await.expect(b);

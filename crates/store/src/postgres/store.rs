@@ -1639,7 +1639,8 @@ impl Store for PgStore {
         let ids: Vec<i64> = deals.iter().map(|d| d.0).collect();
         let rows: Vec<(i64, i32, String, DateTime<Utc>, i64)> = sqlx::query_as(
             "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
-             WHERE process_id = $1 AND kind IN ('created', 'moved') AND deal_id = ANY($2) ORDER BY deal_id, seq",
+             WHERE process_id = $1 AND (kind IN ('created', 'moved') OR (kind = 'migrated' AND to_node <> from_node)) \
+             AND deal_id = ANY($2) ORDER BY deal_id, seq",
         )
         .bind(process.0)
         .bind(&ids)

@@ -590,7 +590,8 @@ pub fn stage_entries_of(conn: &Connection, process: ProcessId, deals: &[DealId])
         let marks = vec!["?"; chunk.len()].join(", ");
         let sql = format!(
             "SELECT deal_id, process_version, to_node, occurred_at, actor_id FROM deal_events \
-             WHERE process_id = ? AND kind IN ('created', 'moved') AND deal_id IN ({marks}) ORDER BY deal_id, seq"
+             WHERE process_id = ? AND (kind IN ('created', 'moved') OR (kind = 'migrated' AND to_node <> from_node)) \
+             AND deal_id IN ({marks}) ORDER BY deal_id, seq"
         );
         let values = std::iter::once(Value::Integer(process.0)).chain(chunk.iter().map(|d| Value::Integer(d.0)));
         out.extend(all(conn, &sql, params_from_iter(values), |r| {
