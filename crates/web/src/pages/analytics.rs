@@ -165,8 +165,21 @@ async fn page(ctx: Ctx, State(s): State<AppState>, Query(mut form): Query<Form>)
     };
     let published: Vec<_> = processes.iter().filter(|p| p.published_version.is_some()).collect();
     if form.process.trim().is_empty() {
+        // The first process in the reader's language that holds deals they can see, then any
+        // other that does, else the first in their language.
         let lang = ctx.locale.tag();
-        let pick = published.iter().find(|p| p.locale == lang).or(published.first());
+        let mut candidates: Vec<_> = published.clone();
+        candidates.sort_by_key(|p| p.locale != lang);
+        let g = ctx.guarded(&s);
+        let mut pick = None;
+        for p in &candidates {
+            let filter = salesflow_domain::records::DealFilter { process: Some(p.id), ..Default::default() };
+            if g.deal_totals(&filter).await.is_ok_and(|t| t.count > 0) {
+                pick = Some(*p);
+                break;
+            }
+        }
+        let pick = pick.or(candidates.first().copied());
         form.process = pick.map(|p| p.id.0.to_string()).unwrap_or_default();
     }
     let users = s.store.list_users().await.unwrap_or_default();

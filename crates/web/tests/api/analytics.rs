@@ -286,6 +286,13 @@ async fn analytics_page_in_both_languages() {
         for needle in ["<html lang=\"en\"", "Bottleneck", "Lost reasons by stage", "Segments", "median"] {
             assert!(html.contains(needle), "[{b}] the English page lacks {needle}");
         }
+        // Without a process named, an English reader whose deals are all in the Chinese process
+        // lands there, not on an English process holding none of theirs.
+        let created = app
+            .post("/api/v1/process-templates/seed-five-stage.en/instantiate", serde_json::json!({ "publish": true }));
+        app.expect("English process", created.await, StatusCode::CREATED);
+        let (_, _, html) = browser.get("/analytics").await;
+        assert!(html.contains(&format!("<option value=\"{process}\" selected>")), "[{b}] {html}");
         let (status, _, html) = browser.get(&format!("/analytics?process={process}&channel=pigeon")).await;
         assert_eq!(status, StatusCode::OK, "[{b}]");
         assert!(html.contains("unknown channel"), "[{b}] the bad filter is named");
