@@ -432,7 +432,24 @@ impl<'a> Guarded<'a> {
         let users = self.store.list_users().await?;
         let start = self.store.max_ids().await?;
         let may_own = |u: &User| self.scope.can_assign_to(u.id);
-        let importer = crate::history::Importer { users: &users, default_owner: self.scope.user, may_own: &may_own };
+        // Cases naming an account the caller can read join it (matched as lead conversion
+        // matches: by normalised company name); other names make new accounts.
+        let mut known_accounts = std::collections::BTreeMap::new();
+        let names: std::collections::BTreeSet<&str> =
+            cases.values().filter_map(|c| c.account.as_deref()).filter(|a| !a.trim().is_empty()).collect();
+        for name in names {
+            if let Some(a) = self.store.account_named(name).await?
+                && self.scope.can_read(a.owner_id, false)
+            {
+                known_accounts.insert(name.to_string(), a.id);
+            }
+        }
+        let importer = crate::history::Importer {
+            users: &users,
+            default_owner: self.scope.user,
+            may_own: &may_own,
+            known_accounts: &known_accounts,
+        };
         let batch = crate::history::plan(version, rows, cases, &importer, start, now).map_err(|errors| {
             Error::Invalid(
                 errors

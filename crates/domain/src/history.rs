@@ -52,6 +52,9 @@ pub struct Importer<'a> {
     pub users: &'a [User],
     pub default_owner: UserId,
     pub may_own: &'a (dyn Fn(&User) -> bool + Sync),
+    /// Accounts already kept, by the name a case gives (the importer may read them): deals of
+    /// those cases join them instead of a new account of the same name.
+    pub known_accounts: &'a BTreeMap<String, AccountId>,
 }
 
 /// Plans the deals, their accounts and events, with ids after `start`.
@@ -83,7 +86,7 @@ pub fn plan(
     }
     let mut batch = HistoryBatch::default();
     let (mut next_deal, mut next_event, mut next_account) = (start.deal, start.event, start.account);
-    let mut accounts: BTreeMap<String, AccountId> = BTreeMap::new();
+    let mut accounts: BTreeMap<String, AccountId> = importer.known_accounts.clone();
     for (case, mut events) in by_case {
         events.sort_by_key(|r| r.at);
         let info = cases.get(case).cloned().unwrap_or_default();
@@ -227,7 +230,8 @@ mod tests {
     use chrono::TimeZone;
 
     fn anyone() -> Importer<'static> {
-        Importer { users: &[], default_owner: UserId(1), may_own: &|_| true }
+        static NONE: BTreeMap<String, AccountId> = BTreeMap::new();
+        Importer { users: &[], default_owner: UserId(1), may_own: &|_| true, known_accounts: &NONE }
     }
 
     fn version() -> ProcessVersion {
@@ -269,6 +273,24 @@ mod tests {
         assert_eq!(b.deals[1].lost_reason.as_deref(), Some("price"));
         assert_eq!(b.events.iter().map(|e| e.id).collect::<Vec<_>>(), [31, 32, 33, 34]);
         assert_eq!(b.events[1].kind, EventKind::Moved);
+    }
+
+    #[test]
+    fn cases_naming_a_known_account_join_it() {
+        let v = version();
+        let first = v.definition.stages_in_order()[0].name.clone();
+        let rows = vec![row(2, "c1", &first, 1), row(3, "c2", &first, 2), row(4, "c3", &first, 3)];
+        let mut cases = BTreeMap::new();
+        for (case, account) in [("c1", "华东制造集团"), ("c2", "华东制造集团"), ("c3", "新客户")] {
+            cases.insert(case.to_string(), HistoryCase { account: Some(account.into()), ..Default::default() });
+        }
+        let known = BTreeMap::from([("华东制造集团".to_string(), AccountId(7))]);
+        let importer = Importer { known_accounts: &known, ..anyone() };
+        let start = MaxIds { account: 10, contact: 0, lead: 0, deal: 20, event: 30 };
+        let b = plan(&v, rows, &cases, &importer, start, Utc::now()).unwrap();
+        assert_eq!(b.accounts.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["新客户"], "one new account");
+        let joined: Vec<_> = b.deals.iter().map(|d| d.account_id).collect();
+        assert_eq!(joined, [AccountId(7), AccountId(7), AccountId(11)]);
     }
 
     #[test]

@@ -340,6 +340,8 @@ pub trait Store: Send + Sync + 'static {
     // Accounts and contacts.
     async fn create_account(&self, new: &NewAccount, owner: UserId, now: DateTime<Utc>) -> Result<Account>;
     async fn account(&self, id: AccountId) -> Result<Account>;
+    /// The oldest account whose normalised name (`normalize::company`) is that of `name`.
+    async fn account_named(&self, name: &str) -> Result<Option<Account>>;
     async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account>;
     async fn list_accounts(&self, filter: &AccountFilter, scope: &Scope, page: PageRequest) -> Result<Page<Account>>;
     async fn create_contact(&self, new: &NewContact, owner: UserId, now: DateTime<Utc>) -> Result<Contact>;

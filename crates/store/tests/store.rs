@@ -585,6 +585,19 @@ async fn accounts_keep_their_customer_group() {
 }
 
 #[tokio::test]
+async fn accounts_are_found_by_their_normalised_name() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let a = s.create_account(&new_account("宁波港湾物流有限公司"), fx.actor.user, at(1)).await.expect(b);
+        s.create_account(&new_account("宁波港湾物流有限公司"), fx.actor.user, at(2)).await.expect(b);
+        let found = s.account_named("  宁波港湾物流 有限公司 ").await.expect(b).map(|x| x.id);
+        assert_eq!(found, Some(a.id), "[{b}] the oldest, however the name is spaced");
+        assert_eq!(s.account_named("宁波港湾").await.expect(b), None, "[{b}] no partial match");
+        assert_eq!(s.account_named("  ").await.expect(b), None, "[{b}]");
+    }
+}
+
+#[tokio::test]
 async fn contacts_create_update_list_and_search() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());

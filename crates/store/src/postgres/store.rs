@@ -996,6 +996,17 @@ impl Store for PgStore {
         Self::load_account(&mut conn, id).await
     }
 
+    async fn account_named(&self, name: &str) -> Result<Option<Account>> {
+        let Some(key) = normalize::company(name) else { return Ok(None) };
+        let row: Option<AccountRow> =
+            sqlx::query_as(&format!("SELECT {ACCOUNT_COLS} FROM accounts WHERE name_key = $1 ORDER BY id LIMIT 1"))
+                .bind(key)
+                .fetch_optional(&self.read)
+                .await
+                .db()?;
+        Ok(row.map(Into::into))
+    }
+
     async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account> {
         patch.validate()?;
         let mut tx = self.write.begin().await.db()?;

@@ -710,6 +710,11 @@ impl Store for SqliteStore {
         self.read(move |conn, _| crm::load_account(conn, id)).await
     }
 
+    async fn account_named(&self, name: &str) -> Result<Option<Account>> {
+        let Some(key) = salesflow_domain::normalize::company(name) else { return Ok(None) };
+        self.read(move |conn, _| crm::account_by_key(conn, &key)).await
+    }
+
     async fn update_account(&self, id: AccountId, patch: &AccountPatch, now: DateTime<Utc>) -> Result<Account> {
         patch.validate()?;
         let patch = patch.clone();
