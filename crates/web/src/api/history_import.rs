@@ -308,8 +308,14 @@ pub async fn import(
         let may_own = |u: &salesflow_domain::records::User| c.scope.can_assign_to(u.id);
         let start = salesflow_domain::store::MaxIds::default();
         let now = s.clock.now();
-        let importer =
-            salesflow_domain::history::Importer { users: &users, default_owner: c.user.id, may_own: &may_own };
+        // Accounts do not change which rows are refused: none are looked up for this report.
+        let known_accounts = std::collections::BTreeMap::new();
+        let importer = salesflow_domain::history::Importer {
+            users: &users,
+            default_owner: c.user.id,
+            may_own: &may_own,
+            known_accounts: &known_accounts,
+        };
         if let Err(more) = salesflow_domain::history::plan(&version, rows, &cases, &importer, start, now) {
             errors.extend(more);
         }
