@@ -202,9 +202,20 @@ impl Guarded<'_> {
 
     /// A new draft version, numbered after the deal's last one.
     pub async fn create_quote(&self, deal: DealId, content: QuoteContent, now: DateTime<Utc>) -> Result<Quote> {
+        self.new_quote_draft(deal, content, None, now).await
+    }
+
+    async fn new_quote_draft(
+        &self,
+        deal: DealId,
+        content: QuoteContent,
+        price_book: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Quote> {
         self.writable_deal(deal, now).await?;
         let number = self.store.quotes(deal).await?.iter().map(|q| q.number).max().unwrap_or(0) + 1;
-        let (quote, note) = Quote::draft(deal, number, content, self.scope.user, now)?;
+        let (mut quote, note) = Quote::draft(deal, number, content, self.scope.user, now)?;
+        quote.price_book = price_book;
         self.save(quote, None, vec![note], now).await
     }
 
@@ -253,7 +264,7 @@ impl Guarded<'_> {
         }
         let valid_until = now.date_naive() + chrono::Days::new(30);
         let content = content_from_products(&picks, book.as_ref(), req.options, language, valid_until)?;
-        self.create_quote(deal, content, now).await
+        self.new_quote_draft(deal, content, book.map(|b| b.name), now).await
     }
 
     async fn writable_quote(&self, deal: DealId, number: i32, now: DateTime<Utc>) -> Result<Quote> {
@@ -591,7 +602,9 @@ impl<'a> CustomerDesk<'a> {
         let read = q.version;
         let rejected = q.reject(reason, now.date_naive(), now)?;
         let number = self.store.quotes(q.deal_id).await?.iter().map(|x| x.number).max().unwrap_or(0) + 1;
-        let (proposal, mut drafted) = Quote::draft(q.deal_id, number, q.content.next_lower_tier(), sender.user, now)?;
+        let (mut proposal, mut drafted) =
+            Quote::draft(q.deal_id, number, q.content.next_lower_tier(), sender.user, now)?;
+        proposal.price_book = q.price_book.clone();
         drafted.details["after_rejection_of"] = serde_json::json!(q.number);
         let write = QuoteWrite {
             deal: q.deal_id,

@@ -142,6 +142,10 @@ pub struct Quote {
     pub sent_at: Option<DateTime<Utc>>,
     pub sent_by: Option<UserId>,
     pub decision: Option<QuoteDecision>,
+    /// The price book the version was drafted from: lines added to it later are priced from
+    /// the same book. Kept for the team; the customer never sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_book: Option<String>,
     pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -352,6 +356,7 @@ impl Quote {
             sent_at: None,
             sent_by: None,
             decision: None,
+            price_book: None,
             created_by: by,
             created_at: now,
             updated_at: now,

@@ -1363,3 +1363,54 @@ async fn from_products(app: &App) {
     let (status, _) = app.call_as(&stranger.token, Method::POST, &path, Some(body)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "[{b}]");
 }
+
+/// A version drafted from a price book remembers it (for the team only): a line added to it on
+/// the deal page is priced from the same book, a product the book lacks at its list price.
+#[tokio::test]
+async fn lines_added_to_a_draft_are_priced_from_its_price_book() {
+    for app in apps().await {
+        book_priced_lines(&app).await;
+    }
+}
+
+async fn book_priced_lines(app: &App) {
+    use crate::deal_page::Browser;
+    let b = app.backend.clone();
+    let manager = app.person(salesflow_domain::records::Role::Manager).await;
+    let tiers = catalog(app, &manager).await;
+    let s = setup(app).await;
+    let id = s.id();
+    let book = json!({ "name": "渠道价", "currency": "CNY", "customer_group": "",
+        "prices": [{ "sku": "CRM-STD", "unit_price_minor": 7_000_000 }, { "sku": "CRM-PRO", "unit_price_minor": 13_000_000 }] });
+    let made = app.call_as(&manager.token, Method::POST, "/api/v1/price-books", Some(book)).await;
+    app.expect("price book", made, StatusCode::OK);
+    let body = json!({ "items": [{ "product_id": tiers[1]["id"], "quantity": 1 }], "price_book": "渠道价" });
+    let q = s
+        .rep(
+            "draft",
+            Method::POST,
+            &format!("/api/v1/deals/{id}/quotes/from-products"),
+            Some(body),
+            StatusCode::CREATED,
+        )
+        .await;
+    assert_eq!(q["price_book"], "渠道价", "[{b}] the book is remembered");
+    let public_view = json!(null);
+    assert_eq!(q["content"]["price_book"], public_view, "[{b}] not in what the customer sees");
+
+    let mut rep = Browser::signed_in(app, &s.rep).await;
+    let page_path = format!("/deals/{id}");
+    let (_, page) = rep.get(&page_path).await;
+    let (pro_id, basic_id) = (tiers[2]["id"].to_string(), tiers[0]["id"].to_string());
+    let fields = with(&edit_fields(&q), &[("q1_addprod_0", &pro_id), ("q1_newopt", &basic_id)]);
+    let (status, body, _) = rep.submit(&page, &format!("/deals/{id}/quotes/1"), &refs(&fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "[{b}] saved: {body}");
+    let q = s.quotes().await.remove(0);
+    let price = |o: usize, l: usize| q["content"]["options"][o]["lines"][l]["unit_price"]["minor"].as_i64();
+    assert_eq!(price(0, 1), Some(13_000_000), "[{b}] the professional tier at the book's price");
+    let basic = q["content"]["options"].as_array().unwrap().iter().find(|o| o["key"] == "crm-bas").expect("new option");
+    assert_eq!(
+        basic["lines"][0]["unit_price"]["minor"], tiers[0]["list_price"]["minor"],
+        "[{b}] not in the book: list price"
+    );
+}

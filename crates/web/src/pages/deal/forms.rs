@@ -452,16 +452,26 @@ async fn edit_draft(
     let adding = form.iter().any(|(k, v)| {
         !v.trim().is_empty() && (k == &format!("q{n}_newopt") || k.starts_with(&format!("q{n}_addprod_")))
     });
-    let products = if adding {
-        match g.products().await {
+    let (products, book) = if adding {
+        let products = match g.products().await {
             Ok(p) => p,
             Err(e) => return error_page(&ctx, e),
-        }
+        };
+        // The book the version was drafted from, if it is still kept.
+        let book = match &q.price_book {
+            Some(name) => match g.price_books().await {
+                Ok(books) => books.into_iter().find(|b| &b.name == name),
+                Err(e) => return error_page(&ctx, e),
+            },
+            None => None,
+        };
+        (products, book)
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
-    // A catalog product and a quantity from two fields, priced at list price in the quote's
-    // currency; `None` when the product field is empty.
+    // A catalog product and a quantity from two fields, priced from the version's price book
+    // (a product it lacks: at list price) in the quote's currency; `None` when the product
+    // field is empty.
     let pick = |product_key: &str, qty_key: &str, problems: &mut Problems| -> Option<QuoteLine> {
         let text = get(&form, product_key);
         if text.is_empty() {
@@ -482,7 +492,8 @@ async fn edit_draft(
             problems.push((product_key.to_string(), t.product_unknown.into()));
             return None;
         };
-        match unit_price(None, &p.spec).filter(|m| m.currency == currency) {
+        let priced = book.as_ref().and_then(|b| unit_price(Some(b), &p.spec)).or(Some(p.spec.list_price));
+        match priced.filter(|m| m.currency == currency) {
             Some(price) => Some(product_line(p, quantity, price, zh)),
             None => {
                 problems.push((product_key.to_string(), fill(t.list_price_currency, &[("sku", &p.spec.sku)])));
