@@ -7,6 +7,7 @@
 
 pub mod clock;
 mod names;
+pub mod selling;
 
 use std::sync::Arc;
 

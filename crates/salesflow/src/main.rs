@@ -3,6 +3,7 @@
 
 mod cli;
 mod seed;
+mod showcase;
 
 use std::io::Write;
 use std::sync::Arc;

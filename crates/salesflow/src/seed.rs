@@ -1,4 +1,5 @@
-//! Demo data: users, the shipped process templates (published), and generated history.
+//! Demo data: users, the shipped process templates (published), generated history, and the
+//! selling showcase (`showcase.rs`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,6 +18,8 @@ pub struct Report {
     pub deals: u64,
     pub events: u64,
     pub seconds: f64,
+    /// The selling showcase, when this run added it (a database without a catalog).
+    pub showcase: Option<crate::showcase::Showcase>,
 }
 
 impl Report {
@@ -28,6 +31,12 @@ impl Report {
             self.seconds,
             self.events as f64 / self.seconds.max(0.001)
         );
+        if let Some(s) = &self.showcase {
+            println!(
+                "selling showcase: {} products, {} price books, {} playbooks; {} deals with needs, {} quotes ({} sent), {} contracts, {} objections",
+                s.products, s.price_books, s.playbooks, s.deals, s.quotes, s.sent, s.contracts, s.objections
+            );
+        }
         if let Some((admin, token, password)) = &self.admin {
             println!("admin: {} <{}>", admin.name, admin.email);
             println!("password of every demo user (shown once): {password}");
@@ -123,7 +132,8 @@ pub async fn demo(store: &Arc<dyn Store>, deals: u64, seed: u64, progress: bool)
         admin = Some((users[0].clone(), token, password));
     }
     let processes = template_processes(store).await?;
-    let world = salesflow_demo::World { users, processes, start: store.max_ids().await?, now, months: 12 };
+    let world =
+        salesflow_demo::World { users, processes: processes.clone(), start: store.max_ids().await?, now, months: 12 };
     let mut generator = salesflow_demo::Generator::new(world, deals, seed);
     let bar = if progress { ProgressBar::new(deals) } else { ProgressBar::hidden() };
     bar.set_style(
@@ -152,6 +162,8 @@ pub async fn demo(store: &Arc<dyn Store>, deals: u64, seed: u64, progress: bool)
     let events = producer.await?;
     bar.set_message("finishing (indexes, statistics)…");
     store.finish_import().await?;
+    bar.set_message("selling showcase…");
+    let showcase = crate::showcase::add(store, &processes).await?;
     bar.finish_and_clear();
-    Ok(Report { admin, deals: written, events, seconds: started.elapsed().as_secs_f64() })
+    Ok(Report { admin, deals: written, events, seconds: started.elapsed().as_secs_f64(), showcase })
 }

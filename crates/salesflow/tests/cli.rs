@@ -60,6 +60,28 @@ async fn demo_then_serve_on_sqlite() {
     };
     let token = printed("admin API token (shown once): ");
     let password = printed("password of every demo user (shown once): ");
+    assert!(stdout.contains("selling showcase: 14 products, 2 price books"), "{stdout}");
+
+    // The showcase deals, from the store: (deal, language of its process, quote statuses, contracts).
+    let store = salesflow_store::connect(&url).await.unwrap();
+    let mut showcase = Vec::new();
+    for p in store.list_processes().await.unwrap().into_iter().filter(|p| p.key.starts_with("seed-five-stage")) {
+        for d in store.open_deals_on(p.id, p.published_version.unwrap()).await.unwrap() {
+            let quotes: Vec<String> =
+                store.quotes(d.id).await.unwrap().iter().map(|q| q.status.as_str().to_string()).collect();
+            let contracts = store.contracts(d.id).await.unwrap().len();
+            if !quotes.is_empty() {
+                showcase.push((d.id.0, p.locale.clone(), quotes, contracts));
+            }
+        }
+    }
+    drop(store);
+    let with = |locale: &str| {
+        showcase.iter().find(|(_, l, _, _)| l == locale).unwrap_or_else(|| panic!("a {locale} deal with a quote"))
+    };
+    let (zh_deal, en_deal) = (with("zh-CN").0, with("en").0);
+    assert!(showcase.iter().any(|(_, _, q, _)| q.iter().any(|s| s == "sent")), "a sent quote: {showcase:?}");
+    let contract_deal = showcase.iter().find(|(_, _, _, c)| *c == 1).expect("a deal with a contract").0;
 
     let mut server = salesflow()
         .args(["serve", "--addr", "127.0.0.1:0"])
@@ -71,30 +93,58 @@ async fn demo_then_serve_on_sqlite() {
     let first = lines.next().unwrap().unwrap();
     let base = first.split("serving on ").nth(1).expect("prints where it serves").trim().to_string();
     let http = reqwest::Client::new();
-    let deals: serde_json::Value = http
-        .get(format!("{base}/api/v1/deals?status=open&limit=10"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api = |path: String| {
+        let req = http.get(format!("{base}{path}")).bearer_auth(&token);
+        async move { req.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let deals = api("/api/v1/deals?status=open&limit=10".into()).await;
+    let products = api("/api/v1/products".into()).await;
+    let contracts = api(format!("/api/v1/deals/{contract_deal}/contracts")).await;
 
-    // The demo admin signs in with the printed password (the form's CSRF cookie and field first).
+    // Demo users sign in with the printed password (the form's CSRF cookie and field first).
     let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let form = no_redirects.get(format!("{base}/login")).send().await.unwrap();
-    let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    let page = form.text().await.unwrap();
-    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let fields = [("email", "admin@salesflow.example.com"), ("password", password.as_str()), ("_csrf", csrf.as_str())];
-    let signed_in =
-        no_redirects.post(format!("{base}/login")).header("cookie", cookie).form(&fields).send().await.unwrap();
+    let sign_in = |email: &'static str| {
+        let (client, base, password) = (no_redirects.clone(), base.clone(), password.clone());
+        async move {
+            let form = client.get(format!("{base}/login")).send().await.unwrap();
+            let cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+            let page = form.text().await.unwrap();
+            let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            let fields = [("email", email), ("password", password.as_str()), ("_csrf", csrf.as_str())];
+            client.post(format!("{base}/login")).header("cookie", cookie).form(&fields).send().await.unwrap()
+        }
+    };
+    let page = |session: String, path: String| {
+        let req = no_redirects.get(format!("{base}{path}")).header("cookie", session);
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let session =
+        |res: &reqwest::Response| res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let signed_in = sign_in("admin@salesflow.example.com").await;
+    let zh_page = page(session(&signed_in), format!("/deals/{zh_deal}")).await;
+    // The English side's manager reads her team's deals in English.
+    let sarah = sign_in("sarah.mitchell@salesflow.example.com").await;
+    let en_page = page(session(&sarah), format!("/deals/{en_deal}")).await;
     server.kill().unwrap();
     server.wait().unwrap();
     assert_eq!(deals["items"].as_array().unwrap().len(), 10, "{deals}");
     assert_eq!(signed_in.status(), reqwest::StatusCode::SEE_OTHER, "the printed password signs in");
     assert!(signed_in.headers()["set-cookie"].to_str().unwrap().starts_with("sf_session="));
+
+    let skus: Vec<&str> = products["items"].as_array().unwrap().iter().map(|p| p["sku"].as_str().unwrap()).collect();
+    assert_eq!(skus.len(), 14, "{skus:?}");
+    for sku in ["SF-CRM-BAS-CN", "SF-CRM-STD-CN", "SF-CRM-PRO-CN", "SF-PKG-STD-CN", "SF-CRM-PRO-US", "SF-SVC-CARE-US"] {
+        assert!(skus.contains(&sku), "{sku} in {skus:?}");
+    }
+    let contract = &contracts["items"][0];
+    assert_eq!(contract["status"], "signed", "{contracts}");
+    assert_eq!(contract["milestones"].as_array().unwrap().len(), 3, "{contract}");
+    for want in ["产品推荐", "上线周期", "2025 年交付报告", "data-quote=\"1\""] {
+        assert!(zh_page.contains(want), "`{want}` on the zh deal page {zh_deal}");
+    }
+    for want in ["Recommended products", "Live within", "Delivery report 2025", "data-quote=\"1\""] {
+        assert!(en_page.contains(want), "`{want}` on the English deal page {en_deal}");
+    }
 }
 
 #[tokio::test]
@@ -102,7 +152,10 @@ async fn demo_on_postgres_leaves_sequences_ready() {
     let Some(url) = salesflow_testkit::fresh_postgres_url() else { return };
     let out = salesflow().args(["demo", "--deals", "200", "--seed", "5"]).env("DATABASE_URL", &url).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("selling showcase: 14 products, 2 price books, 4 playbooks"), "{stdout}");
     let store = salesflow_store::connect(&url).await.unwrap();
+    assert_eq!(store.list_products().await.unwrap().len(), 14);
     let before = store.max_ids().await.unwrap();
     assert!(before.deal >= 200 && before.event > before.deal);
     let owner = store.list_users().await.unwrap().into_iter().find(|u| u.role == Role::Rep).unwrap();
