@@ -165,10 +165,14 @@ impl Guarded<'_> {
         Ok(saved)
     }
 
-    /// Catalog products ranked against the deal's needs (none captured: ranked on price alone).
+    /// Catalog products ranked against the deal's needs (none captured: ranked on price alone),
+    /// only those priced in the deal's currency (the budget's, else the deal amount's) when
+    /// the catalog has any.
     pub async fn recommendations(&self, deal: DealId, now: DateTime<Utc>) -> Result<Vec<Recommendation>> {
-        let needs = self.needs(deal, now).await?.map(|n| n.input).unwrap_or_default();
-        Ok(rank(&needs, &self.store.list_products().await?))
+        let d = self.deal(deal, now).await?;
+        let needs = self.store.needs(deal).await?.map(|n| n.input).unwrap_or_default();
+        let currency = needs.budget.map(|b| b.currency).or(d.amount.map(|a| a.currency));
+        Ok(rank(&needs, &crate::selling::recommend::in_currency(self.store.list_products().await?, currency)))
     }
 
     pub async fn quotes(&self, deal: DealId, now: DateTime<Utc>) -> Result<Vec<Quote>> {

@@ -50,6 +50,17 @@ pub struct Recommendation {
 }
 
 /// Active products ranked against `needs`, best first.
+/// The products listed in `currency`, when it is known and the catalog has any; else all (a
+/// deal in dollars is not offered yuan products, nor the other way round).
+pub fn in_currency(products: Vec<Product>, currency: Option<crate::currency::Currency>) -> Vec<Product> {
+    match currency {
+        Some(c) if products.iter().any(|p| p.spec.list_price.currency == c) => {
+            products.into_iter().filter(|p| p.spec.list_price.currency == c).collect()
+        }
+        _ => products,
+    }
+}
+
 pub fn rank(needs: &NeedsInput, products: &[Product]) -> Vec<Recommendation> {
     // Matched by key (trimmed, any case); named in the customer's own words.
     let wanted: Vec<(String, String)> = needs
@@ -113,6 +124,18 @@ mod tests {
     use super::*;
     use crate::currency::Currency;
     use crate::selling::catalog::NewProduct;
+
+    #[test]
+    fn a_deal_is_offered_products_in_its_currency_when_there_are_any() {
+        let mut usd = product(9, Tier::Basic, 500_000, &["reports"]);
+        usd.spec.list_price.currency = Currency::USD;
+        let all = vec![product(1, Tier::Basic, 3_000_000, &[]), usd];
+        let ids = |v: Vec<Product>| v.into_iter().map(|p| p.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(in_currency(all.clone(), Some(Currency::USD))), [9]);
+        assert_eq!(ids(in_currency(all.clone(), Some(Currency::CNY))), [1]);
+        assert_eq!(ids(in_currency(all.clone(), None)), [1, 9], "currency unknown: all");
+        assert_eq!(ids(in_currency(all, Some(Currency::parse("EUR").unwrap()))), [1, 9], "none in that currency: all");
+    }
 
     fn product(id: i64, tier: Tier, price: i64, tags: &[&str]) -> Product {
         let at = "2026-01-01T00:00:00Z".parse().unwrap();

@@ -98,8 +98,12 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
     let price_books = price_books?;
     let group = account.as_ref().map(|a| a.customer_group.as_str()).unwrap_or("");
     let default_price_book = selling::default_price_book(&price_books, group, deal.amount.map(|m| m.currency));
+    let needs = needs?;
+    // The catalog offered for drafting: the products in the deal's currency, when it has any.
+    let currency = needs.as_ref().and_then(|n| n.input.budget.map(|b| b.currency)).or(deal.amount.map(|m| m.currency));
+    let products = salesflow_domain::selling::recommend::in_currency(products?, currency);
     let selling = selling::SellingData {
-        needs: needs?,
+        needs,
         recommendations: recommendations?,
         quotes: quotes?,
         contracts: contracts?,
@@ -107,7 +111,7 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         playbook: playbook?,
         price_books: price_books.into_iter().map(|b| b.name).collect(),
         default_price_book,
-        products: products?,
+        products,
     };
     Ok(Loaded { deal, events, process, account, contacts, account_contacts, users, can_edit, now, selling })
 }
