@@ -74,7 +74,11 @@ pub fn quote(q: &CustomerQuote, footer: &str, locale: Locale) -> Document {
     let mut blocks = Vec::new();
     for (i, (o, totals)) in q.content.options.iter().zip(&q.totals).enumerate() {
         let name = if i == recommended && q.content.options.len() > 1 {
-            format!("{}（{}）", o.name, t.recommended)
+            if locale == Locale::ZhCn {
+                format!("{}（{}）", o.name, t.recommended)
+            } else {
+                format!("{} ({})", o.name, t.recommended.to_lowercase())
+            }
         } else {
             o.name.clone()
         };
