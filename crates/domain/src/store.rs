@@ -173,6 +173,14 @@ pub struct StageEntry {
     pub actor_id: UserId,
 }
 
+/// One event's place: its id, deal and process (what a reader keeping up with the log needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventMark {
+    pub id: i64,
+    pub deal: DealId,
+    pub process: ProcessId,
+}
+
 /// What analytics needs of one deal beyond its stage entries: who owns it, where it came
 /// from, its value and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -405,9 +413,9 @@ pub trait Store: Send + Sync + 'static {
     /// and migrations onto a stage with another id. The caller has already limited `deals` to
     /// those it may read.
     async fn stage_entries_of(&self, process: ProcessId, deals: &[DealId]) -> Result<Vec<StageEntry>>;
-    /// The deals of a process with an event whose id is above `after`, by id, and the highest
-    /// such event id (`after` when there is none).
-    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)>;
+    /// The events, of every process, whose id is above `after` or one of `also` (ids a reader
+    /// found missing before: a transaction still writing them, or one rolled back), by id.
+    async fn events_since(&self, after: i64, also: &[i64]) -> Result<Vec<EventMark>>;
 
     // Selling: needs, catalog, quotes, contracts. Every change appends its notes to the deal's
     // event log in the same transaction.

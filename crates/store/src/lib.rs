@@ -59,12 +59,3 @@ impl<T> DbResult<T> for Result<T, sqlx::Error> {
         self.map_err(db_error)
     }
 }
-
-/// `(deal, event id)` rows above `after` → the distinct deals, by id, and the highest event id.
-pub(crate) fn changed_deals(rows: Vec<(i64, i64)>, after: i64) -> (Vec<salesflow_domain::ids::DealId>, i64) {
-    let high = rows.iter().map(|r| r.1).max().unwrap_or(after);
-    let mut deals: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
-    deals.sort_unstable();
-    deals.dedup();
-    (deals.into_iter().map(salesflow_domain::ids::DealId).collect(), high)
-}

@@ -585,6 +585,26 @@ async fn accounts_keep_their_customer_group() {
 }
 
 #[tokio::test]
+async fn events_since_a_mark_and_the_ids_asked_for_again() {
+    for fx in fixtures().await {
+        let (s, b) = (fx.s(), fx.b());
+        let (_, _, first) = deal_with_contact(&fx, "事件一", at(1)).await;
+        let mark = s.max_ids().await.expect(b).event;
+        let (_, _, second) = deal_with_contact(&fx, "事件二", at(2)).await;
+        let found = s.events_since(mark, &[]).await.expect(b);
+        assert!(!found.is_empty() && found.iter().all(|m| m.id > mark && m.deal == second.id), "[{b}] {found:?}");
+        assert!(found.iter().all(|m| m.process == fx.process), "[{b}]");
+        // An id at or below the mark asked for again comes back with the new ones, in id order.
+        let old = s.deal_events(first.id).await.expect(b)[0].id;
+        let again = s.events_since(mark, &[old, 999_999_999]).await.expect(b);
+        assert_eq!(again[0].id, old, "[{b}] {again:?}");
+        assert_eq!(again[0].deal, first.id, "[{b}]");
+        assert_eq!(again.len(), found.len() + 1, "[{b}] an id that does not exist is simply absent");
+        assert!(again.windows(2).all(|w| w[0].id < w[1].id), "[{b}]");
+    }
+}
+
+#[tokio::test]
 async fn accounts_are_found_by_their_normalised_name() {
     for fx in fixtures().await {
         let (s, b) = (fx.s(), fx.b());

@@ -16,7 +16,7 @@ use salesflow_domain::guard::Guarded;
 use salesflow_domain::ids::{DealId, ProcessId, TeamId, UserId};
 use salesflow_domain::process::{NodeKind, ProcessDefinition};
 use salesflow_domain::records::{Channel, DealStatus, Team};
-use salesflow_domain::store::{DealFacts, ProcessVersion, StageEntry};
+use salesflow_domain::store::{DealFacts, EventMark, ProcessVersion, StageEntry};
 use salesflow_flowchart::svg::{EdgeOverlay, NodeOverlay, Overlay};
 use serde::{Deserialize, Serialize};
 
@@ -294,7 +294,41 @@ pub struct Snapshot {
     entries: HashMap<i64, Vec<StageEntry>>,
     /// The highest event id reflected.
     high_water: i64,
+    /// Event ids at or below the high-water mark not yet seen, and since when: a transaction
+    /// that took its id before another's committed after it (PostgreSQL hands out ids before
+    /// commit), or one rolled back. Looked for again at every refresh for [`PENDING_FOR`].
+    pending: Pending,
     loaded_at: Option<DateTime<Utc>>,
+}
+
+/// Missing event ids and since when they are missing.
+type Pending = Vec<(i64, DateTime<Utc>)>;
+
+/// How long a missing event id is looked for before it counts as rolled back.
+const PENDING_FOR: Duration = Duration::minutes(2);
+/// At a full load, the ids this far below the highest are checked for ones not yet visible.
+const RECENT_WINDOW: i64 = 2_000;
+/// More missing ids than this: read everything afresh instead.
+const PENDING_LIMIT: usize = 10_000;
+
+/// Keeping up with the log: from the events found since the high-water mark (and among the
+/// pending ids), the deals of `process` to read again, the new mark and the ids still missing.
+fn keep_up(
+    found: &[EventMark],
+    process: ProcessId,
+    high_water: i64,
+    pending: &[(i64, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> (Vec<DealId>, i64, Pending) {
+    let seen: std::collections::HashSet<i64> = found.iter().map(|m| m.id).collect();
+    let high = found.iter().map(|m| m.id).max().unwrap_or(high_water).max(high_water);
+    let mut still: Pending =
+        pending.iter().copied().filter(|(id, since)| !seen.contains(id) && now - *since < PENDING_FOR).collect();
+    still.extend(((high_water + 1)..=high).filter(|id| !seen.contains(id)).map(|id| (id, now)));
+    let mut deals: Vec<DealId> = found.iter().filter(|m| m.process == process).map(|m| m.deal).collect();
+    deals.sort_unstable_by_key(|d| d.0);
+    deals.dedup();
+    (deals, high, still)
 }
 
 impl Snapshot {
@@ -317,8 +351,10 @@ impl Snapshot {
         if let Some(at) = self.loaded_at
             && now - at < FRESH_FOR
         {
-            let (changed, high) = s.store.deals_with_events_after(id, self.high_water).await?;
-            if changed.len() <= REFRESH_LIMIT {
+            let pending: Vec<i64> = self.pending.iter().map(|(id, _)| *id).collect();
+            let found = s.store.events_since(self.high_water, &pending).await?;
+            let (changed, high, still) = keep_up(&found, id, self.high_water, &self.pending, now);
+            if changed.len() <= REFRESH_LIMIT && still.len() <= PENDING_LIMIT {
                 for deal in changed {
                     // The first readable deal from this id on: the deal itself when the scope
                     // reaches it (a new deal of someone else's does not).
@@ -334,11 +370,18 @@ impl Snapshot {
                     }
                 }
                 self.high_water = high;
+                self.pending = still;
                 return Ok(());
             }
         }
-        // From scratch; the high-water mark is taken first, so nothing written meanwhile is lost.
+        // From scratch. The high-water mark is taken first, then the ids just below it not yet
+        // visible are noted as pending, then the deals are read: nothing written meanwhile, or
+        // committed late, is lost.
         let high = s.store.max_ids().await?.event;
+        let floor = (high - RECENT_WINDOW).max(0);
+        let recent = s.store.events_since(floor, &[]).await?;
+        let (_, _, pending) = keep_up(&recent, id, floor, &[], now);
+        let pending: Pending = pending.into_iter().filter(|(p, _)| *p <= high).collect();
         let (mut facts, mut entries, mut after) = (BTreeMap::new(), HashMap::<i64, Vec<StageEntry>>::new(), None);
         loop {
             let (f, e, last) = g.event_log_page(id, after, PAGE, |_| true).await?;
@@ -351,7 +394,7 @@ impl Snapshot {
                 None => break,
             }
         }
-        *self = Snapshot { facts, entries, high_water: high, loaded_at: Some(now) };
+        *self = Snapshot { facts, entries, high_water: high, pending, loaded_at: Some(now) };
         Ok(())
     }
 }
@@ -635,7 +678,34 @@ fn heat_colour(t: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{CACHE_SLOTS, Cache, heat_colour};
+    use super::{CACHE_SLOTS, Cache, PENDING_FOR, heat_colour, keep_up};
+    use chrono::{DateTime, Utc};
+    use salesflow_domain::ids::{DealId, ProcessId};
+    use salesflow_domain::store::EventMark;
+
+    fn mark(id: i64, deal: i64, process: i64) -> EventMark {
+        EventMark { id, deal: DealId(deal), process: ProcessId(process) }
+    }
+
+    #[test]
+    fn an_event_committed_late_below_the_mark_is_still_found() {
+        let t0: DateTime<Utc> = "2026-11-27T08:00:00Z".parse().unwrap();
+        let p = ProcessId(1);
+        // Ids 11 and 13 are visible; 12 is still being written (or was rolled back).
+        let (deals, high, pending) = keep_up(&[mark(11, 5, 1), mark(13, 6, 2)], p, 10, &[], t0);
+        assert_eq!((deals, high), (vec![DealId(5)], 13), "only this process's deals");
+        assert_eq!(pending, vec![(12, t0)]);
+        // Next look: 12 has committed, for a deal of this process; it is found by its id.
+        let t1 = t0 + chrono::Duration::seconds(5);
+        let (deals, high, pending) = keep_up(&[mark(12, 7, 1), mark(14, 5, 1)], p, 13, &pending, t1);
+        assert_eq!((deals, high, pending), (vec![DealId(5), DealId(7)], 14, vec![]));
+        // An id never seen is given up after a while.
+        let (_, _, pending) = keep_up(&[mark(16, 5, 1)], p, 14, &[], t1);
+        assert_eq!(pending, vec![(15, t1)]);
+        let later = t1 + PENDING_FOR;
+        let (_, high, pending) = keep_up(&[], p, 16, &pending, later);
+        assert_eq!((high, pending), (16, vec![]), "rolled back");
+    }
 
     #[test]
     fn the_cache_drops_the_least_recently_used_beyond_its_budget_or_slots() {

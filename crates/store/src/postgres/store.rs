@@ -1670,15 +1670,20 @@ impl Store for PgStore {
             .collect())
     }
 
-    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)> {
-        let rows: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT deal_id, id FROM deal_events WHERE id > $1 AND process_id = $2 ORDER BY id")
-                .bind(after)
-                .bind(process.0)
-                .fetch_all(&self.read)
-                .await
-                .db()?;
-        Ok(crate::changed_deals(rows, after))
+    async fn events_since(&self, after: i64, also: &[i64]) -> Result<Vec<EventMark>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, deal_id, process_id FROM deal_events WHERE id > $1 \
+             UNION ALL SELECT id, deal_id, process_id FROM deal_events WHERE id <= $1 AND id = ANY($2) ORDER BY id",
+        )
+        .bind(after)
+        .bind(also)
+        .fetch_all(&self.read)
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, deal, process)| EventMark { id, deal: DealId(deal), process: ProcessId(process) })
+            .collect())
     }
 
     async fn max_ids(&self) -> Result<MaxIds> {

@@ -865,13 +865,20 @@ impl Store for SqliteStore {
         self.read(move |conn, _| deals::stage_entries_of(&*snapshot(conn)?, process, &deals)).await
     }
 
-    async fn deals_with_events_after(&self, process: ProcessId, after: i64) -> Result<(Vec<DealId>, i64)> {
+    async fn events_since(&self, after: i64, also: &[i64]) -> Result<Vec<EventMark>> {
+        let also = serde_json::to_string(also).map_err(|e| Error::Storage(e.to_string()))?;
         self.read(move |conn, _| {
-            let sql = "SELECT deal_id, id FROM deal_events WHERE id > ?1 AND process_id = ?2 ORDER BY id";
-            let rows = all(conn, sql, rusqlite::params![after, process.0], |r| {
-                Ok((rows::get::<i64>(r, 0)?, rows::get::<i64>(r, 1)?))
-            })?;
-            Ok(crate::changed_deals(rows, after))
+            // Two index lookups on the id, not one scan of the log.
+            let sql = "SELECT id, deal_id, process_id FROM deal_events WHERE id > ?1 \
+                       UNION ALL SELECT id, deal_id, process_id FROM deal_events \
+                       WHERE id <= ?1 AND id IN (SELECT value FROM json_each(?2)) ORDER BY id";
+            all(conn, sql, rusqlite::params![after, also], |r| {
+                Ok(EventMark {
+                    id: rows::get(r, 0)?,
+                    deal: DealId(rows::get(r, 1)?),
+                    process: ProcessId(rows::get(r, 2)?),
+                })
+            })
         })
         .await
     }
