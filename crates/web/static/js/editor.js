@@ -215,10 +215,18 @@
 
   editor.on("nodeMoved", (df) => {
     const id = idOf[df];
-    const info = editor.getNodeFromId(df);
-    if (!id || !info) return;
+    const el = document.getElementById(`node-${df}`);
+    const info = editor.drawflow.drawflow[editor.module].data[df];
+    if (!id || !el || !info) return;
+    // The place drawn (style left/top) is what a reload reproduces; drawflow's own pos_x/pos_y
+    // are read after the move and can be off by the last step, so they are corrected to it.
+    const x = parseFloat(el.style.left);
+    const y = parseFloat(el.style.top);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    info.pos_x = x;
+    info.pos_y = y;
     remember();
-    pos[id] = { ...(pos[id] || {}), x: info.pos_x, y: info.pos_y };
+    pos[id] = { ...(pos[id] || {}), x, y };
     labelEdges();
   });
 
