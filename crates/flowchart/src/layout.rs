@@ -618,15 +618,13 @@ enum Side {
     Bottom,
 }
 
-/// Gap wanted between two boxes before an edge runs across it rather than around a corner.
-const PLACED_GAP: f64 = 16.0;
-
 /// Lays `def` out at its stored positions: every node's box (sized for its text as in [`auto`])
 /// has its top-left corner where the editor left it, the whole drawing moved so that the
 /// leftmost box starts at the margin and the topmost one under the caption room (the editor
-/// works in the same pixels, so nothing is scaled). Edges are routed orthogonally between
-/// facing borders — straight when the ends line up, else with one bend in the middle — and the
-/// edges sharing a border are spread along it in the order of their other ends. Loops (as
+/// works in the same pixels, so nothing is scaled). Edges are routed orthogonally — straight,
+/// with one bend or two — between the borders whose route crosses the fewest other boxes (then
+/// is shortest), and the edges sharing a border are spread along it in the order of their
+/// other ends. Loops (as
 /// [`auto`] finds them) keep their dashed style. Falls back to [`auto`] unless every node has
 /// a position.
 pub fn placed(def: &ProcessDefinition) -> Layout {
@@ -651,8 +649,10 @@ pub fn placed(def: &ProcessDefinition) -> Layout {
     let st = structure(def);
     let index: BTreeMap<&str, usize> = def.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
 
-    // The borders each edge leaves and enters by: the pair of facing borders with the widest
-    // gap between them, across (left/right) when there is room, else up or down.
+    // The borders each edge leaves and enters by: of the routes between two borders that head
+    // the right way (straight, one bend or two), the one crossing the fewest other boxes, then
+    // the shortest with the fewest bends; when the boxes are too close for any, the pair of
+    // facing borders with the widest gap.
     let mut sides: Vec<Option<(usize, usize, Side, Side)>> = Vec::with_capacity(def.edges.len());
     for e in &def.edges {
         let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) else {
@@ -664,13 +664,41 @@ pub fn placed(def: &ProcessDefinition) -> Layout {
             continue;
         }
         let (ra, rb) = (rects[a], rects[b]);
-        let right = rb.x - (ra.x + ra.width);
-        let left = ra.x - (rb.x + rb.width);
-        let down = rb.y - (ra.y + ra.height);
-        let up = ra.y - (rb.y + rb.height);
-        let across = if right >= left { (right, Side::Right, Side::Left) } else { (left, Side::Left, Side::Right) };
-        let along = if down >= up { (down, Side::Bottom, Side::Top) } else { (up, Side::Top, Side::Bottom) };
-        let (_, from, to) = if across.0 >= PLACED_GAP || across.0 >= along.0 { across } else { along };
+        let mut best: Option<(f64, Side, Side)> = None;
+        for sa in [Side::Right, Side::Bottom, Side::Left, Side::Top] {
+            for sb in [Side::Left, Side::Top, Side::Right, Side::Bottom] {
+                let p = border_point(&def.nodes[a], &ra, sa, 0.5);
+                let q = border_point(&def.nodes[b], &rb, sb, 0.5);
+                if !heads_right(p, q, sa, sb) {
+                    continue;
+                }
+                let pts = points_dedup(route(p, q, sa, sb));
+                let crossed = rects
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, r)| i != a && i != b && pts.windows(2).any(|w| crosses(w[0], w[1], r)))
+                    .count();
+                let length: f64 = pts.windows(2).map(|w| (w[1].x - w[0].x).abs() + (w[1].y - w[0].y).abs()).sum();
+                let score = crossed as f64 * 100_000.0 + length + (pts.len() as f64 - 2.0) * 40.0;
+                if best.is_none_or(|(s, _, _)| score < s) {
+                    best = Some((score, sa, sb));
+                }
+            }
+        }
+        let (from, to) = match best {
+            Some((_, sa, sb)) => (sa, sb),
+            None => {
+                let right = rb.x - (ra.x + ra.width);
+                let left = ra.x - (rb.x + rb.width);
+                let down = rb.y - (ra.y + ra.height);
+                let up = ra.y - (rb.y + rb.height);
+                let across =
+                    if right >= left { (right, Side::Right, Side::Left) } else { (left, Side::Left, Side::Right) };
+                let along = if down >= up { (down, Side::Bottom, Side::Top) } else { (up, Side::Top, Side::Bottom) };
+                let (_, from, to) = if across.0 >= along.0 { across } else { along };
+                (from, to)
+            }
+        };
         sides.push(Some((a, b, from, to)));
     }
 
@@ -700,24 +728,14 @@ pub fn placed(def: &ProcessDefinition) -> Layout {
 
     let mut edges = BTreeMap::new();
     for (ei, e) in def.edges.iter().enumerate() {
-        let Some((a, b, sa, _)) = sides[ei] else { continue };
+        let Some((a, b, sa, sb)) = sides[ei] else { continue };
         let (p, q) = (port[&(ei, true)], port[&(ei, false)]);
         let points = if a == b {
             let r = rects[a];
             let (out_x, over_y) = (r.x + r.width + TURN, r.y - TURN);
             vec![p, Point { x: out_x, y: p.y }, Point { x: out_x, y: over_y }, Point { x: q.x, y: over_y }, q]
-        } else if matches!(sa, Side::Left | Side::Right) {
-            if (p.y - q.y).abs() < 0.5 {
-                vec![p, Point { x: q.x, y: p.y }]
-            } else {
-                let mx = (p.x + q.x) / 2.0;
-                vec![p, Point { x: mx, y: p.y }, Point { x: mx, y: q.y }, q]
-            }
-        } else if (p.x - q.x).abs() < 0.5 {
-            vec![p, Point { x: p.x, y: q.y }]
         } else {
-            let my = (p.y + q.y) / 2.0;
-            vec![p, Point { x: p.x, y: my }, Point { x: q.x, y: my }, q]
+            route(p, q, sa, sb)
         };
         let points = points_dedup(points);
         // The label sits on the longest segment: above it when it is horizontal.
@@ -756,6 +774,78 @@ pub fn placed(def: &ProcessDefinition) -> Layout {
     }
     let nodes = def.nodes.iter().zip(rects).map(|(n, r)| (n.id.clone(), r)).collect();
     Layout { width: width.ceil(), height: height.ceil(), nodes, edges }
+}
+
+/// Whether a line leaving by border `sa` at `p` and entering by `sb` at `q` heads the right way
+/// on both ends (out of the source's box, into the target's), with room for an arrowhead.
+fn heads_right(p: Point, q: Point, sa: Side, sb: Side) -> bool {
+    const ROOM: f64 = 12.0;
+    let horizontal = |s: Side| matches!(s, Side::Left | Side::Right);
+    let leaves = match sa {
+        Side::Right => q.x - p.x >= ROOM,
+        Side::Left => p.x - q.x >= ROOM,
+        Side::Bottom => q.y - p.y >= ROOM,
+        Side::Top => p.y - q.y >= ROOM,
+    };
+    let enters = match sb {
+        Side::Left => q.x - p.x >= ROOM,
+        Side::Right => p.x - q.x >= ROOM,
+        Side::Top => q.y - p.y >= ROOM,
+        Side::Bottom => p.y - q.y >= ROOM,
+    };
+    // Two horizontal ends must face each other (right into left); so must two vertical ones.
+    let facing = horizontal(sa) != horizontal(sb)
+        || matches!(
+            (sa, sb),
+            (Side::Right, Side::Left)
+                | (Side::Left, Side::Right)
+                | (Side::Bottom, Side::Top)
+                | (Side::Top, Side::Bottom)
+        );
+    leaves && enters && facing
+}
+
+/// The orthogonal path from `p` (on border `sa`) to `q` (on border `sb`): straight when they
+/// line up, one bend between a horizontal and a vertical end, else two bends half way.
+fn route(p: Point, q: Point, sa: Side, sb: Side) -> Vec<Point> {
+    let horizontal = |s: Side| matches!(s, Side::Left | Side::Right);
+    match (horizontal(sa), horizontal(sb)) {
+        (true, true) if (p.y - q.y).abs() < 0.5 => vec![p, Point { x: q.x, y: p.y }],
+        (true, true) => {
+            let mx = (p.x + q.x) / 2.0;
+            vec![p, Point { x: mx, y: p.y }, Point { x: mx, y: q.y }, q]
+        }
+        (false, false) if (p.x - q.x).abs() < 0.5 => vec![p, Point { x: p.x, y: q.y }],
+        (false, false) => {
+            let my = (p.y + q.y) / 2.0;
+            vec![p, Point { x: p.x, y: my }, Point { x: q.x, y: my }, q]
+        }
+        (true, false) => vec![p, Point { x: q.x, y: p.y }, q],
+        (false, true) => vec![p, Point { x: p.x, y: q.y }, q],
+    }
+}
+
+/// Whether the segment p–q passes through the inside of `r` (touching the border is fine).
+fn crosses(p: Point, q: Point, r: &Rect) -> bool {
+    let (x0, x1, y0, y1) = (r.x + 1.0, r.x + r.width - 1.0, r.y + 1.0, r.y + r.height - 1.0);
+    // Liang–Barsky clipping.
+    let (dx, dy) = (q.x - p.x, q.y - p.y);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (pp, qq) in [(-dx, p.x - x0), (dx, x1 - p.x), (-dy, p.y - y0), (dy, y1 - p.y)] {
+        if pp == 0.0 {
+            if qq < 0.0 {
+                return false;
+            }
+        } else {
+            let t = qq / pp;
+            if pp < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    t0 < t1
 }
 
 /// The point a fraction `t` along one border of `node`'s shape (top to bottom, left to right),

@@ -178,3 +178,32 @@ fn every_export_follows_the_stored_positions() {
     assert!(bpmn.contains(&format!("x=\"{}\"", r.x.round())) || bpmn.contains(&format!("x=\"{}\"", r.x)), "{bpmn}");
     assert!(salesflow_flowchart::bpmn::import(&bpmn).is_ok());
 }
+
+/// Whether the segment p–q passes through the inside of `r` (touching the border is fine).
+fn crosses(p: Point, q: Point, r: &Rect) -> bool {
+    let (x0, x1, y0, y1) = (r.x + 1.5, r.x + r.width - 1.5, r.y + 1.5, r.y + r.height - 1.5);
+    let (lo_x, hi_x, lo_y, hi_y) = (p.x.min(q.x), p.x.max(q.x), p.y.min(q.y), p.y.max(q.y));
+    // Segments are horizontal or vertical here.
+    hi_x > x0 && lo_x < x1 && hi_y > y0 && lo_y < y1
+}
+
+#[test]
+fn edges_go_around_boxes_when_a_way_exists() {
+    // The automatic arrangement with one stage dragged down and to the right, as a user might.
+    let mut def = templates::get("seed-five-stage.en").unwrap();
+    for (id, r) in &layout::auto(&def).nodes {
+        def.positions.insert(id.clone(), Position { x: r.x, y: r.y });
+    }
+    let p = def.positions.get_mut("recommendation").unwrap();
+    p.x += 200.0;
+    p.y += 160.0;
+    let l = layout::layout(&def);
+    for e in &def.edges {
+        let path = &l.edges[&e.id];
+        for (id, r) in l.nodes.iter().filter(|(id, _)| **id != e.from && **id != e.to) {
+            for w in path.points.windows(2) {
+                assert!(!crosses(w[0], w[1], r), "{} crosses {id}: {:?}", e.id, path.points);
+            }
+        }
+    }
+}
