@@ -251,6 +251,17 @@ async function moveSaveAndReload(page, id, suffix) {
     if (Math.abs(after.screen.x - before.screen.x - mx) > 12 || Math.abs(after.screen.y - before.screen.y - my) > 12) {
       fail(`the drag moved the node from ${JSON.stringify(before.screen)} to ${JSON.stringify(after.screen)}`);
     }
+    // Undo puts the node back, redo moves it again (on the canvas; the view may zoom anew).
+    await page.locator('[data-action="undo"]').click();
+    await until('the node back after undo', async () => {
+      const p = await placeOf(page, id);
+      return Math.abs(p.x - before.x) < 1 && Math.abs(p.y - before.y) < 1;
+    });
+    await page.locator('[data-action="redo"]').click();
+    await until('the node moved again after redo', async () => {
+      const p = await placeOf(page, id);
+      return Math.abs(p.x - after.x) < 1 && Math.abs(p.y - after.y) < 1;
+    });
     const other = 'needs_analysis';
     const otherAt = await placeOf(page, other);
     await page.evaluate(() => delete document.getElementById('flow-editor').dataset.saved);
