@@ -1,13 +1,16 @@
 // The flowchart editor driven in Chromium like an admin: on the seed process, start a new draft,
 // add a stage "方案演示" between recommendation and quotation, connect it — the server's
 // validation marks it while it is dangling — fix it, publish, migrate the open deals after
-// looking at the preview, and find the new stage in a deal's flowchart. Then the same edit on
+// looking at the preview, and find the new stage in a deal's flowchart. On the way the new stage
+// is dragged elsewhere, the draft saved and the editor reloaded: the stage must stay where it
+// was left, and the published drawing must keep the arrangement. Then the same edit on
 // the English seed process ("Solution demo") with the pages in English.
 //
 //   node tests/browser/editor.mjs <base url> <password> <artefact dir>
 //
 // The base URL is a running `salesflow serve` over `salesflow demo` data, the password the one
-// `salesflow demo` printed. Screenshots: editor-dangling-zh.png, editor-zh.png, flowchart-zh.png,
+// `salesflow demo` printed. Screenshots: editor-dangling-zh.png, editor-zh.png, editor-moved-zh.png
+// (a stage dragged elsewhere, saved, the page reloaded), flowchart-zh.png,
 // migrate-zh.png, deal-flowchart-zh.png, editor-dangling-en.png, editor-en.png,
 // flowchart-en.png (failure-<step>.png when a step fails). Exit code 0 on success, 1 with a
 // message naming the failed step. Run by crates/salesflow/tests/cli.rs.
@@ -173,6 +176,8 @@ async function addStageAndPublish(page, key, stageName, suffix) {
     await page.locator(node(stageId)).click();
     await page.screenshot({ path: join(artefacts, `editor-${suffix}.png`), fullPage: true });
   });
+  let placed = null;
+  if (suffix === 'zh') placed = await moveSaveAndReload(page, stageId, suffix);
   await step('publish and see the new stage in the rendered flowchart', async () => {
     await navigate(page, () => page.locator('[data-action="publish"]').click());
     if (path(page) !== `/processes/${processId}/versions/${version}`) fail(`after publishing: ${path(page)}`);
@@ -182,6 +187,22 @@ async function addStageAndPublish(page, key, stageName, suffix) {
     await until('the stage in the SVG', async () => (await figure.locator(`g[data-flow-node="${stageId}"]`).count()) === 1);
     const text = await figure.locator(`g[data-flow-node="${stageId}"]`).textContent();
     if (!text.includes(stageName)) fail(`the SVG node says ${text}`);
+    if (placed) {
+      // The drawing follows the stored positions: the moved stage sits as far from another node
+      // as it did in the editor (the drawing is only shifted as a whole).
+      const corner = (id) =>
+        figure.locator(`g[data-flow-node="${id}"] rect`).first().evaluate((r) => ({
+          x: Number(r.getAttribute('x')),
+          y: Number(r.getAttribute('y')),
+        }));
+      const [a, b] = [await corner(stageId), await corner(placed.other)];
+      const [dx, dy] = [a.x - b.x, a.y - b.y];
+      const [ex, ey] = [placed.at.x - placed.otherAt.x, placed.at.y - placed.otherAt.y];
+      if (Math.abs(dx - ex) > 1 || Math.abs(dy - ey) > 1) {
+        fail(`in the SVG the stage is ${dx},${dy} from ${placed.other}; in the editor ${ex},${ey}`);
+      }
+      log(`  the SVG keeps the editor's arrangement (${dx.toFixed(1)}, ${dy.toFixed(1)} from ${placed.other})`);
+    }
     // The whole drawing (the page scrolls it sideways inside its card).
     await figure.evaluate((el) => {
       el.style.overflow = 'visible';
@@ -190,6 +211,90 @@ async function addStageAndPublish(page, key, stageName, suffix) {
     await figure.locator('svg').first().screenshot({ path: join(artefacts, `flowchart-${suffix}.png`) });
   });
   return { processId, version, stageId };
+}
+
+/**
+ * Where the editor shows a node: its place on the canvas (drawflow's left/top at zoom 1) and
+ * where it appears inside the canvas's frame (pixels from its top-left corner, as seen).
+ */
+async function placeOf(page, id) {
+  const box = await page.locator(node(id)).boundingBox();
+  const frame = await page.locator('#flow-canvas').boundingBox();
+  if (!box || !frame) fail(`${id} is not on screen`);
+  const model = await page.locator(node(id)).evaluate((el) => ({
+    x: parseFloat(el.style.left),
+    y: parseFloat(el.style.top),
+  }));
+  return { screen: { x: box.x - frame.x, y: box.y - frame.y }, ...model };
+}
+
+/**
+ * Drags `id` to a new spot with the mouse, saves the draft, reloads the editor and checks the
+ * node is where it was left. Returns the stage's and a stage-shaped neighbour's canvas places.
+ */
+async function moveSaveAndReload(page, id, suffix) {
+  let result;
+  await step('drag the new stage to a new spot, save, reload: it stays there', async () => {
+    await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+    await until('the server check to finish', async () => (await page.locator(editorRoot).getAttribute('data-checking')) !== 'true');
+    const before = await placeOf(page, id);
+    const grip = await center(page, `${node(id)} .sf-name`);
+    const [mx, my] = [70, 110];
+    await page.mouse.move(grip.x, grip.y);
+    await page.mouse.down();
+    await page.mouse.move(grip.x + mx / 2, grip.y + my / 2, { steps: 6 });
+    await page.mouse.move(grip.x + mx, grip.y + my, { steps: 6 });
+    await page.mouse.up();
+    const after = await placeOf(page, id);
+    // drawflow rounds the node's offset at every mouse move step, so the drop is only roughly
+    // where the mouse went; what matters is that the node stays where it ended up.
+    if (Math.abs(after.screen.x - before.screen.x - mx) > 12 || Math.abs(after.screen.y - before.screen.y - my) > 12) {
+      fail(`the drag moved the node from ${JSON.stringify(before.screen)} to ${JSON.stringify(after.screen)}`);
+    }
+    // Undo puts the node back, redo moves it again (on the canvas; the view may zoom anew).
+    await page.locator('[data-action="undo"]').click();
+    await until('the node back after undo', async () => {
+      const p = await placeOf(page, id);
+      return Math.abs(p.x - before.x) < 1 && Math.abs(p.y - before.y) < 1;
+    });
+    await page.locator('[data-action="redo"]').click();
+    await until('the node moved again after redo', async () => {
+      const p = await placeOf(page, id);
+      return Math.abs(p.x - after.x) < 1 && Math.abs(p.y - after.y) < 1;
+    });
+    const other = 'needs_analysis';
+    const otherAt = await placeOf(page, other);
+    await page.evaluate(() => delete document.getElementById('flow-editor').dataset.saved);
+    await page.locator('[data-action="save"]').click();
+    await until('the draft saved', async () => (await page.locator(editorRoot).getAttribute('data-saved')) === 'true');
+    const stored = await page.evaluate(async ([u, n]) => {
+      const r = await fetch(u, { credentials: 'same-origin' });
+      return (await r.json()).definition.positions[n];
+    }, [`/api/v1/processes/${path(page).split('/')[2]}/versions/${path(page).split('/')[4]}`, id]);
+    if (!stored || Math.abs(stored.x - after.x) > 0.5 || Math.abs(stored.y - after.y) > 0.5) {
+      fail(`stored position ${JSON.stringify(stored)}, the editor showed ${after.x},${after.y}`);
+    }
+
+    await page.reload({ waitUntil: 'load' });
+    await page.locator(node(id)).waitFor();
+    await until('the reloaded draft to validate', async () => (await valid(page)) === 'true');
+    await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+    const again = await placeOf(page, id);
+    if (Math.abs(again.x - after.x) > 1 || Math.abs(again.y - after.y) > 1) {
+      fail(`after reloading the node is at ${again.x},${again.y} on the canvas, was left at ${after.x},${after.y}`);
+    }
+    // Same zoom as before: the same spot in the canvas's frame, within a few pixels.
+    if (Math.abs(again.screen.x - after.screen.x) > 4 || Math.abs(again.screen.y - after.screen.y) > 4) {
+      fail(`after reloading the node is at ${JSON.stringify(again.screen)} on screen, was left at ${JSON.stringify(after.screen)}`);
+    }
+    const otherAgain = await placeOf(page, other);
+    if (Math.abs(otherAgain.x - otherAt.x) > 1 || Math.abs(otherAgain.y - otherAt.y) > 1) fail(`${other} moved on reload`);
+    await page.locator(node(id)).click();
+    await page.screenshot({ path: join(artefacts, `editor-moved-${suffix}.png`), fullPage: true });
+    log(`  ${id} left at ${after.x},${after.y}; after reloading at ${again.x},${again.y}`);
+    result = { at: { x: again.x, y: again.y }, other, otherAt: { x: otherAgain.x, y: otherAgain.y } };
+  });
+  return result;
 }
 
 async function scenario(page) {

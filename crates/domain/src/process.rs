@@ -20,7 +20,26 @@ pub struct ProcessDefinition {
     pub locale: String,
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
+    /// Where the flowchart editor put each node, by node id: the top-left corner of the node's
+    /// box in pixels (y grows downwards), in the editor's canvas at zoom 1. Optional: drawings
+    /// use these places only when every node has one and lay the process out automatically
+    /// otherwise. A position for a node the process does not have, or a coordinate that is not
+    /// a finite number within ±100000, is refused by `validate` (codes `position_unknown_node`,
+    /// `position_out_of_range`, naming `positions.<node id>`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub positions: BTreeMap<String, Position>,
 }
+
+/// A node's place in the drawing: the top-left corner of its box, in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: f64,
+    pub y: f64,
+}
+
+/// The largest coordinate (either sign) a stored position may have.
+pub const MAX_COORDINATE: f64 = 100_000.0;
 
 fn default_locale() -> String {
     "zh-CN".into()
@@ -239,6 +258,7 @@ impl ProcessDefinition {
         }
         self.check_nodes(&mut issues);
         self.check_edges(&mut issues);
+        self.check_positions(&mut issues);
         if issues.iter().any(|i| i.code == "duplicate_node_id" || i.code == "edge_unknown_node") {
             // Graph checks would only repeat these in confusing ways.
             return issues;
@@ -272,6 +292,35 @@ impl ProcessDefinition {
         for (kind, label) in [(NodeKind::Won, "Won"), (NodeKind::Lost, "Lost")] {
             if !self.nodes.iter().any(|n| n.kind == kind) {
                 issues.push(ProcessIssue::process("terminal_missing", format!("the process has no {label} node")));
+            }
+        }
+    }
+
+    /// Whether every node has a stored position (and there is at least one node): only then do
+    /// drawings follow the positions instead of laying the process out.
+    pub fn fully_positioned(&self) -> bool {
+        !self.nodes.is_empty() && self.nodes.iter().all(|n| self.positions.contains_key(&n.id))
+    }
+
+    fn check_positions(&self, issues: &mut Vec<ProcessIssue>) {
+        for (id, p) in &self.positions {
+            if self.node(id).is_none() {
+                issues.push(ProcessIssue::node(
+                    "position_unknown_node",
+                    id,
+                    format!("positions.{id}: there is no node `{id}` to place"),
+                ));
+            }
+            for (axis, v) in [("x", p.x), ("y", p.y)] {
+                if !v.is_finite() || v.abs() > MAX_COORDINATE {
+                    issues.push(ProcessIssue::node(
+                        "position_out_of_range",
+                        id,
+                        format!(
+                            "positions.{id}.{axis}: {v} is not a number between −{MAX_COORDINATE} and {MAX_COORDINATE}"
+                        ),
+                    ));
+                }
             }
         }
     }
@@ -544,6 +593,7 @@ mod tests {
                 edge("b-lost", "b", "lost"),
                 edge("c-lost", "c", "lost"),
             ],
+            positions: BTreeMap::new(),
         }
     }
 
@@ -635,5 +685,58 @@ mod tests {
         assert_eq!(c.requires, Requirement::Field(DealField::Amount));
         let c: ExitCriterion = serde_json::from_str(r#"{"id":"x","step":"call","gate":"soft"}"#).unwrap();
         assert_eq!(c.requires, Requirement::Step("call".into()));
+    }
+
+    #[test]
+    fn positions_round_trip_and_old_definitions_still_parse() {
+        let mut p = small();
+        let old = serde_json::to_string(&p).unwrap();
+        assert!(!old.contains("positions"), "no positions, no field: {old}");
+        let back: ProcessDefinition = serde_json::from_str(&old).unwrap();
+        assert_eq!(back, p);
+        assert!(back.positions.is_empty() && !back.fully_positioned());
+
+        p.positions.insert("a".into(), Position { x: 40.5, y: -12.0 });
+        p.positions.insert("won".into(), Position { x: 900.0, y: 60.25 });
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["positions"]["a"], serde_json::json!({ "x": 40.5, "y": -12.0 }));
+        let back: ProcessDefinition = serde_json::from_value(json).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.validate(), vec![]);
+        assert!(!back.fully_positioned(), "two of six nodes placed");
+        for (i, n) in small().nodes.iter().enumerate() {
+            p.positions.insert(n.id.clone(), Position { x: i as f64 * 200.0, y: 10.0 });
+        }
+        assert!(p.fully_positioned());
+
+        // A shipped template file (written before positions existed) still parses.
+        let t: ProcessDefinition = serde_json::from_str(include_str!("../templates/seed-five-stage.en.json")).unwrap();
+        assert!(t.positions.is_empty());
+        // Positions must be x and y only.
+        let bad = r#"{"key":"k","name":"n","nodes":[],"edges":[],"positions":{"a":{"x":1,"y":2,"z":3}}}"#;
+        assert!(serde_json::from_str::<ProcessDefinition>(bad).is_err());
+    }
+
+    #[test]
+    fn bad_positions_are_named() {
+        let mut p = small();
+        p.positions.insert("ghost".into(), Position { x: 1.0, y: 1.0 });
+        p.positions.insert("a".into(), Position { x: f64::NAN, y: 1.0 });
+        p.positions.insert("b".into(), Position { x: 0.0, y: -(MAX_COORDINATE + 1.0) });
+        p.positions.insert("c".into(), Position { x: f64::INFINITY, y: MAX_COORDINATE });
+        let issues = p.validate();
+        let c: Vec<_> = issues.iter().map(|i| (i.code, i.node.as_deref())).collect();
+        assert_eq!(
+            c,
+            [
+                ("position_out_of_range", Some("a")),
+                ("position_out_of_range", Some("b")),
+                ("position_out_of_range", Some("c")),
+                ("position_unknown_node", Some("ghost")),
+            ]
+        );
+        assert!(issues[0].message.starts_with("positions.a.x:"), "{}", issues[0].message);
+        assert!(issues[1].message.starts_with("positions.b.y:"), "{}", issues[1].message);
+        assert!(issues[3].message.starts_with("positions.ghost:"), "{}", issues[3].message);
     }
 }

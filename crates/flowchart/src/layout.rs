@@ -1,4 +1,5 @@
-//! Where each node and edge goes: a layered left-to-right layout.
+//! Where each node and edge goes: at the positions stored with the process when every node has
+//! one ([`placed`]), else a layered left-to-right layout ([`auto`]). [`layout`] picks.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -282,11 +283,17 @@ enum Route {
     Direct,
 }
 
+/// The drawing's layout: the stored positions when every node has one ([`placed`]), else the
+/// automatic layered layout ([`auto`]). Every renderer and exporter goes through this.
+pub fn layout(def: &ProcessDefinition) -> Layout {
+    if def.fully_positioned() { placed(def) } else { auto(def) }
+}
+
 /// Lays `def` out left to right: columns are layers (longest path from the entry along
 /// forward edges), the main path is the top row, other nodes sit on rows below ordered by
 /// barycenter, loops run in lanes under every row and edges into Lost in one lane at the
-/// bottom, to the Lost node at the bottom right.
-pub fn layout(def: &ProcessDefinition) -> Layout {
+/// bottom, to the Lost node at the bottom right. Stored positions are ignored.
+pub fn auto(def: &ProcessDefinition) -> Layout {
     let n = def.nodes.len();
     if n == 0 {
         return Layout { width: 2.0 * MARGIN, height: 2.0 * MARGIN, nodes: BTreeMap::new(), edges: BTreeMap::new() };
@@ -600,6 +607,349 @@ pub fn layout(def: &ProcessDefinition) -> Layout {
     }
     let nodes = def.nodes.iter().zip(rects).map(|(n, r)| (n.id.clone(), r)).collect();
     Layout { width: width.ceil(), height: height.ceil(), nodes, edges }
+}
+
+/// Which border of a box an edge leaves or enters by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Side {
+    Left,
+    Right,
+    Top,
+    Bottom,
+}
+
+/// Lays `def` out at its stored positions: every node's box (sized for its text as in [`auto`])
+/// has its top-left corner where the editor left it, the whole drawing moved so that the
+/// leftmost box starts at the margin and the topmost one under the caption room (the editor
+/// works in the same pixels, so nothing is scaled). Edges are routed orthogonally — straight,
+/// with one bend or two — between the borders whose route crosses the fewest other boxes (then
+/// is shortest), and the edges sharing a border are spread along it in the order of their
+/// other ends. Loops (as
+/// [`auto`] finds them) keep their dashed style. Falls back to [`auto`] unless every node has
+/// a position.
+pub fn placed(def: &ProcessDefinition) -> Layout {
+    let n = def.nodes.len();
+    if n == 0 || !def.fully_positioned() {
+        return auto(def);
+    }
+    let at: Vec<(f64, f64)> =
+        def.nodes.iter().map(|node| def.positions.get(&node.id).map_or((0.0, 0.0), |p| (p.x, p.y))).collect();
+    let min_x = at.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let min_y = at.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let (dx, dy) = (MARGIN - min_x, MARGIN + CAPTION_ROOM - min_y);
+    let rects: Vec<Rect> = def
+        .nodes
+        .iter()
+        .zip(&at)
+        .map(|(node, &(x, y))| {
+            let (_, w, h) = box_text(node);
+            Rect { x: x + dx, y: y + dy, width: w, height: h }
+        })
+        .collect();
+    let st = structure(def);
+    let index: BTreeMap<&str, usize> = def.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+
+    // The borders each edge leaves and enters by: of the routes between two borders that head
+    // the right way (straight, one bend or two), the one crossing the fewest other boxes, then
+    // the shortest with the fewest bends; when the boxes are too close for any, the pair of
+    // facing borders with the widest gap.
+    let mut sides: Vec<Option<(usize, usize, Side, Side)>> = Vec::with_capacity(def.edges.len());
+    for e in &def.edges {
+        let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) else {
+            sides.push(None);
+            continue;
+        };
+        if a == b {
+            sides.push(Some((a, b, Side::Right, Side::Top)));
+            continue;
+        }
+        let (ra, rb) = (rects[a], rects[b]);
+        let mut best: Option<(f64, Side, Side)> = None;
+        for sa in [Side::Right, Side::Bottom, Side::Left, Side::Top] {
+            for sb in [Side::Left, Side::Top, Side::Right, Side::Bottom] {
+                let p = border_point(&def.nodes[a], &ra, sa, 0.5);
+                let q = border_point(&def.nodes[b], &rb, sb, 0.5);
+                if !heads_right(p, q, sa, sb) {
+                    continue;
+                }
+                let pts = points_dedup(route(p, q, sa, sb));
+                let crossed = rects
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, r)| i != a && i != b && pts.windows(2).any(|w| crosses(w[0], w[1], r)))
+                    .count();
+                let length: f64 = pts.windows(2).map(|w| (w[1].x - w[0].x).abs() + (w[1].y - w[0].y).abs()).sum();
+                let score = crossed as f64 * 100_000.0 + length + (pts.len() as f64 - 2.0) * 40.0;
+                if best.is_none_or(|(s, _, _)| score < s) {
+                    best = Some((score, sa, sb));
+                }
+            }
+        }
+        let (from, to) = match best {
+            Some((_, sa, sb)) => (sa, sb),
+            None => {
+                let right = rb.x - (ra.x + ra.width);
+                let left = ra.x - (rb.x + rb.width);
+                let down = rb.y - (ra.y + ra.height);
+                let up = ra.y - (rb.y + rb.height);
+                let across =
+                    if right >= left { (right, Side::Right, Side::Left) } else { (left, Side::Left, Side::Right) };
+                let along = if down >= up { (down, Side::Bottom, Side::Top) } else { (up, Side::Top, Side::Bottom) };
+                let (_, from, to) = if across.0 >= along.0 { across } else { along };
+                (from, to)
+            }
+        };
+        sides.push(Some((a, b, from, to)));
+    }
+
+    // Spread the ends sharing a border, ordered by where their other ends are.
+    // (node, border) → (where the other end is, edge, whether this is the edge's source).
+    type Ends = Vec<(f64, usize, bool)>;
+    let mut on_side: BTreeMap<(usize, Side), Ends> = BTreeMap::new();
+    for (ei, s) in sides.iter().enumerate() {
+        let Some((a, b, sa, sb)) = *s else { continue };
+        let key = |other: usize, side: Side| match side {
+            Side::Left | Side::Right => rects[other].center().y,
+            Side::Top | Side::Bottom => rects[other].center().x,
+        };
+        on_side.entry((a, sa)).or_default().push((key(b, sa), ei, true));
+        on_side.entry((b, sb)).or_default().push((key(a, sb), ei, false));
+    }
+    // port[(edge, is the source end)] = the point on the border.
+    let mut port: BTreeMap<(usize, bool), Point> = BTreeMap::new();
+    for ((i, side), list) in on_side.iter_mut() {
+        list.sort_by(|p, q| p.0.total_cmp(&q.0).then(p.1.cmp(&q.1)).then(q.2.cmp(&p.2)));
+        let k = list.len() as f64;
+        for (j, &(_, ei, source)) in list.iter().enumerate() {
+            let t = if list.len() == 1 { 0.5 } else { (j as f64 + 1.0) / (k + 1.0) };
+            port.insert((ei, source), border_point(&def.nodes[*i], &rects[*i], *side, t));
+        }
+    }
+
+    let mut edges = BTreeMap::new();
+    for (ei, e) in def.edges.iter().enumerate() {
+        let Some((a, b, sa, sb)) = sides[ei] else { continue };
+        let (p, q) = (port[&(ei, true)], port[&(ei, false)]);
+        let points = if a == b {
+            let r = rects[a];
+            let (out_x, over_y) = (r.x + r.width + TURN, r.y - TURN);
+            vec![p, Point { x: out_x, y: p.y }, Point { x: out_x, y: over_y }, Point { x: q.x, y: over_y }, q]
+        } else {
+            route(p, q, sa, sb)
+        };
+        let points = points_dedup(points);
+        // The label sits on the longest segment: above it when it is horizontal.
+        let (_, _, lh) = label_lines(&e.label);
+        let (mut best, mut best_len) = (0, -1.0);
+        for (k, w) in points.windows(2).enumerate() {
+            let len = (w[1].x - w[0].x).abs() + (w[1].y - w[0].y).abs();
+            if len > best_len {
+                (best, best_len) = (k, len);
+            }
+        }
+        let label_at = match points.get(best..best + 2) {
+            Some([u, v]) => {
+                let mid = Point { x: (u.x + v.x) / 2.0, y: (u.y + v.y) / 2.0 };
+                if (u.y - v.y).abs() < 0.01 { Point { x: mid.x, y: mid.y - 3.0 - lh / 2.0 } } else { mid }
+            }
+            _ => p,
+        };
+        edges.insert(e.id.clone(), EdgePath { points, label_at, back: st.back.contains(&ei) });
+    }
+
+    let mut width: f64 = 2.0 * MARGIN;
+    let mut height: f64 = 2.0 * MARGIN;
+    for r in &rects {
+        width = width.max(r.x + r.width + MARGIN);
+        height = height.max(r.y + r.height + MARGIN);
+    }
+    for (e, path) in def.edges.iter().filter_map(|e| Some((e, edges.get(&e.id)?))) {
+        for p in &path.points {
+            width = width.max(p.x + MARGIN);
+            height = height.max(p.y + MARGIN);
+        }
+        let (_, lw, lh) = label_lines(&e.label);
+        width = width.max(path.label_at.x + lw / 2.0 + MARGIN);
+        height = height.max(path.label_at.y + lh / 2.0 + LABEL_LINE + MARGIN);
+    }
+    let nodes = def.nodes.iter().zip(rects).map(|(n, r)| (n.id.clone(), r)).collect();
+    Layout { width: width.ceil(), height: height.ceil(), nodes, edges }
+}
+
+/// Whether a line leaving by border `sa` at `p` and entering by `sb` at `q` heads the right way
+/// on both ends (out of the source's box, into the target's), with room for an arrowhead.
+fn heads_right(p: Point, q: Point, sa: Side, sb: Side) -> bool {
+    const ROOM: f64 = 12.0;
+    let horizontal = |s: Side| matches!(s, Side::Left | Side::Right);
+    let leaves = match sa {
+        Side::Right => q.x - p.x >= ROOM,
+        Side::Left => p.x - q.x >= ROOM,
+        Side::Bottom => q.y - p.y >= ROOM,
+        Side::Top => p.y - q.y >= ROOM,
+    };
+    let enters = match sb {
+        Side::Left => q.x - p.x >= ROOM,
+        Side::Right => p.x - q.x >= ROOM,
+        Side::Top => q.y - p.y >= ROOM,
+        Side::Bottom => p.y - q.y >= ROOM,
+    };
+    // Two horizontal ends must face each other (right into left); so must two vertical ones.
+    let facing = horizontal(sa) != horizontal(sb)
+        || matches!(
+            (sa, sb),
+            (Side::Right, Side::Left)
+                | (Side::Left, Side::Right)
+                | (Side::Bottom, Side::Top)
+                | (Side::Top, Side::Bottom)
+        );
+    leaves && enters && facing
+}
+
+/// The orthogonal path from `p` (on border `sa`) to `q` (on border `sb`): straight when they
+/// line up, one bend between a horizontal and a vertical end, else two bends half way.
+fn route(p: Point, q: Point, sa: Side, sb: Side) -> Vec<Point> {
+    let horizontal = |s: Side| matches!(s, Side::Left | Side::Right);
+    match (horizontal(sa), horizontal(sb)) {
+        (true, true) if (p.y - q.y).abs() < 0.5 => vec![p, Point { x: q.x, y: p.y }],
+        (true, true) => {
+            let mx = (p.x + q.x) / 2.0;
+            vec![p, Point { x: mx, y: p.y }, Point { x: mx, y: q.y }, q]
+        }
+        (false, false) if (p.x - q.x).abs() < 0.5 => vec![p, Point { x: p.x, y: q.y }],
+        (false, false) => {
+            let my = (p.y + q.y) / 2.0;
+            vec![p, Point { x: p.x, y: my }, Point { x: q.x, y: my }, q]
+        }
+        (true, false) => vec![p, Point { x: q.x, y: p.y }, q],
+        (false, true) => vec![p, Point { x: p.x, y: q.y }, q],
+    }
+}
+
+/// Whether the segment p–q passes through the inside of `r` (touching the border is fine).
+fn crosses(p: Point, q: Point, r: &Rect) -> bool {
+    let (x0, x1, y0, y1) = (r.x + 1.0, r.x + r.width - 1.0, r.y + 1.0, r.y + r.height - 1.0);
+    // Liang–Barsky clipping.
+    let (dx, dy) = (q.x - p.x, q.y - p.y);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (pp, qq) in [(-dx, p.x - x0), (dx, x1 - p.x), (-dy, p.y - y0), (dy, y1 - p.y)] {
+        if pp == 0.0 {
+            if qq < 0.0 {
+                return false;
+            }
+        } else {
+            let t = qq / pp;
+            if pp < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    t0 < t1
+}
+
+/// The point a fraction `t` along one border of `node`'s shape (top to bottom, left to right),
+/// kept to the part of the border a line can meet squarely.
+fn border_point(node: &Node, r: &Rect, side: Side, t: f64) -> Point {
+    let c = r.center();
+    // How much of the border the ends spread over.
+    let spread = match node.kind {
+        NodeKind::Decision => 0.3,
+        NodeKind::Won | NodeKind::Lost => 0.5,
+        NodeKind::Stage(_) => 0.7,
+    };
+    let f = 0.5 + (t - 0.5) * spread;
+    match side {
+        Side::Left | Side::Right => {
+            let y = r.y + r.height * f;
+            let reach = match node.kind {
+                // The diamond's border narrows away from its middle.
+                NodeKind::Decision => r.width / 2.0 * (1.0 - ((y - c.y).abs() / (r.height / 2.0)).min(1.0)),
+                // The pill's ends are half circles.
+                NodeKind::Won => {
+                    let radius = r.height / 2.0;
+                    r.width / 2.0 - radius + (radius * radius - (y - c.y).powi(2)).max(0.0).sqrt()
+                }
+                _ => r.width / 2.0,
+            };
+            let x = if side == Side::Left { c.x - reach } else { c.x + reach };
+            Point { x, y }
+        }
+        Side::Top | Side::Bottom => {
+            let x = match node.kind {
+                NodeKind::Won => {
+                    let radius = r.height / 2.0;
+                    (r.x + radius) + (r.width - 2.0 * radius).max(0.0) * f
+                }
+                _ => r.x + r.width * f,
+            };
+            let reach = match node.kind {
+                NodeKind::Decision => r.height / 2.0 * (1.0 - ((x - c.x).abs() / (r.width / 2.0)).min(1.0)),
+                _ => r.height / 2.0,
+            };
+            let y = if side == Side::Top { c.y - reach } else { c.y + reach };
+            Point { x, y }
+        }
+    }
+}
+
+/// Where the editor shows each node: its stored position when it has one; a node without
+/// (added through the API or an import) goes where the automatic layout puts it, moved by as
+/// much as a placed neighbour was moved from its automatic place (else as the placed nodes were
+/// on average), then down until it overlaps no other box. Without any stored position this is
+/// the automatic layout. Boxes are sized as in [`auto`].
+pub fn editor_boxes(def: &ProcessDefinition) -> BTreeMap<String, Rect> {
+    let auto = auto(def);
+    if def.positions.is_empty() {
+        return auto.nodes;
+    }
+    let mut out: BTreeMap<String, Rect> = BTreeMap::new();
+    let mut shifts = Vec::new();
+    for node in &def.nodes {
+        if let (Some(p), Some(r)) = (def.positions.get(&node.id), auto.nodes.get(&node.id)) {
+            out.insert(node.id.clone(), Rect { x: p.x, y: p.y, ..*r });
+            shifts.push((p.x - r.x, p.y - r.y));
+        }
+    }
+    let mean = if shifts.is_empty() {
+        (0.0, 0.0)
+    } else {
+        let k = shifts.len() as f64;
+        (shifts.iter().map(|s| s.0).sum::<f64>() / k, shifts.iter().map(|s| s.1).sum::<f64>() / k)
+    };
+    for node in def.nodes.iter().filter(|n| !def.positions.contains_key(&n.id)) {
+        let Some(r) = auto.nodes.get(&node.id).copied() else { continue };
+        let neighbour = def
+            .edges
+            .iter()
+            .filter_map(|e| {
+                if e.from == node.id {
+                    Some(&e.to)
+                } else if e.to == node.id {
+                    Some(&e.from)
+                } else {
+                    None
+                }
+            })
+            .find_map(|id| Some((out.get(id)?, auto.nodes.get(id)?)));
+        let (sx, sy) = neighbour.map_or(mean, |(now, was)| (now.x - was.x, now.y - was.y));
+        let mut place = Rect { x: r.x + sx, y: r.y + sy, ..r };
+        let pad = 12.0;
+        for _ in 0..500 {
+            let hit = out.values().find(|o| {
+                place.x < o.x + o.width + pad
+                    && o.x < place.x + place.width + pad
+                    && place.y < o.y + o.height + pad
+                    && o.y < place.y + place.height + pad
+            });
+            match hit {
+                Some(o) => place.y = o.y + o.height + pad + 0.5,
+                None => break,
+            }
+        }
+        out.insert(node.id.clone(), place);
+    }
+    out
 }
 
 /// Drops repeated points and the middle of three collinear ones.

@@ -333,7 +333,14 @@ fn browser_scenario_on_demo_data() {
 /// seed process in English.
 #[test]
 fn browser_editor_on_demo_data() {
-    let shots = ["editor-zh.png", "flowchart-zh.png", "editor-en.png", "flowchart-en.png", "deal-flowchart-zh.png"];
+    let shots = [
+        "editor-zh.png",
+        "editor-moved-zh.png",
+        "flowchart-zh.png",
+        "editor-en.png",
+        "flowchart-en.png",
+        "deal-flowchart-zh.png",
+    ];
     BrowserRun { name: "editor", deals: 40, seed: 5, with_token: false, shots: &shots }.run();
 }
 

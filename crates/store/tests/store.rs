@@ -439,6 +439,49 @@ async fn process_versions_draft_publish_and_immutability() {
     }
 }
 
+/// Node positions from the editor are part of the definition: a draft saves and reads them
+/// back, publishing keeps them, and a later draft's new positions leave the published version's
+/// alone.
+#[tokio::test]
+async fn process_drafts_keep_node_positions_through_publishing() {
+    use salesflow_domain::process::Position;
+    for ts in stores().await {
+        let (s, b) = (&*ts.store, ts.name.as_str());
+        let template = salesflow_domain::templates::get("seed-five-stage.en").unwrap();
+        let v1 = s.create_process(&template, at(0)).await.expect(b);
+        let id = v1.process_id;
+        assert!(v1.definition.positions.is_empty(), "[{b}]");
+
+        let mut placed = template.clone();
+        for (i, n) in placed.nodes.iter().enumerate() {
+            placed
+                .positions
+                .insert(n.id.clone(), Position { x: 40.5 + i as f64 * 200.0, y: -12.25 + (i % 3) as f64 * 90.0 });
+        }
+        let saved = s.save_draft(id, 1, &placed, at(1)).await.expect(b);
+        assert_eq!(saved.definition.positions, placed.positions, "[{b}] saved");
+        let read = s.process_version(id, 1).await.expect(b);
+        assert_eq!(read.definition, placed, "[{b}] read back with the positions");
+
+        let published = s.publish(id, 1, at(2)).await.expect(b);
+        assert_eq!(published.definition.positions, placed.positions, "[{b}] published with them");
+        assert_eq!(s.latest_published(id).await.expect(b).definition, placed, "[{b}]");
+
+        // The next draft starts from the published positions; moving a node there leaves v1 as it was.
+        let mut moved = placed.clone();
+        moved.positions.insert("won".into(), Position { x: 5000.0, y: 700.0 });
+        let v2 = s.new_draft(id, &placed, at(3)).await.expect(b);
+        assert_eq!(v2.definition.positions, placed.positions, "[{b}]");
+        s.save_draft(id, 2, &moved, at(4)).await.expect(b);
+        assert_eq!(
+            s.process_version(id, 2).await.expect(b).definition.positions["won"],
+            Position { x: 5000.0, y: 700.0 }
+        );
+        assert_eq!(s.process_version(id, 1).await.expect(b).definition, placed, "[{b}] v1 unchanged");
+        conflict(b, s.save_draft(id, 1, &moved, at(5)).await);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Accounts, contacts, leads
 

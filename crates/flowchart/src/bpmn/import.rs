@@ -536,8 +536,15 @@ impl<'a> Reader<'a> {
             Some(d) => d.trim().to_string(),
             None => String::new(),
         };
-        let mut def =
-            ProcessDefinition { key: key.clone(), name: name.unwrap_or(key), description, locale, nodes, edges };
+        let mut def = ProcessDefinition {
+            key: key.clone(),
+            name: name.unwrap_or(key),
+            description,
+            locale,
+            nodes,
+            edges,
+            positions: Default::default(),
+        };
 
         // Stages drawn elsewhere: probabilities rising from 10 % to 90 % along the main path.
         let defaulted: BTreeSet<String> =

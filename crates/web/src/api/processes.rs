@@ -211,9 +211,10 @@ pub struct LayoutAnswer {
     pub nodes: std::collections::BTreeMap<String, NodeBox>,
 }
 
-/// The layered left-to-right layout the SVG uses, for a definition being edited (the editor's
-/// auto-layout). A definition whose edges name unknown or duplicate nodes is refused with its
-/// issues.
+/// The layered left-to-right layout, for a definition being edited (the editor's auto-layout):
+/// stored `positions` are ignored, every node is placed afresh. (Drawings of a definition whose
+/// every node has a position follow the positions instead.) A definition whose edges name
+/// unknown or duplicate nodes is refused with its issues.
 #[utoipa::path(post, path = "/api/v1/processes/layout", tag = "processes", request_body = ProcessDefinition,
     responses((status = 200, body = LayoutAnswer), (status = 422, body = Problem)))]
 pub async fn layout(_c: Caller, ApiJson(def): ApiJson<ProcessDefinition>) -> ApiResult<Json<LayoutAnswer>> {
@@ -225,7 +226,7 @@ pub async fn layout(_c: Caller, ApiJson(def): ApiJson<ProcessDefinition>) -> Api
     if !structural.is_empty() {
         return Err(Error::ProcessInvalid(structural).into());
     }
-    let laid = salesflow_flowchart::layout(&def);
+    let laid = salesflow_flowchart::layout::auto(&def);
     let nodes = laid
         .nodes
         .iter()

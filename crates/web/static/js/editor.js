@@ -1,7 +1,10 @@
 // The flowchart editor (process_editor.html): the process definition is the model, drawflow
 // (vendored) draws it and reports drags and new or removed lines. Every change is checked by
 // the server (`POST /api/v1/processes/validate`) and its problems are shown on the node or line
-// they name. Saving puts the definition back on the draft; publishing saves, then publishes.
+// they name. Saving puts the definition back on the draft — with every node's position
+// (`positions`: the top-left corner of its box on the canvas at zoom 1), so the drawing opens
+// again as it was left and the server's pictures follow it; publishing saves, then publishes.
+// The page hands in each node's box: its stored position, else the server's layout.
 // Names are set with textContent only: a stage named <script> stays text.
 "use strict";
 (() => {
@@ -19,6 +22,9 @@
   const button = (action) => root.querySelector(`[data-action="${action}"]`);
 
   let model = JSON.parse(root.dataset.definition);
+  // Positions live in `pos` while editing (with undo/redo) and go back into the definition
+  // when it is sent.
+  delete model.positions;
   let pos = {};
   for (const [id, box] of Object.entries(JSON.parse(root.dataset.layout))) pos[id] = { x: box.x, y: box.y, w: box.width };
 
@@ -111,25 +117,33 @@
     showPanel();
   }
 
-  /** Zooms out (never in) so that the whole drawing fits the canvas. */
+  /** Zooms out (never in) so that the whole drawing fits the canvas; nodes left above or to
+   * the left of the origin stay in view. */
   function fit() {
     const canvas = document.getElementById("flow-canvas");
+    let left = 0;
+    let top = 0;
     let right = 0;
     let bottom = 0;
     for (const id of Object.keys(dfOf)) {
       const info = editor.getNodeFromId(dfOf[id]);
       const el = nodeEl(id);
+      left = Math.min(left, info.pos_x - 10);
+      top = Math.min(top, info.pos_y - 10);
       right = Math.max(right, info.pos_x + (el ? el.offsetWidth : 160));
       bottom = Math.max(bottom, info.pos_y + (el ? el.offsetHeight : 60));
     }
-    const zoom = Math.max(0.5, Math.min(1, (canvas.clientWidth - 20) / right, (canvas.clientHeight - 20) / bottom));
+    const zoom = Math.max(
+      0.5,
+      Math.min(1, (canvas.clientWidth - 20) / (right - left), (canvas.clientHeight - 20) / (bottom - top)),
+    );
     editor.zoom = zoom;
     editor.canvas_x = 0;
     editor.canvas_y = 0;
     editor.zoom_refresh();
     // Scaling happens around the canvas centre; move the drawing back to the top-left corner.
-    editor.canvas_x = -(canvas.clientWidth * (1 - zoom)) / 2;
-    editor.canvas_y = -(canvas.clientHeight * (1 - zoom)) / 2;
+    editor.canvas_x = -(canvas.clientWidth * (1 - zoom)) / 2 - left * zoom;
+    editor.canvas_y = -(canvas.clientHeight * (1 - zoom)) / 2 - top * zoom;
     editor.zoom_refresh();
   }
 
@@ -201,10 +215,18 @@
 
   editor.on("nodeMoved", (df) => {
     const id = idOf[df];
-    const info = editor.getNodeFromId(df);
-    if (!id || !info) return;
+    const el = document.getElementById(`node-${df}`);
+    const info = editor.drawflow.drawflow[editor.module].data[df];
+    if (!id || !el || !info) return;
+    // The place drawn (style left/top) is what a reload reproduces; drawflow's own pos_x/pos_y
+    // are read after the move and can be off by the last step, so they are corrected to it.
+    const x = parseFloat(el.style.left);
+    const y = parseFloat(el.style.top);
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return;
+    info.pos_x = x;
+    info.pos_y = y;
     remember();
-    pos[id] = { ...(pos[id] || {}), x: info.pos_x, y: info.pos_y };
+    pos[id] = { ...(pos[id] || {}), x, y };
     labelEdges();
   });
 
@@ -387,6 +409,17 @@
   });
 
   // ------------------------------------------------------------------ the server's word
+  /** The model with every node's place, as it is checked and saved. */
+  function definition() {
+    const round = (v) => Math.round(v * 10) / 10;
+    const positions = {};
+    for (const n of model.nodes) {
+      const p = pos[n.id];
+      if (p && Number.isFinite(p.x) && Number.isFinite(p.y)) positions[n.id] = { x: round(p.x), y: round(p.y) };
+    }
+    return { ...model, positions };
+  }
+
   async function call(method, url, body) {
     const res = await fetch(url, {
       method,
@@ -415,7 +448,7 @@
   let asked = 0;
   async function validate() {
     const mine = ++asked;
-    const r = await call("POST", "/api/v1/processes/validate", model);
+    const r = await call("POST", "/api/v1/processes/validate", definition());
     if (mine !== asked) return; // a later change is being checked: this answer is stale
     root.dataset.checking = "false";
     if (r.ok && r.json) {
@@ -476,7 +509,7 @@
   }
 
   async function save() {
-    const r = await call("PUT", versionUrl, model);
+    const r = await call("PUT", versionUrl, definition());
     if (r.ok) {
       status(T.saved, "ok");
       root.dataset.saved = "true";
@@ -506,6 +539,7 @@
     }
   }
 
+  /** Every node placed afresh by the server's layered layout; the next save stores it. */
   async function autoLayout() {
     const r = await call("POST", "/api/v1/processes/layout", model);
     if (!r.ok || !r.json) return;

@@ -195,6 +195,88 @@ async fn the_flowchart_comes_as_png_without_a_browser() {
     }
 }
 
+/// Node positions from the editor: saved with the draft, published with it, followed by the
+/// SVG (and the PNG, which is drawn from it), ignored by the auto-layout, named when bad, and
+/// documented in the OpenAPI schema.
+#[tokio::test]
+async fn node_positions_are_saved_published_and_drawn() {
+    for app in apps().await {
+        let b = app.backend.clone();
+        let process = app.seed_process().await;
+        let draft = app.post(&format!("/api/v1/processes/{process}/versions"), json!({})).await;
+        let v = app.expect("draft", draft, StatusCode::CREATED)["version"].as_i64().unwrap();
+        let url = format!("/api/v1/processes/{process}/versions/{v}");
+        let mut def = salesflow_domain::templates::get("seed-five-stage.zh-CN").unwrap();
+        for (i, n) in def.nodes.iter().enumerate() {
+            let p = salesflow_domain::process::Position { x: 100.0 + i as f64 * 10.0, y: 50.0 + i as f64 * 150.0 };
+            def.positions.insert(n.id.clone(), p);
+        }
+        let saved = app.call(Method::PUT, &url, Some(serde_json::to_value(&def).unwrap())).await;
+        let saved = app.expect("saved with positions", saved, StatusCode::OK);
+        assert_eq!(saved["definition"]["positions"]["won"], json!({ "x": 170.0, "y": 1100.0 }), "[{b}] {saved}");
+        let read = app.expect("read", app.get(&url).await, StatusCode::OK);
+        let back: ProcessDefinition = serde_json::from_value(read["definition"].clone()).unwrap();
+        assert_eq!(back.positions, def.positions, "[{b}]");
+
+        // The auto-layout ignores them: the editor's button lays everything out afresh.
+        let laid = app.post("/api/v1/processes/layout", serde_json::to_value(&def).unwrap()).await;
+        let laid = app.expect("layout", laid, StatusCode::OK);
+        let auto = salesflow_flowchart::layout::auto(&def);
+        let won_x = laid["nodes"]["won"]["x"].as_f64().unwrap();
+        assert!((won_x - auto.nodes["won"].x).abs() < 0.01, "[{b}] {won_x}");
+
+        // Published with the positions; the SVG puts the top-left box at the margin and every
+        // other one as far from it as stored (here straight down the page).
+        let published = app.post(&format!("{url}/publish"), json!({})).await;
+        let published = app.expect("publish", published, StatusCode::OK);
+        assert_eq!(published["definition"]["positions"], saved["definition"]["positions"], "[{b}]");
+        let svg = app.http.get(format!("{}{url}/diagram.svg", app.base)).bearer_auth(&app.token).send().await;
+        let svg = svg.unwrap().text().await.unwrap();
+        let rect_of = |id: &str| -> (f64, f64) {
+            let g = svg.split(&format!("<g data-node=\"{id}\">")).nth(1).unwrap();
+            let num = |attr: &str| g.split(&format!(" {attr}=\"")).nth(1).unwrap().split('"').next().unwrap();
+            (num("x").parse().unwrap(), num("y").parse().unwrap())
+        };
+        let first = &def.nodes[0].id;
+        assert_eq!(rect_of(first), (20.0, 42.0), "[{b}] {first}");
+        let last_stage = def.nodes.iter().rposition(|n| matches!(n.kind, NodeKind::Stage(_))).unwrap();
+        let (x, y) = rect_of(&def.nodes[last_stage].id);
+        assert_eq!((x, y), (20.0 + last_stage as f64 * 10.0, 42.0 + last_stage as f64 * 150.0), "[{b}]");
+        let png = app.http.get(format!("{}{url}/diagram.png", app.base)).bearer_auth(&app.token).send().await;
+        assert_eq!(png.unwrap().status(), StatusCode::OK, "[{b}]");
+
+        // A position for a node the process lacks, or off the scale, is refused by name.
+        let draft = app.post(&format!("/api/v1/processes/{process}/versions"), json!({})).await;
+        let v = app.expect("draft 3", draft, StatusCode::CREATED)["version"].as_i64().unwrap();
+        let url = format!("/api/v1/processes/{process}/versions/{v}");
+        let mut body = serde_json::to_value(&def).unwrap();
+        body["positions"]["ghost"] = json!({ "x": 1, "y": 2 });
+        body["positions"]["won"] = json!({ "x": 1e9, "y": 2 });
+        let (status, p) = app.call(Method::PUT, &url, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {p}");
+        let issues: Vec<(&str, &str)> = p["issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["code"].as_str().unwrap(), i["node"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(issues, [("position_unknown_node", "ghost"), ("position_out_of_range", "won")], "[{b}] {p}");
+        let mut body = serde_json::to_value(&def).unwrap();
+        body["positions"]["won"] = json!({ "x": 1, "y": 2, "z": 3 });
+        let (status, p) = app.call(Method::PUT, &url, Some(body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{b}] {p}");
+        assert!(p.to_string().contains("positions"), "[{b}] the field is named: {p}");
+
+        // The OpenAPI schema documents the field.
+        let doc = app.expect("openapi", app.get("/api/openapi.json").await, StatusCode::OK);
+        let schemas = &doc["components"]["schemas"];
+        let positions = &schemas["ProcessDefinition"]["properties"]["positions"];
+        assert!(positions.is_object(), "[{b}] {}", schemas["ProcessDefinition"]);
+        assert!(positions["description"].as_str().unwrap_or("").contains("top-left"), "[{b}] {positions}");
+        assert!(schemas["Position"]["properties"]["x"].is_object(), "[{b}]");
+    }
+}
+
 /// A browser session: cookies kept by hand, redirects not followed.
 struct Session {
     http: reqwest::Client,

@@ -287,7 +287,8 @@ struct EditorPage<'a> {
     id: i64,
     version: i32,
     name: String,
-    /// The definition, the texts and the server's layout as JSON, in data attributes (escaped).
+    /// The definition, the texts and where each node's box goes (its stored position, else the
+    /// server's layout) as JSON, in data attributes (escaped).
     definition: String,
     texts: String,
     layout: String,
@@ -310,9 +311,8 @@ async fn editor(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(String
         return error_page(&ctx, Error::Conflict(e.drafts_only.into()));
     }
     let def = &pv.definition;
-    let laid = salesflow_flowchart::layout(def);
-    let boxes: serde_json::Map<String, serde_json::Value> = laid
-        .nodes
+    // Stored positions where the definition has them; the server's layout for the rest.
+    let boxes: serde_json::Map<String, serde_json::Value> = salesflow_flowchart::layout::editor_boxes(def)
         .iter()
         .map(|(n, r)| (n.clone(), serde_json::json!({ "x": r.x, "y": r.y, "width": r.width, "height": r.height })))
         .collect();
