@@ -1008,6 +1008,22 @@ pub fn contract(lang: Lang, quote_number: i32, buyer: &str, total: Money, today:
     }
 }
 
+/// The deal's needs summary in the history's own form ("痛点:…;需求:…;购买意向:…。"), written
+/// from the needs analysis so that the two say the same on the deal page.
+pub fn needs_summary(needs: &NeedsInput, lang: Lang) -> String {
+    let intent = needs.purchase_intent.map(|i| format!("{i}/5")).unwrap_or_default();
+    match lang {
+        Lang::Zh => {
+            format!("痛点:{};需求:{};购买意向:{intent}。", needs.pain_points.join("，"), needs.requirements.join("、"))
+        }
+        Lang::En => format!(
+            "Pain points: {}; needs: {}; purchase intent: {intent}.",
+            needs.pain_points.join("; "),
+            needs.requirements.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -1022,6 +1038,18 @@ mod tests {
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    }
+
+    #[test]
+    fn the_needs_summary_says_what_the_analysis_says() {
+        let needs = NeedsInput {
+            pain_points: vec!["报表靠手工".into()],
+            requirements: vec!["报表".into(), "API".into()],
+            purchase_intent: Some(4),
+            ..Default::default()
+        };
+        assert_eq!(needs_summary(&needs, Lang::Zh), "痛点:报表靠手工;需求:报表、API;购买意向:4/5。");
+        assert!(needs_summary(&needs, Lang::En).contains("needs: 报表, API; purchase intent: 4/5"));
     }
 
     fn stored() -> Vec<Product> {

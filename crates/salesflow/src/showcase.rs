@@ -16,7 +16,7 @@ use salesflow_domain::access::Scope;
 use salesflow_domain::clock::{Clock, SystemClock};
 use salesflow_domain::guard::{CustomerDesk, DiscountAction, Guarded, Origin, Sending};
 use salesflow_domain::ids::UserId;
-use salesflow_domain::records::{DealStatus, Role, User};
+use salesflow_domain::records::{DealPatch, DealStatus, Role, User};
 use salesflow_domain::selling::DEFAULT_APPROVAL_THRESHOLD_BP;
 use salesflow_domain::selling::contract::{ContractPatch, ContractStatus};
 use salesflow_domain::selling::objection::{ObjectionPatch, PlaybookInput};
@@ -118,6 +118,11 @@ async fn deal(
     let scope = scope_of(store, owner).await?;
     let g = Guarded::new(&**store, &scope, origin);
     g.save_needs(d.id, &plan.needs, now()).await?;
+    // The history's summary of the needs is rewritten to match the analysis.
+    let summary = Some(selling::needs_summary(&plan.needs, plan.lang));
+    let d = g
+        .update_deal(d.id, &DealPatch { version: d.version, needs_summary: summary, ..Default::default() }, now())
+        .await?;
 
     if let Some(qp) = &plan.quote {
         let today = now().date_naive();
