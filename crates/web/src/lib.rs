@@ -50,9 +50,10 @@ impl Default for SellingConfig {
 
 impl SellingConfig {
     /// The customer's page for a quote token, as a full address: the configured public address,
-    /// else the request's own host over plain HTTP (a host with anything but letters, digits,
-    /// dots, dashes, colons and brackets is not trusted: the link stays relative).
-    pub fn customer_link(&self, headers: &axum::http::HeaderMap, token: &str) -> String {
+    /// else the request's own host, over HTTPS when the server is (`secure`: its cookies are
+    /// marked `Secure`), else plain HTTP. A host with anything but letters, digits, dots, dashes,
+    /// colons and brackets is not trusted: the link stays relative.
+    pub fn customer_link(&self, headers: &axum::http::HeaderMap, token: &str, secure: bool) -> String {
         let path = format!("/q/{token}");
         if let Some(base) = &self.public_url {
             return format!("{base}{path}");
@@ -60,7 +61,8 @@ impl SellingConfig {
         let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
         let plain = !host.is_empty()
             && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-        if plain { format!("http://{host}{path}") } else { path }
+        let scheme = if secure { "https" } else { "http" };
+        if plain { format!("{scheme}://{host}{path}") } else { path }
     }
 }
 
@@ -155,12 +157,13 @@ mod tests {
     #[test]
     fn customer_links_are_whole_addresses() {
         let plain = SellingConfig::default();
-        assert_eq!(plain.customer_link(&host("127.0.0.1:8080"), "q_x"), "http://127.0.0.1:8080/q/q_x");
-        assert_eq!(plain.customer_link(&host("[::1]:80"), "q_x"), "http://[::1]:80/q/q_x");
+        assert_eq!(plain.customer_link(&host("127.0.0.1:8080"), "q_x", false), "http://127.0.0.1:8080/q/q_x");
+        assert_eq!(plain.customer_link(&host("crm.example.com"), "q_x", true), "https://crm.example.com/q/q_x");
+        assert_eq!(plain.customer_link(&host("[::1]:80"), "q_x", false), "http://[::1]:80/q/q_x");
         // A host that could carry a path or markup is not echoed.
-        assert_eq!(plain.customer_link(&host("evil.example/x?"), "q_x"), "/q/q_x");
-        assert_eq!(plain.customer_link(&HeaderMap::new(), "q_x"), "/q/q_x");
+        assert_eq!(plain.customer_link(&host("evil.example/x?"), "q_x", false), "/q/q_x");
+        assert_eq!(plain.customer_link(&HeaderMap::new(), "q_x", false), "/q/q_x");
         let public = SellingConfig { public_url: Some("https://crm.example.com".into()), ..Default::default() };
-        assert_eq!(public.customer_link(&host("10.0.0.5"), "q_x"), "https://crm.example.com/q/q_x");
+        assert_eq!(public.customer_link(&host("10.0.0.5"), "q_x", false), "https://crm.example.com/q/q_x");
     }
 }

@@ -257,7 +257,10 @@ pub async fn send_quote(
     let g = c.guarded(&s);
     let quote = g.send_quote(DealId(id), number, &sending, s.clock.now()).await?;
     let moved = g.advance_after_send(DealId(id), number, s.clock.now()).await?;
-    Ok((StatusCode::CREATED, Json(SentQuote { quote, link: s.selling.customer_link(&headers, &token), token, moved })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SentQuote { quote, link: s.selling.customer_link(&headers, &token, s.auth.secure_cookies), token, moved }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/contracts", tag = "selling", params(("id" = i64, Path)),

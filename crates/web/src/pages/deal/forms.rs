@@ -696,7 +696,7 @@ async fn send(
     let message = fill(t.sent_link, &[("number", &n.to_string())]);
     let notice = Notice { kind: "ok", text: message.clone() };
     let mut p = DealPage::new(&ctx, &loaded, Some(notice));
-    p.selling.sent = Some((message, s.selling.customer_link(&headers, &token), note));
+    p.selling.sent = Some((message, s.selling.customer_link(&headers, &token, s.auth.secure_cookies), note));
     page(&p, StatusCode::OK)
 }
 
