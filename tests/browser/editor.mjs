@@ -307,6 +307,36 @@ async function editCriteria(page, processId, version) {
       }),
     );
   });
+  await step('a renamed step keeps its criterion; a removed one is flagged', async () => {
+    const steps = page.locator('#flow-editor textarea[name="steps"]');
+    const evidence = () =>
+      page.evaluate(() => {
+        const t = document.querySelector('#flow-editor li.criterion[data-criterion-id="c_evidence"] [data-criterion="target"]');
+        return t && { value: t.value, text: t.selectedOptions[0].textContent, invalid: t.getAttribute('aria-invalid') };
+      });
+    const lines = (await steps.inputValue()).split('\n');
+    await steps.fill([...lines.slice(0, -1), '展示案例数据'].join('\n'));
+    await steps.press('Tab');
+    await until('the renamed step in the criterion row', async () => {
+      const e = await evidence();
+      return e && e.value === 'share_evidence' && e.text === '展示案例数据' && e.invalid === null;
+    });
+    await steps.fill(lines.slice(0, -1).join('\n'));
+    await steps.press('Tab');
+    await until('the criterion on the removed step marked', async () => {
+      const e = await evidence();
+      return e && e.value === 'share_evidence' && e.invalid === 'true';
+    });
+    await until('the server’s issue listed', async () =>
+      (await page.locator(`[data-testid="issues"] li[data-node="${stage}"]`).count()) > 0,
+    );
+    if ((await valid(page)) !== 'false') fail('a criterion on a removed step passes validation');
+    await page.locator('[data-action="undo"]').click();
+    await page.locator('[data-action="undo"]').click();
+    await until('valid again after undoing both', async () => (await valid(page)) === 'true');
+    const e = await evidence();
+    if (!e || e.text === '展示案例数据' || e.invalid !== null) fail(`after undo: ${JSON.stringify(e)}`);
+  });
 }
 
 /**
