@@ -9,7 +9,8 @@
 //   node tests/browser/editor.mjs <base url> <password> <artefact dir>
 //
 // The base URL is a running `salesflow serve` over `salesflow demo` data, the password the one
-// `salesflow demo` printed. Screenshots: editor-dangling-zh.png, editor-zh.png, editor-moved-zh.png
+// `salesflow demo` printed. Screenshots: editor-criteria-zh.png (a stage's exit criteria rows),
+// editor-dangling-zh.png, editor-zh.png, editor-moved-zh.png
 // (a stage dragged elsewhere, saved, the page reloaded), flowchart-zh.png,
 // migrate-zh.png, deal-flowchart-zh.png, editor-dangling-en.png, editor-en.png,
 // flowchart-en.png (failure-<step>.png when a step fails). Exit code 0 on success, 1 with a
@@ -124,6 +125,7 @@ async function addStageAndPublish(page, key, stageName, suffix) {
     await until('the seed draft to validate', async () => (await valid(page)) === 'true');
   });
   const version = Number(path(page).split('/')[4]);
+  if (suffix === 'zh') await editCriteria(page, processId, version);
   let stageId;
   await step(`add the stage "${stageName}" and connect recommendation to it`, async () => {
     const before = await page.locator('#flow-editor .drawflow-node').count();
@@ -211,6 +213,130 @@ async function addStageAndPublish(page, key, stageName, suffix) {
     await figure.locator('svg').first().screenshot({ path: join(artefacts, `flowchart-${suffix}.png`) });
   });
   return { processId, version, stageId };
+}
+
+/** Clicks a node so that the side panel shows it. */
+async function selectNode(page, id) {
+  await page.evaluate(() => document.getElementById('flow-canvas').scrollIntoView({ block: 'center' }));
+  await page.locator(`${node(id)} .sf-name`).click();
+  await until(`${id} in the side panel`, async () => !(await page.locator('[data-testid="node-form"]').isHidden()));
+}
+
+/** The stage's exit criteria as saved on the draft. */
+async function savedCriteria(page, processId, version, stage) {
+  await page.evaluate(() => delete document.getElementById('flow-editor').dataset.saved);
+  await page.locator('[data-action="save"]').click();
+  await until('the draft saved', async () => (await page.locator(editorRoot).getAttribute('data-saved')) === 'true');
+  const r = await api(page, `/api/v1/processes/${processId}/versions/${version}`);
+  if (r.status !== 200) fail(`GET the draft answered ${r.status}`);
+  return r.json.definition.nodes.find((n) => n.id === stage).exit_criteria;
+}
+
+/**
+ * The exit criteria rows of a stage: a needs-analysis criterion added with the selects, saved
+ * and read back through the API, shown again after a reload; a field criterion made soft.
+ */
+async function editCriteria(page, processId, version) {
+  const stage = 'recommendation';
+  const rows = '#flow-editor [data-testid="criteria-list"] li.criterion';
+  await step('add a needs-analysis criterion with the structured rows and save it', async () => {
+    await selectNode(page, stage);
+    const before = await page.locator(rows).count();
+    if (before !== 3) fail(`recommendation shows ${before} criteria rows`);
+    await page.locator('#flow-editor [data-action="add-criterion"]').click();
+    await until('a new row', async () => (await page.locator(rows).count()) === before + 1);
+    const row = page.locator(rows).last();
+    await row.locator('select[data-criterion="gate"]').selectOption('hard');
+    await row.getByLabel('检查').selectOption('needs');
+    await until('the targets of the needs analysis', async () =>
+      (await page.locator(rows).last().locator('select[data-criterion="target"] option[value="budget"]').count()) === 1,
+    );
+    await page.locator(rows).last().getByLabel('对象').selectOption('budget');
+    const label = page.locator(rows).last().getByLabel('提示文字');
+    await label.fill('预算已知');
+    await label.press('Tab');
+    const saved = await savedCriteria(page, processId, version, stage);
+    const added = saved.find((c) => c.needs === 'budget');
+    if (!added || added.gate !== 'hard' || added.label !== '预算已知' || added.step || added.field) {
+      fail(`saved criteria: ${JSON.stringify(saved)}`);
+    }
+    if (!/^c_\d+$/.test(added.id)) fail(`the new criterion's id is ${added.id}`);
+    const ids = saved.map((c) => c.id);
+    for (const id of ['c_amount', 'c_present', 'c_evidence']) if (!ids.includes(id)) fail(`${id} lost: ${ids}`);
+    log(`  saved ${JSON.stringify(added)}`);
+  });
+  await step('after a reload the row shows needs analysis → budget; a field criterion made soft', async () => {
+    await page.reload({ waitUntil: 'load' });
+    await page.locator(node(stage)).waitFor();
+    await until('the reloaded draft to validate', async () => (await valid(page)) === 'true');
+    await selectNode(page, stage);
+    const shown = await page.locator(rows).evaluateAll((lis) =>
+      lis.map((li) => ({
+        id: li.dataset.criterionId,
+        gate: li.querySelector('[data-criterion="gate"]').value,
+        kind: li.querySelector('[data-criterion="kind"]').value,
+        target: li.querySelector('[data-criterion="target"]').value,
+        label: li.querySelector('[data-criterion="label"]').value,
+      })),
+    );
+    const budget = shown.find((r) => r.kind === 'needs');
+    if (!budget || budget.target !== 'budget' || budget.gate !== 'hard' || budget.label !== '预算已知') {
+      fail(`rows shown: ${JSON.stringify(shown)}`);
+    }
+    const amount = shown.findIndex((r) => r.id === 'c_amount');
+    if (amount < 0 || shown[amount].kind !== 'field' || shown[amount].target !== 'amount') fail(`rows shown: ${JSON.stringify(shown)}`);
+    await page.locator(rows).nth(amount).getByLabel('类型').selectOption('soft');
+    await page.locator('#flow-editor .flow-panel').screenshot({ path: join(artefacts, 'editor-criteria-zh.png') });
+    const saved = await savedCriteria(page, processId, version, stage);
+    const c = saved.find((x) => x.id === 'c_amount');
+    if (!c || c.gate !== 'soft' || c.field !== 'amount') fail(`c_amount saved as ${JSON.stringify(c)}`);
+    if (!saved.some((x) => x.needs === 'budget' && x.gate === 'hard')) fail(`the budget criterion is gone: ${JSON.stringify(saved)}`);
+    // Undo takes the gate back.
+    await page.locator('[data-action="undo"]').click();
+    await until('undo to restore the hard gate', async () =>
+      page.evaluate(() => {
+        const gate = document.querySelector('#flow-editor li.criterion[data-criterion-id="c_amount"] [data-criterion="gate"]');
+        return gate && gate.value === 'hard';
+      }),
+    );
+    await page.locator('[data-action="redo"]').click();
+    await until('redo to make it soft again', async () =>
+      page.evaluate(() => {
+        const gate = document.querySelector('#flow-editor li.criterion[data-criterion-id="c_amount"] [data-criterion="gate"]');
+        return gate && gate.value === 'soft';
+      }),
+    );
+  });
+  await step('a renamed step keeps its criterion; a removed one is flagged', async () => {
+    const steps = page.locator('#flow-editor textarea[name="steps"]');
+    const evidence = () =>
+      page.evaluate(() => {
+        const t = document.querySelector('#flow-editor li.criterion[data-criterion-id="c_evidence"] [data-criterion="target"]');
+        return t && { value: t.value, text: t.selectedOptions[0].textContent, invalid: t.getAttribute('aria-invalid') };
+      });
+    const lines = (await steps.inputValue()).split('\n');
+    await steps.fill([...lines.slice(0, -1), '展示案例数据'].join('\n'));
+    await steps.press('Tab');
+    await until('the renamed step in the criterion row', async () => {
+      const e = await evidence();
+      return e && e.value === 'share_evidence' && e.text === '展示案例数据' && e.invalid === null;
+    });
+    await steps.fill(lines.slice(0, -1).join('\n'));
+    await steps.press('Tab');
+    await until('the criterion on the removed step marked', async () => {
+      const e = await evidence();
+      return e && e.value === 'share_evidence' && e.invalid === 'true';
+    });
+    await until('the server’s issue listed', async () =>
+      (await page.locator(`[data-testid="issues"] li[data-node="${stage}"]`).count()) > 0,
+    );
+    if ((await valid(page)) !== 'false') fail('a criterion on a removed step passes validation');
+    await page.locator('[data-action="undo"]').click();
+    await page.locator('[data-action="undo"]').click();
+    await until('valid again after undoing both', async () => (await valid(page)) === 'true');
+    const e = await evidence();
+    if (!e || e.text === '展示案例数据' || e.invalid !== null) fail(`after undo: ${JSON.stringify(e)}`);
+  });
 }
 
 /**

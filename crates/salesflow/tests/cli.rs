@@ -334,6 +334,7 @@ fn browser_scenario_on_demo_data() {
 #[test]
 fn browser_editor_on_demo_data() {
     let shots = [
+        "editor-criteria-zh.png",
         "editor-zh.png",
         "editor-moved-zh.png",
         "flowchart-zh.png",

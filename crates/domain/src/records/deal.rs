@@ -41,6 +41,10 @@ pub enum DealField {
 }
 
 impl DealField {
+    /// Every field, in the order the editor offers them.
+    pub const ALL: [DealField; 4] =
+        [DealField::Amount, DealField::ExpectedCloseDate, DealField::Contact, DealField::NeedsSummary];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             DealField::Amount => "amount",

@@ -11,6 +11,8 @@
   const root = document.getElementById("flow-editor");
   if (!root || typeof window.Drawflow !== "function") return;
   const T = JSON.parse(root.dataset.texts);
+  // What an exit criterion can name, from the domain: [value, label] pairs.
+  const CHOICES = JSON.parse(root.dataset.choices);
   const issueText = Object.fromEntries(T.issues);
   const base = `/api/v1/processes/${root.dataset.process}`;
   const versionUrl = `${base}/versions/${root.dataset.version}`;
@@ -58,7 +60,12 @@
   }
   function restore(state) {
     ({ model, pos } = JSON.parse(state));
-    selected = null;
+    // The panel stays on what it showed if that is still there (undoing a panel edit).
+    const kept =
+      selected &&
+      ((selected.node && model.nodes.some((n) => n.id === selected.node)) ||
+        (selected.edge && model.edges.some((e) => e.id === selected.edge)));
+    if (!kept) selected = null;
     render();
     changed();
   }
@@ -287,7 +294,8 @@
 
   // ------------------------------------------------------------------ the side panel
   const field = (form, name) => form.querySelector(`[name="${name}"]`);
-  const requirementText = (c) => (c.field ? `field:${c.field}` : `step:${c.step}`);
+  const criteriaList = nodeForm.querySelector('[data-testid="criteria-list"]');
+  const criteriaNone = nodeForm.querySelector('[data-testid="criteria-none"]');
 
   function showPanel() {
     const node = selected && selected.node && model.nodes.find((n) => n.id === selected.node);
@@ -305,30 +313,151 @@
         field(nodeForm, "tools").value = (node.tools || [])
           .map((t) => (t.link ? `${t.name} | ${t.link}` : t.name))
           .join("\n");
-        field(nodeForm, "criteria").value = (node.exit_criteria || [])
-          .map((c) => `${c.gate} ${requirementText(c)} ${c.label || ""}`.trim())
-          .join("\n");
+        renderCriteria(node);
         field(nodeForm, "probability").value = node.probability;
         field(nodeForm, "sla_days").value = node.sla_days;
       }
-      setCriteriaError("");
     }
     if (edge) field(edgeForm, "label").value = edge.label;
   }
 
-  function setCriteriaError(message) {
-    const p = nodeForm.querySelector('[data-field="criteria"]');
-    p.textContent = message;
-    p.hidden = !message;
+  // ---- exit criteria: one row per criterion (gate, kind, target, label, remove)
+  const KINDS = ["field", "step", "needs"];
+  const kindOf = (c) => KINDS.find((k) => typeof c[k] === "string") || "field";
+  /** [value, label] pairs a criterion of `kind` can point at in `node`. */
+  function targets(kind, node) {
+    if (kind === "step") return (node.steps || []).map((s) => [s.id, s.name]);
+    return kind === "needs" ? CHOICES.needs : CHOICES.fields;
+  }
+
+  function select(role, options, value, labelText) {
+    const label = document.createElement("label");
+    label.className = `criterion-${role}`;
+    const caption = document.createElement("span");
+    caption.textContent = labelText;
+    const el = document.createElement("select");
+    el.dataset.criterion = role;
+    for (const [v, text] of options) {
+      const o = document.createElement("option");
+      o.value = v;
+      o.textContent = text;
+      el.appendChild(o);
+    }
+    el.value = value;
+    label.append(caption, el);
+    return { label, el };
+  }
+
+  /** The criteria rows of `node`; `focus` ({ row, role }) puts the focus back after a redraw. */
+  function renderCriteria(node, focus) {
+    const criteria = node.exit_criteria || [];
+    criteriaList.replaceChildren();
+    criteriaNone.hidden = criteria.length > 0;
+    criteria.forEach((c, i) => {
+      const li = document.createElement("li");
+      li.className = "criterion";
+      li.dataset.row = String(i);
+      li.dataset.criterionId = c.id;
+      const kind = kindOf(c);
+      const gate = select("gate", CHOICES.gates, c.gate, T.criterion_gate);
+      const kinds = select(
+        "kind",
+        KINDS.map((k) => [k, T[`kind_${k}`]]),
+        kind,
+        T.criterion_kind,
+      );
+      let options = targets(kind, node);
+      // A step that was renamed or removed: kept, shown as missing (the server flags it too).
+      const missing = !options.some(([v]) => v === c[kind]);
+      if (missing) options = [[c[kind] || "", T.missing_step.replace("{step}", c[kind] || "")], ...options];
+      const target = select("target", options, c[kind] || "", T.criterion_target);
+      if (missing) {
+        li.classList.add("invalid");
+        target.el.setAttribute("aria-invalid", "true");
+      }
+      const label = document.createElement("label");
+      label.className = "criterion-label";
+      const caption = document.createElement("span");
+      caption.textContent = T.criterion_label;
+      const input = document.createElement("input");
+      input.dataset.criterion = "label";
+      input.value = c.label || "";
+      label.append(caption, input);
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "danger";
+      remove.dataset.criterion = "remove";
+      remove.textContent = T.remove_criterion;
+      li.append(gate.label, kinds.label, target.label, label, remove);
+      criteriaList.appendChild(li);
+    });
+    if (focus) {
+      const rows = criteriaList.querySelectorAll("li.criterion");
+      const row = rows[Math.min(focus.row, rows.length - 1)];
+      const el = row ? row.querySelector(`[data-criterion="${focus.role}"]`) : nodeForm.querySelector('[data-action="add-criterion"]');
+      if (el) el.focus();
+    }
+  }
+
+  /** Every criterion id in the process (new ones are unique across stages). */
+  const criterionIds = () => new Set(model.nodes.flatMap((n) => (n.exit_criteria || []).map((c) => c.id)));
+
+  function addCriterion() {
+    const node = selected && model.nodes.find((n) => n.id === selected.node);
+    if (!node || node.kind !== "stage") return;
+    remember();
+    node.exit_criteria = node.exit_criteria || [];
+    const first = CHOICES.fields[0];
+    node.exit_criteria.push({ id: unique("c_", criterionIds()), field: first[0], gate: "hard", label: "" });
+    renderCriteria(node, { row: node.exit_criteria.length - 1, role: "gate" });
+    changed();
+  }
+
+  /** A change in a criterion row: the criterion keeps its id. */
+  function changeCriterion(node, el) {
+    const li = el.closest("li.criterion");
+    const i = Number(li.dataset.row);
+    const c = node.exit_criteria && node.exit_criteria[i];
+    if (!c) return;
+    remember();
+    const role = el.dataset.criterion;
+    if (role === "remove") {
+      node.exit_criteria.splice(i, 1);
+      renderCriteria(node, { row: i, role: "remove" });
+    } else if (role === "gate") c.gate = el.value;
+    else if (role === "label") c.label = el.value;
+    else if (role === "target") c[kindOf(c)] = el.value;
+    else if (role === "kind") {
+      for (const k of KINDS) delete c[k];
+      const first = targets(el.value, node)[0];
+      c[el.value] = first ? first[0] : "";
+      // Key order as the server writes it: id, requirement, gate, label.
+      node.exit_criteria[i] = { id: c.id, [el.value]: c[el.value], gate: c.gate, label: c.label };
+      renderCriteria(node, { row: i, role: "kind" });
+    }
+    if (role === "target") renderCriteria(node, { row: i, role: "target" });
+    changed();
   }
 
   const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 
+  /** Steps by name; a line whose old name is gone from the same place is that step renamed
+   * (it keeps its id, so criteria on it stay attached). */
   function parseSteps(text, old) {
     const taken = new Set(old.map((s) => s.id));
-    return lines(text).map((name) => {
-      const same = old.find((s) => s.name === name);
-      if (same) return same;
+    const names = lines(text);
+    const used = new Set();
+    return names.map((name, i) => {
+      const same = old.find((s) => s.name === name && !used.has(s.id));
+      if (same) {
+        used.add(same.id);
+        return same;
+      }
+      const before = old[i];
+      if (before && !used.has(before.id) && !names.includes(before.name)) {
+        used.add(before.id);
+        return { ...before, name };
+      }
       const id = unique("step_", taken);
       taken.add(id);
       return { id, name };
@@ -346,46 +475,26 @@
     });
   }
 
-  /** `hard field:amount message` / `soft step:check_fit message`; null for a line not understood. */
-  function parseCriteria(text, old) {
-    const taken = new Set(old.map((c) => c.id));
-    const out = [];
-    for (const line of lines(text)) {
-      const m = /^(hard|soft)\s+(field|step):(\S+)\s*(.*)$/.exec(line);
-      if (!m) return { error: `${T.bad_line}: ${line}` };
-      const [, gate, what, target, label] = m;
-      const same = old.find((c) => c[what] === target);
-      const id = same ? same.id : unique("c_", taken);
-      taken.add(id);
-      out.push({ id, [what]: target, gate, label });
-    }
-    return { criteria: out };
-  }
-
   nodeForm.addEventListener("change", (event) => {
     const node = selected && model.nodes.find((n) => n.id === selected.node);
     if (!node) return;
+    if (event.target.dataset.criterion) {
+      changeCriterion(node, event.target);
+      return;
+    }
     const name = event.target.name;
     const value = event.target.value;
-    let criteria = null;
-    if (name === "criteria") {
-      const parsed = parseCriteria(value, node.exit_criteria || []);
-      if (parsed.error) {
-        setCriteriaError(parsed.error);
-        return;
-      }
-      criteria = parsed.criteria;
-      setCriteriaError("");
-    }
     remember();
     if (name === "name") {
       node.name = value;
       const el = nodeEl(node.id);
       if (el) el.querySelector(".sf-name").textContent = value;
     } else if (name === "goal") node.goal = value;
-    else if (name === "steps") node.steps = parseSteps(value, node.steps || []);
+    else if (name === "steps") {
+      node.steps = parseSteps(value, node.steps || []);
+      renderCriteria(node);
+    }
     else if (name === "tools") node.tools = parseTools(value, node.tools || []);
-    else if (name === "criteria") node.exit_criteria = criteria;
     else if (name === "probability") node.probability = Math.max(0, Math.min(255, Number(value) || 0));
     else if (name === "sla_days") node.sla_days = Math.max(0, Number(value) || 0);
     changed();
@@ -399,6 +508,12 @@
     labelEdges();
     changed();
   });
+
+  nodeForm.addEventListener("click", (event) => {
+    const node = selected && model.nodes.find((n) => n.id === selected.node);
+    if (node && event.target.dataset.criterion === "remove") changeCriterion(node, event.target);
+  });
+  button("add-criterion").addEventListener("click", addCriterion);
 
   button("delete").addEventListener("click", () => {
     if (selected && selected.node) editor.removeNodeId(`node-${dfOf[selected.node]}`);

@@ -356,6 +356,13 @@ async fn version_pages_start_drafts_open_the_editor_and_migrate_with_a_preview()
         let (status, editor, _) = s.send(Method::GET, &format!("/processes/{process}/versions/2/edit"), &[]).await;
         assert_eq!(status, StatusCode::OK, "[{b}]");
         assert!(editor.contains("data-definition=\"") && editor.contains("/static/vendor/drawflow/drawflow.min.js"));
+        // What an exit criterion can name comes from the domain, for the criteria rows.
+        assert!(editor.contains("data-choices=\""), "[{b}] choices");
+        assert!(
+            ["expected_close_date", "needs_summary", "purchase_intent", "decision_maker"]
+                .iter()
+                .all(|v| editor.contains(v))
+        );
         assert!(!editor.contains("<script>alert(1)") && editor.contains("&#60;script&#62;alert(1)"), "[{b}] escaped");
         let publish = app.post(&format!("/api/v1/processes/{process}/versions/2/publish"), json!({})).await;
         app.expect("publish", publish, StatusCode::OK);

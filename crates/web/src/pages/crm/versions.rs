@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use salesflow_domain::Error;
 use salesflow_domain::ids::ProcessId;
 use salesflow_domain::migration::{self, MigrationRequest, MigrationSummary, NodeMapping};
-use salesflow_domain::process::NodeKind;
-use salesflow_domain::records::Role;
+use salesflow_domain::process::{Gate, NodeKind};
+use salesflow_domain::records::{DealField, Role};
+use salesflow_domain::selling::needs::NeedsPart;
 use salesflow_domain::store::{ProcessVersion, VersionStatus};
 use serde::Serialize;
 
@@ -57,11 +58,21 @@ pub(crate) struct EditorTexts {
     pub tools: &'static str,
     pub tools_hint: &'static str,
     pub criteria: &'static str,
-    pub criteria_hint: &'static str,
+    pub criteria_none: &'static str,
+    pub add_criterion: &'static str,
+    pub remove_criterion: &'static str,
+    pub criterion_gate: &'static str,
+    pub criterion_kind: &'static str,
+    pub criterion_target: &'static str,
+    pub criterion_label: &'static str,
+    pub kind_field: &'static str,
+    pub kind_step: &'static str,
+    pub kind_needs: &'static str,
+    /// A step criterion whose step is gone (`{step}` is its id).
+    pub missing_step: &'static str,
     pub probability: &'static str,
     pub sla_days: &'static str,
     pub edge_label: &'static str,
-    pub bad_line: &'static str,
     pub help: &'static str,
     pub edit: &'static str,
     pub new_draft: &'static str,
@@ -173,11 +184,20 @@ const ZH: EditorTexts = EditorTexts {
     tools: "工具",
     tools_hint: "每行一个：名称 | 链接（可选）",
     criteria: "退出条件",
-    criteria_hint: "每行一个：hard 或 soft，field:amount / field:contact / field:needs_summary / field:expected_close_date 或 step:步骤编号，再写提示文字",
+    criteria_none: "此阶段没有退出条件",
+    add_criterion: "添加退出条件",
+    remove_criterion: "删除此条件",
+    criterion_gate: "类型",
+    criterion_kind: "检查",
+    criterion_target: "对象",
+    criterion_label: "提示文字",
+    kind_field: "商机字段",
+    kind_step: "本阶段步骤",
+    kind_needs: "需求分析",
+    missing_step: "（不存在的步骤 {step}）",
     probability: "赢率（%）",
     sla_days: "预计天数（SLA）",
     edge_label: "连线标签",
-    bad_line: "无法识别的行",
     help: "Delete 键删除选中的节点或连线；Ctrl+Z / Ctrl+Y 撤销、重做。",
     edit: "编辑流程图",
     new_draft: "基于此版本新建草稿",
@@ -230,11 +250,20 @@ const EN: EditorTexts = EditorTexts {
     tools: "Tools",
     tools_hint: "One per line: name | link (optional)",
     criteria: "Exit criteria",
-    criteria_hint: "One per line: hard or soft, then field:amount / field:contact / field:needs_summary / field:expected_close_date or step:<step id>, then the message",
+    criteria_none: "This stage has no exit criteria",
+    add_criterion: "Add criterion",
+    remove_criterion: "Remove this criterion",
+    criterion_gate: "Gate",
+    criterion_kind: "Checks",
+    criterion_target: "What",
+    criterion_label: "Message",
+    kind_field: "Deal field",
+    kind_step: "Step of this stage",
+    kind_needs: "Needs analysis",
+    missing_step: "(missing step {step})",
     probability: "Probability (%)",
     sla_days: "Expected days (SLA)",
     edge_label: "Line label",
-    bad_line: "Line not understood",
     help: "Delete removes the selected node or line; Ctrl+Z / Ctrl+Y undo and redo.",
     edit: "Edit flowchart",
     new_draft: "New draft from this version",
@@ -292,6 +321,19 @@ struct EditorPage<'a> {
     definition: String,
     texts: String,
     layout: String,
+    /// What an exit criterion can ask for, as JSON `[value, label]` pairs: `gates`, `fields`
+    /// (the deal fields the domain knows) and `needs` (the parts of the needs analysis).
+    choices: String,
+}
+
+/// The gates, deal fields and needs parts an exit criterion can name, in the page's language.
+fn criterion_choices(ctx: &Ctx) -> serde_json::Value {
+    let t = &ctx.t.crm;
+    serde_json::json!({
+        "gates": ([Gate::Hard, Gate::Soft].map(|g| (g, t.gate(g)))),
+        "fields": (DealField::ALL.map(|f| (f.as_str(), t.deal_field(f)))),
+        "needs": (NeedsPart::ALL.map(|p| (p.as_str(), t.needs_part(p)))),
+    })
 }
 
 async fn editor(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(String, String)>) -> Response {
@@ -325,6 +367,7 @@ async fn editor(ctx: Ctx, State(s): State<AppState>, Path((id, v)): Path<(String
         definition: serde_json::to_string(def).unwrap_or_default(),
         texts: serde_json::to_string(e).unwrap_or_default(),
         layout: serde_json::Value::Object(boxes).to_string(),
+        choices: criterion_choices(&ctx).to_string(),
     })
 }
 
@@ -575,6 +618,17 @@ mod tests {
         let codes = |list: &'static [(&'static str, &'static str)]| list.iter().map(|(c, _)| *c).collect::<Vec<_>>();
         assert_eq!(codes(ZH.issues), codes(EN.issues));
         assert!(ZH.issues.iter().zip(EN.issues).all(|(z, e)| !z.1.is_empty() && z.1 != e.1));
+    }
+
+    #[test]
+    fn criterion_choices_name_every_domain_value() {
+        let (fields, needs) = (DealField::ALL.map(|f| f.as_str()), NeedsPart::ALL.map(|p| p.as_str()));
+        for f in fields {
+            let json = serde_json::to_string(&serde_json::json!({ "id": "c", "field": f, "gate": "hard" })).unwrap();
+            assert!(serde_json::from_str::<salesflow_domain::process::ExitCriterion>(&json).is_ok(), "{f}");
+        }
+        assert_eq!(needs.len(), 7);
+        assert_eq!(serde_json::to_value(Gate::Hard).unwrap(), "hard");
     }
 
     #[test]
