@@ -988,29 +988,6 @@ mod tests {
     use super::*;
     use salesflow_domain::templates;
 
-    /// Whether the segment p–q passes through the inside of `r` (touching the border is fine).
-    fn crosses(p: Point, q: Point, r: &Rect) -> bool {
-        let (x0, x1, y0, y1) = (r.x + 1.0, r.x + r.width - 1.0, r.y + 1.0, r.y + r.height - 1.0);
-        // Liang–Barsky clipping.
-        let (dx, dy) = (q.x - p.x, q.y - p.y);
-        let (mut t0, mut t1) = (0.0f64, 1.0f64);
-        for (pp, qq) in [(-dx, p.x - x0), (dx, x1 - p.x), (-dy, p.y - y0), (dy, y1 - p.y)] {
-            if pp == 0.0 {
-                if qq < 0.0 {
-                    return false;
-                }
-            } else {
-                let t = qq / pp;
-                if pp < 0.0 {
-                    t0 = t0.max(t);
-                } else {
-                    t1 = t1.min(t);
-                }
-            }
-        }
-        t0 < t1
-    }
-
     fn overlap(a: &Rect, b: &Rect) -> bool {
         a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
     }
