@@ -10,16 +10,13 @@ use salesflow_domain::guard::{CustomerQuote, Guarded};
 use salesflow_domain::ids::{ContractId, DealId};
 use salesflow_domain::selling::contract::Contract;
 use salesflow_domain::selling::pricing::{QuoteLine, Totals};
+use salesflow_domain::selling::quote::Quote;
 use salesflow_print::{Block, Document};
 
 use crate::i18n::Locale;
 use crate::i18n::deal::fill;
 use crate::pages::format;
 use crate::problem::ApiError;
-
-fn percent(bp: i64) -> String {
-    if bp == 0 { String::new() } else { format!("{}.{:02}%", bp / 100, bp % 100) }
-}
 
 /// The item table and totals of one option (or of a contract's accepted option).
 fn items<'a>(lines: impl Iterator<Item = &'a QuoteLine>, totals: &Totals, locale: Locale) -> [Block; 2] {
@@ -33,7 +30,7 @@ fn items<'a>(lines: impl Iterator<Item = &'a QuoteLine>, totals: &Totals, locale
                 name,
                 l.quantity.to_string(),
                 format::money(&l.unit_price, locale),
-                percent(l.discount_bp),
+                format::discount(l.discount_bp),
                 money(a.net),
             ]
         })
@@ -181,15 +178,16 @@ pub async fn deal_quote(
     now: DateTime<Utc>,
 ) -> Result<Response, Error> {
     let q = g.quotes(deal, now).await?.into_iter().find(|q| q.number == number);
-    let q = q.ok_or_else(|| Error::not_found("quote", number))?;
-    let locale = language(asked, Locale::parse(&q.content.language).unwrap_or(Locale::ZhCn));
-    let seen = CustomerQuote::of(&q, now);
-    Ok(response(&quote(&seen, &reference(deal, number, locale), locale), &format!("quote-{}-{number}.pdf", deal.0)))
+    Ok(quote_response(&q.ok_or_else(|| Error::not_found("quote", number))?, asked, now))
 }
 
-/// `报价单 #42-2`: how both sides refer to a quote version.
-pub fn reference(deal: DealId, number: i32, locale: Locale) -> String {
-    format!("{} #{}-{number}", locale.texts().quote.title, deal.0)
+/// A quote version as the customer sees it, as a PDF download, in the language asked for,
+/// else the quote's own; referred to as `报价单 #42-2` by both sides.
+pub fn quote_response(q: &Quote, asked: Option<&str>, now: DateTime<Utc>) -> Response {
+    let locale = language(asked, Locale::parse(&q.content.language).unwrap_or(Locale::ZhCn));
+    let reference = format!("{} #{}-{}", locale.texts().quote.title, q.deal_id.0, q.number);
+    let name = format!("quote-{}-{}.pdf", q.deal_id.0, q.number);
+    response(&quote(&CustomerQuote::of(q, now), &reference, locale), &name)
 }
 
 /// A deal's contract for whoever may read the deal.

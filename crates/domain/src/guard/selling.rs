@@ -171,7 +171,7 @@ impl Guarded<'_> {
     pub async fn recommendations(&self, deal: DealId, now: DateTime<Utc>) -> Result<Vec<Recommendation>> {
         let d = self.deal(deal, now).await?;
         let needs = self.store.needs(deal).await?.map(|n| n.input).unwrap_or_default();
-        let currency = needs.budget.map(|b| b.currency).or(d.amount.map(|a| a.currency));
+        let currency = crate::selling::recommend::deal_currency(&needs, d.amount);
         Ok(rank(&needs, &crate::selling::recommend::in_currency(self.store.list_products().await?, currency)))
     }
 

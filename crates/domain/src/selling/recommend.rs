@@ -50,6 +50,11 @@ pub struct Recommendation {
 }
 
 /// Active products ranked against `needs`, best first.
+/// The currency a deal is offered products in: its budget's, else its amount's.
+pub fn deal_currency(needs: &NeedsInput, amount: Option<Money>) -> Option<crate::currency::Currency> {
+    needs.budget.map(|b| b.currency).or(amount.map(|a| a.currency))
+}
+
 /// The products listed in `currency`, when it is known and the catalog has any; else all (a
 /// deal in dollars is not offered yuan products, nor the other way round).
 pub fn in_currency(products: Vec<Product>, currency: Option<crate::currency::Currency>) -> Vec<Product> {

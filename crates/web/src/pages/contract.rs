@@ -96,11 +96,7 @@ async fn print(ctx: Ctx, State(s): State<AppState>, Path((id, contract)): Path<(
                 unit: i.line.unit.clone(),
                 quantity: i.line.quantity,
                 unit_price: format::money(&i.line.unit_price, locale),
-                discount: if i.line.discount_bp == 0 {
-                    String::new()
-                } else {
-                    format!("{}.{:02}%", i.line.discount_bp / 100, i.line.discount_bp % 100)
-                },
+                discount: format::discount(i.line.discount_bp),
                 net: money(i.amounts.net),
             })
             .collect(),

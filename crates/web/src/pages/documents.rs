@@ -5,7 +5,6 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use salesflow_domain::Error;
-use salesflow_domain::guard::CustomerQuote;
 use salesflow_domain::ids::{ContractId, DealId};
 use salesflow_domain::selling::quote::QuoteStatus;
 use serde::Deserialize;
@@ -62,14 +61,7 @@ async fn customer_quote(State(s): State<AppState>, Path(token): Path<String>, Qu
     let now = s.clock.now();
     let found = s.store.quote_by_token(&token_hash(&token)).await;
     match found {
-        Ok(Some(quote)) if quote.status != QuoteStatus::Draft => {
-            let seen = CustomerQuote::of(&quote, now);
-            let own = Locale::parse(&quote.content.language).unwrap_or(Locale::ZhCn);
-            let locale = q.lang.as_deref().and_then(Locale::parse).unwrap_or(own);
-            let reference = print::reference(quote.deal_id, quote.number, locale);
-            let name = format!("quote-{}-{}.pdf", quote.deal_id.0, quote.number);
-            print::response(&print::quote(&seen, &reference, locale), &name)
-        }
+        Ok(Some(quote)) if quote.status != QuoteStatus::Draft => print::quote_response(&quote, q.lang.as_deref(), now),
         Ok(_) => crate::problem::ApiError::from(Error::not_found("quote", "link")).into_response(),
         Err(e) => crate::problem::ApiError::from(e).into_response(),
     }

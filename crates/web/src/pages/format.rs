@@ -34,6 +34,16 @@ pub fn datetime(t: DateTime<Utc>, tz: chrono_tz::Tz, locale: Locale) -> String {
     }
 }
 
+/// A percentage in basis points with two decimals: `12.00%`.
+pub fn percent(bp: i64) -> String {
+    format!("{}.{:02}%", bp / 100, bp % 100)
+}
+
+/// A line's discount: [`percent`], or nothing when there is none.
+pub fn discount(bp: i64) -> String {
+    if bp == 0 { String::new() } else { percent(bp) }
+}
+
 /// Whole days between two instants (for "days in stage").
 pub fn days_between(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_days().max(0)

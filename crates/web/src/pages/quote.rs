@@ -72,10 +72,6 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-fn percent(bp: i64) -> String {
-    if bp == 0 { String::new() } else { format!("{}.{:02}%", bp / 100, bp % 100) }
-}
-
 fn view(q: &CustomerQuote, locale: Locale) -> QuoteView {
     let t = locale.texts().quote;
     let currency = q.content.currency;
@@ -100,7 +96,7 @@ fn view(q: &CustomerQuote, locale: Locale) -> QuoteView {
                     unit: l.unit.clone(),
                     quantity: l.quantity,
                     unit_price: format::money(&l.unit_price, locale),
-                    discount: percent(l.discount_bp),
+                    discount: format::discount(l.discount_bp),
                     net: money(a.net),
                 })
                 .collect(),

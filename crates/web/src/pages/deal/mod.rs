@@ -26,6 +26,7 @@ use salesflow_domain::process::NodeKind;
 use salesflow_domain::records::{
     ContactFilter, DealPatch, DealStatus, MoveRequest, PageRequest, RecordKind, Role, StepToggle,
 };
+use salesflow_domain::selling::recommend::{deal_currency, in_currency, rank};
 use serde::Deserialize;
 
 pub use amount::{AmountError, parse as parse_amount, plain as plain_amount};
@@ -87,8 +88,7 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
         _ => Vec::new(),
     };
     let users = users.into_iter().map(|u| (u.id, u)).collect::<HashMap<_, _>>();
-    let (needs, recommendations, quotes, contracts) =
-        tokio::join!(g.needs(id, now), g.recommendations(id, now), g.quotes(id, now), g.contracts(id, now));
+    let (needs, quotes, contracts) = tokio::join!(g.needs(id, now), g.quotes(id, now), g.contracts(id, now));
     let (objections, playbook, price_books, products) = tokio::join!(
         g.objections(id, now),
         g.playbook(deal.process_id, &deal.current_node),
@@ -99,12 +99,14 @@ async fn load(ctx: &Ctx, s: &AppState, id: DealId) -> Result<Loaded, Error> {
     let group = account.as_ref().map(|a| a.customer_group.as_str()).unwrap_or("");
     let default_price_book = selling::default_price_book(&price_books, group, deal.amount.map(|m| m.currency));
     let needs = needs?;
-    // The catalog offered for drafting: the products in the deal's currency, when it has any.
-    let currency = needs.as_ref().and_then(|n| n.input.budget.map(|b| b.currency)).or(deal.amount.map(|m| m.currency));
-    let products = salesflow_domain::selling::recommend::in_currency(products?, currency);
+    // The catalog offered for drafting: the products in the deal's currency, when it has any;
+    // ranked here from what the page has read, as `Guarded::recommendations` ranks them.
+    let input = needs.as_ref().map(|n| n.input.clone()).unwrap_or_default();
+    let products = in_currency(products?, deal_currency(&input, deal.amount));
+    let recommendations = rank(&input, &products);
     let selling = selling::SellingData {
         needs,
-        recommendations: recommendations?,
+        recommendations,
         quotes: quotes?,
         contracts: contracts?,
         objections: objections?,

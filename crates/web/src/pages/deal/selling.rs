@@ -292,10 +292,6 @@ fn kind(k: ObjectionKind, t: &'static DealTexts) -> &'static str {
     }
 }
 
-fn percent(bp: i64) -> String {
-    format!("{}.{:02}%", bp / 100, bp % 100)
-}
-
 fn list(items: &[String], locale: Locale) -> String {
     items.join(if locale == Locale::ZhCn { "、" } else { ", " })
 }
@@ -470,7 +466,7 @@ fn quote_row(q: &Quote, t: &'static DealTexts, locale: Locale, today: chrono::Na
             ApprovalStatus::Approved => t.approval_approved,
             ApprovalStatus::Rejected => t.approval_rejected,
         };
-        fill(template, &[("discount", &percent(a.discount_bp))])
+        fill(template, &[("discount", &format::percent(a.discount_bp))])
     });
     // The accepted option by its name, not its key.
     let decision = q.decision.as_ref().and_then(|d| {
