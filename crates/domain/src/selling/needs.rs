@@ -55,6 +55,34 @@ pub struct NeedsAnalysis {
     pub version: i64,
 }
 
+impl NeedsAnalysis {
+    /// The analysis `input` makes of a deal's `current` one: the first (version 1) when there is
+    /// none and `input` names no version, else the next when `input.version` is the one read.
+    /// Anything else is a conflict; the store writes the result only at that version.
+    pub fn next(
+        deal: DealId,
+        current: Option<&NeedsAnalysis>,
+        input: &NeedsInput,
+        by: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<NeedsAnalysis, Error> {
+        let version = match (current, input.version) {
+            (None, None) => 1,
+            (Some(c), Some(v)) if c.version == v => v + 1,
+            (None, Some(_)) => {
+                return Err(Error::Conflict(format!("deal {deal} has no needs analysis yet; omit `version`")));
+            }
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "needs analysis of deal {deal} was changed by someone else since you read it; reload and try again"
+                )));
+            }
+        };
+        let input = NeedsInput { version: None, ..input.clone() };
+        Ok(NeedsAnalysis { deal_id: deal, input, updated_by: by, updated_at: now, version })
+    }
+}
+
 /// A part of the analysis an exit criterion can ask for ("budget known before quoting").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +183,26 @@ pub fn missing(needs: Option<&NeedsAnalysis>, required: &[NeedsPart]) -> Vec<Nee
 mod tests {
     use super::*;
     use crate::currency::Currency;
+
+    #[test]
+    fn each_analysis_follows_the_version_read() {
+        let now = "2026-11-27T08:00:00Z".parse().unwrap();
+        let input = NeedsInput { requirements: vec!["报表".into()], ..Default::default() };
+        let first = NeedsAnalysis::next(DealId(3), None, &input, UserId(1), now).unwrap();
+        assert_eq!((first.version, first.input.version), (1, None));
+        let stale = NeedsInput { version: Some(7), ..input.clone() };
+        assert!(matches!(NeedsAnalysis::next(DealId(3), None, &stale, UserId(1), now), Err(Error::Conflict(_))));
+        assert!(matches!(
+            NeedsAnalysis::next(DealId(3), Some(&first), &stale, UserId(1), now),
+            Err(Error::Conflict(_))
+        ));
+        assert!(matches!(
+            NeedsAnalysis::next(DealId(3), Some(&first), &input, UserId(1), now),
+            Err(Error::Conflict(_))
+        ));
+        let read = NeedsInput { version: Some(1), ..input };
+        assert_eq!(NeedsAnalysis::next(DealId(3), Some(&first), &read, UserId(2), now).unwrap().version, 2);
+    }
 
     #[test]
     fn reports_what_is_missing_and_bad_values() {

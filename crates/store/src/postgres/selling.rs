@@ -14,14 +14,11 @@ use salesflow_domain::store::QuoteWrite;
 use sqlx::PgConnection;
 
 use super::PgStore;
+use super::store::conflict;
 use crate::DbResult;
 use crate::documents::{self, QuoteRow, from_json, quote_parts, to_json};
 
 const QUOTE_COLS: &str = "id, deal_id, number, status, content, state, version";
-
-fn conflict(entity: &str, id: i64) -> Error {
-    Error::Conflict(format!("{entity} {id} was changed by someone else since you read it; reload and try again"))
-}
 
 impl PgStore {
     /// Appends `notes` to the deal's log, at the deal's current node; the deal's version stays
@@ -86,21 +83,8 @@ impl PgStore {
         now: DateTime<Utc>,
     ) -> Result<NeedsAnalysis> {
         let current = Self::needs_in(conn, deal).await?;
-        let version = match (&current, input.version) {
-            (None, None) => 1,
-            (Some(c), Some(v)) if c.version == v => v + 1,
-            (None, Some(_)) => {
-                return Err(Error::Conflict(format!("deal {deal} has no needs analysis yet; omit `version`")));
-            }
-            _ => return Err(conflict("needs analysis of deal", deal.0)),
-        };
-        let n = NeedsAnalysis {
-            deal_id: deal,
-            input: NeedsInput { version: None, ..input.clone() },
-            updated_by: actor.user,
-            updated_at: now,
-            version,
-        };
+        let n = NeedsAnalysis::next(deal, current.as_ref(), input, actor.user, now)?;
+        let version = n.version;
         let body = to_json(&n)?;
         let done = match current {
             None => sqlx::query("INSERT INTO deal_needs (deal_id, body, version) VALUES ($1, $2, $3)")

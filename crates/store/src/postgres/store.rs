@@ -38,7 +38,7 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn conflict(entity: &str, id: i64) -> Error {
+pub(super) fn conflict(entity: &str, id: i64) -> Error {
     Error::Conflict(format!("{entity} {id} was changed by someone else since you read it; reload and try again"))
 }
 

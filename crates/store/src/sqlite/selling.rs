@@ -64,21 +64,8 @@ pub fn save_needs(
     now: DateTime<Utc>,
 ) -> Result<NeedsAnalysis> {
     let current = needs(conn, deal)?;
-    let version = match (&current, input.version) {
-        (None, None) => 1,
-        (Some(c), Some(v)) if c.version == v => v + 1,
-        (None, Some(_)) => {
-            return Err(Error::Conflict(format!("deal {deal} has no needs analysis yet; omit `version`")));
-        }
-        _ => return Err(conflict("needs analysis of deal", deal.0)),
-    };
-    let n = NeedsAnalysis {
-        deal_id: deal,
-        input: NeedsInput { version: None, ..input.clone() },
-        updated_by: actor.user,
-        updated_at: now,
-        version,
-    };
+    let n = NeedsAnalysis::next(deal, current.as_ref(), input, actor.user, now)?;
+    let version = n.version;
     let body = to_json(&n)?;
     let done = match current {
         None => exec(
